@@ -1,0 +1,75 @@
+//! Application state and the server: what `serve` runs and what tests spawn on port 0.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
+
+use crate::auth::tokens::TokenService;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::rate_limit::RateLimits;
+
+/// What every handler can reach, shared across workers.
+pub struct AppState {
+    pub db: Db,
+    pub tokens: TokenService,
+    pub limits: RateLimits,
+    pub settings: Settings,
+}
+
+pub type State = web::Data<AppState>;
+
+impl AppState {
+    /// Connects, migrates, bootstraps the default institution if needed, and loads the keys.
+    pub fn initialize(settings: Settings) -> Result<Arc<Self>, String> {
+        let db = Db::connect(&settings.database_url, settings.database_pool_size)?;
+        db.migrate()?;
+        crate::bootstrap::ensure_default_institution(&db).map_err(|e| e.to_string())?;
+        let tokens = TokenService::new(
+            settings.token_issuer.clone(),
+            settings.token_audience.clone(),
+        );
+        db.read_sync(|conn| tokens.load_all(conn))
+            .map_err(|e| e.to_string())?;
+        Ok(Arc::new(Self {
+            db,
+            tokens,
+            limits: RateLimits::new(settings.rate_limit),
+            settings,
+        }))
+    }
+}
+
+/// Builds the HTTP server on a bound listener. The caller awaits (or spawns) the `Server`.
+pub fn server(state: Arc<AppState>, listener: TcpListener) -> std::io::Result<Server> {
+    let data = web::Data::from(state.clone());
+    let workers = state.settings.workers;
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(web::PathConfig::default().error_handler(|err, _| {
+                crate::error::ApiError::not_found(format!("Not found: {err}.")).into()
+            }))
+            .configure(crate::routes::configure)
+            .wrap(from_fn(crate::middleware::authenticate_and_limit))
+            .wrap(from_fn(crate::middleware::request_context))
+    })
+    .listen(listener)?
+    .shutdown_timeout(30);
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    let server = server.run();
+    // Idle rate-limit buckets would otherwise live forever.
+    let limits_state = state.clone();
+    actix_web::rt::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            limits_state.limits.evict_idle();
+        }
+    });
+    Ok(server)
+}

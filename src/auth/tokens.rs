@@ -1,0 +1,302 @@
+//! RS256 access tokens shaped like Brightspace's: signed with the institution's key, published
+//! in the JWKS under a `kid`, verified with a pinned algorithm and every time claim required.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use base64::Engine;
+use chrono::Utc;
+use diesel::prelude::*;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rsa::pkcs1::EncodeRsaPrivateKey;
+use rsa::traits::PublicKeyParts;
+use serde::{Deserialize, Serialize};
+
+use super::scopes::ScopeSet;
+use super::Caller;
+use crate::db::rows::{Institution, SigningKeyRow};
+use crate::db::DbConnection;
+use crate::error::{ApiError, ApiResult};
+use crate::schema::{institutions, signing_keys};
+
+/// The `client_id` of tokens printed by `d2l-groups token`. Rate limiting counts each user's
+/// CLI tokens as a client of their own.
+pub const CLI_CLIENT_ID: &str = "d2l-groups-cli";
+
+/// Most verified tokens kept; past this, expired ones are dropped, then all.
+const CACHE_CAPACITY: usize = 100_000;
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ScopeClaim {
+    Text(String),
+    List(Vec<String>),
+}
+
+/// The claims Brightspace's tokens carry.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub aud: String,
+    pub sub: String,
+    pub tenantid: String,
+    pub scope: ScopeClaim,
+    pub jti: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+}
+
+/// An institution's key, ready to sign and verify.
+pub struct KeyEntry {
+    pub kid: String,
+    pub institution_id: i64,
+    pub tenant_id: String,
+    pub modulus: String,
+    pub exponent: String,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl KeyEntry {
+    fn from_row(row: &SigningKeyRow, tenant_id: &str) -> Result<Self, String> {
+        Ok(Self {
+            kid: row.kid.clone(),
+            institution_id: row.institution_id,
+            tenant_id: tenant_id.to_string(),
+            modulus: row.modulus.clone(),
+            exponent: row.exponent.clone(),
+            encoding: EncodingKey::from_rsa_pem(row.private_key_pem.as_bytes())
+                .map_err(|e| format!("signing key {}: {e}", row.kid))?,
+            decoding: DecodingKey::from_rsa_components(&row.modulus, &row.exponent)
+                .map_err(|e| format!("signing key {}: {e}", row.kid))?,
+        })
+    }
+}
+
+/// A freshly generated key pair, as stored.
+pub fn generate_key_row(institution_id: i64) -> Result<SigningKeyRow, String> {
+    let mut rng = rand::thread_rng();
+    let private =
+        rsa::RsaPrivateKey::new(&mut rng, 2048).map_err(|e| format!("RSA key generation: {e}"))?;
+    let pem = private
+        .to_pkcs1_pem(rsa::pkcs1::LineEnding::LF)
+        .map_err(|e| format!("RSA key encoding: {e}"))?;
+    let b64 = |bytes: Vec<u8>| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    Ok(SigningKeyRow {
+        kid: uuid::Uuid::new_v4().simple().to_string(),
+        institution_id,
+        private_key_pem: pem.to_string(),
+        modulus: b64(private.n().to_bytes_be()),
+        exponent: b64(private.e().to_bytes_be()),
+        created_at: Utc::now().naive_utc(),
+    })
+}
+
+/// Signs and verifies tokens, holding every institution's key in memory and a cache of tokens
+/// already verified.
+pub struct TokenService {
+    issuer: String,
+    audience: String,
+    keys: RwLock<HashMap<String, Arc<KeyEntry>>>,
+    verified: Mutex<HashMap<String, Arc<Caller>>>,
+}
+
+impl TokenService {
+    pub fn new(issuer: String, audience: String) -> Self {
+        Self {
+            issuer,
+            audience,
+            keys: RwLock::new(HashMap::new()),
+            verified: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Loads every signing key (at start-up; the CLI and tests call it too).
+    pub fn load_all(&self, conn: &mut DbConnection) -> ApiResult<()> {
+        let rows: Vec<(SigningKeyRow, String)> = signing_keys::table
+            .inner_join(institutions::table)
+            .select((SigningKeyRow::as_select(), institutions::tenant_id))
+            .load(conn)?;
+        let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        for (row, tenant) in rows {
+            let entry = KeyEntry::from_row(&row, &tenant).map_err(ApiError::internal)?;
+            keys.insert(entry.kid.clone(), Arc::new(entry));
+        }
+        Ok(())
+    }
+
+    pub fn key(&self, kid: &str) -> Option<Arc<KeyEntry>> {
+        self.keys
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(kid)
+            .cloned()
+    }
+
+    /// Looks a key up in the database (one another process may have created) and remembers it.
+    pub fn load_key(&self, conn: &mut DbConnection, kid: &str) -> ApiResult<Option<Arc<KeyEntry>>> {
+        let found: Option<(SigningKeyRow, String)> = signing_keys::table
+            .inner_join(institutions::table)
+            .filter(signing_keys::kid.eq(kid))
+            .select((SigningKeyRow::as_select(), institutions::tenant_id))
+            .first(conn)
+            .optional()?;
+        let Some((row, tenant)) = found else {
+            return Ok(None);
+        };
+        let entry = Arc::new(KeyEntry::from_row(&row, &tenant).map_err(ApiError::internal)?);
+        self.keys
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(entry.kid.clone(), entry.clone());
+        Ok(Some(entry))
+    }
+
+    /// The newest key of an institution, for signing.
+    pub fn signing_key(
+        &self,
+        conn: &mut DbConnection,
+        institution_id: i64,
+    ) -> ApiResult<Arc<KeyEntry>> {
+        let kid: String = signing_keys::table
+            .filter(signing_keys::institution_id.eq(institution_id))
+            .order(signing_keys::created_at.desc())
+            .select(signing_keys::kid)
+            .first(conn)
+            .optional()?
+            .ok_or_else(|| {
+                ApiError::internal(format!("institution {institution_id} has no signing key"))
+            })?;
+        match self.key(&kid) {
+            Some(entry) => Ok(entry),
+            None => self
+                .load_key(conn, &kid)?
+                .ok_or_else(|| ApiError::internal("signing key vanished")),
+        }
+    }
+
+    /// Every known public key, for the JWKS.
+    pub fn public_keys(&self, conn: &mut DbConnection) -> ApiResult<Vec<Arc<KeyEntry>>> {
+        self.load_all(conn)?;
+        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
+        let mut all: Vec<Arc<KeyEntry>> = keys.values().cloned().collect();
+        all.sort_by(|a, b| a.kid.cmp(&b.kid));
+        Ok(all)
+    }
+
+    /// Signs an access token; answers the token and its lifetime in seconds.
+    pub fn issue(
+        &self,
+        key: &KeyEntry,
+        user_id: i64,
+        scopes: &ScopeSet,
+        client_id: &str,
+        ttl_seconds: i64,
+    ) -> ApiResult<(String, i64)> {
+        let now = Utc::now().timestamp();
+        let claims = Claims {
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            sub: user_id.to_string(),
+            tenantid: key.tenant_id.clone(),
+            scope: ScopeClaim::Text(scopes.to_string()),
+            jti: uuid::Uuid::new_v4().to_string(),
+            iat: now,
+            nbf: now,
+            exp: now + ttl_seconds,
+            client_id: Some(client_id.to_string()),
+        };
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(key.kid.clone());
+        let token = jsonwebtoken::encode(&header, &claims, &key.encoding)
+            .map_err(|e| ApiError::internal(format!("token signing: {e}")))?;
+        Ok((token, ttl_seconds))
+    }
+
+    /// A token verified before and not yet expired.
+    pub fn cached(&self, token: &str) -> Option<Arc<Caller>> {
+        let cache = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        let caller = cache.get(token)?;
+        (caller.expires_at > Utc::now().timestamp()).then(|| caller.clone())
+    }
+
+    /// Reads the `kid` a token names, rejecting any algorithm but RS256 before looking further.
+    pub fn kid_of(token: &str) -> Result<String, String> {
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|e| format!("The access token is malformed: {e}."))?;
+        if header.alg != Algorithm::RS256 {
+            return Err(format!(
+                "The access token's algorithm {:?} is not accepted.",
+                header.alg
+            ));
+        }
+        header
+            .kid
+            .ok_or_else(|| "The access token names no signing key (kid).".to_string())
+    }
+
+    /// Full verification against a known key; remembers the result until the token expires.
+    pub fn verify(&self, token: &str, key: &KeyEntry) -> Result<Arc<Caller>, String> {
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = 30;
+        let data = jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation)
+            .map_err(|e| format!("The access token is invalid: {e}."))?;
+        let claims = data.claims;
+        if claims.tenantid != key.tenant_id {
+            return Err("The access token's tenant does not match its signing key.".into());
+        }
+        let user_id: i64 = claims
+            .sub
+            .parse()
+            .map_err(|_| "The access token's subject is not a user id.".to_string())?;
+        let scope_text = match claims.scope {
+            ScopeClaim::Text(s) => s,
+            ScopeClaim::List(v) => v.join(" "),
+        };
+        let scopes = ScopeSet::parse(&scope_text)
+            .map_err(|e| format!("The access token's scope is invalid: {e}."))?;
+        let caller = Arc::new(Caller {
+            user_id,
+            institution_id: key.institution_id,
+            tenant_id: claims.tenantid,
+            scopes,
+            client_id: claims.client_id,
+            expires_at: claims.exp,
+        });
+        let mut cache = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= CACHE_CAPACITY {
+            let now = Utc::now().timestamp();
+            cache.retain(|_, c| c.expires_at > now);
+            if cache.len() >= CACHE_CAPACITY {
+                cache.clear();
+            }
+        }
+        cache.insert(token.to_string(), caller.clone());
+        Ok(caller)
+    }
+
+    /// Forgets every cached token of a client (used when a client is revoked).
+    pub fn forget_client(&self, client_id: &str) {
+        self.verified
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, c| c.client_id.as_deref() != Some(client_id));
+    }
+}
+
+/// The institution a tenant id names.
+pub fn institution_by_id(conn: &mut DbConnection, id: i64) -> ApiResult<Institution> {
+    institutions::table
+        .filter(institutions::id.eq(id))
+        .select(Institution::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found(format!("Institution {id} not found.")))
+}

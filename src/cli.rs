@@ -1,0 +1,248 @@
+//! The command line: `serve`, `migrate`, `token`, `client add`. Every flag can also come from
+//! the environment variable named beside it.
+
+use std::net::TcpListener;
+
+use clap::{Args, Parser, Subcommand};
+use diesel::prelude::*;
+
+use crate::app::{server, AppState};
+use crate::auth::scopes::ScopeSet;
+use crate::auth::secrets::{generate_secret, hash_secret};
+use crate::auth::tokens::{TokenService, CLI_CLIENT_ID};
+use crate::bootstrap::{
+    ensure_default_institution, find_institution, find_user_by_name_or_id, DEFAULT_ACRONYM,
+};
+use crate::config::{RateLimitSettings, Settings, DEFAULT_AUDIENCE, DEFAULT_ISSUER};
+use crate::db::rows::OAuthClient;
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::schema::oauth_clients;
+use crate::telemetry::{self, LogFormat};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "d2l-groups",
+    version,
+    about = "Brightspace LP groups and sections API server"
+)]
+pub struct Cli {
+    /// `sqlite://PATH` (or a bare path) for the embedded database, `postgres://...` for PostgreSQL.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        global = true,
+        default_value = "sqlite://d2l-groups.db"
+    )]
+    pub database_url: String,
+
+    /// Connections in the database pool.
+    #[arg(long, env = "DATABASE_POOL_SIZE", global = true, default_value_t = 8)]
+    pub database_pool_size: u32,
+
+    /// `iss` of issued tokens, required of presented ones.
+    #[arg(long, env = "TOKEN_ISSUER", global = true, default_value = DEFAULT_ISSUER)]
+    pub token_issuer: String,
+
+    /// `aud` of issued tokens, required of presented ones.
+    #[arg(long, env = "TOKEN_AUDIENCE", global = true, default_value = DEFAULT_AUDIENCE)]
+    pub token_audience: String,
+
+    #[arg(
+        long,
+        env = "LOG_FORMAT",
+        global = true,
+        value_enum,
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Apply pending migrations, then serve HTTP until SIGTERM or SIGINT.
+    Serve(ServeArgs),
+    /// Apply pending migrations and create the default institution; safe to repeat.
+    Migrate,
+    /// Print a signed access token for a user.
+    Token(TokenArgs),
+    /// Manage OAuth clients.
+    #[command(subcommand)]
+    Client(ClientCommand),
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    #[arg(long, env = "BIND_ADDRESS", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Credits each client's bucket holds and refills per minute.
+    #[arg(long, env = "RATE_LIMIT_CREDITS_PER_MINUTE", default_value_t = 50_000)]
+    pub rate_limit_credits_per_minute: u32,
+    /// Credits one call costs.
+    #[arg(long, env = "RATE_LIMIT_REQUEST_COST", default_value_t = 10)]
+    pub rate_limit_request_cost: u32,
+    /// Lifetime in seconds of tokens issued by /core/connect/token.
+    #[arg(long, env = "TOKEN_TTL_SECONDS", default_value_t = 3600)]
+    pub token_ttl_seconds: i64,
+    /// HTTP worker threads (0: one per core).
+    #[arg(long, env = "WORKERS", default_value_t = 0)]
+    pub workers: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct TokenArgs {
+    /// UserName or UserId.
+    #[arg(long)]
+    pub user: String,
+    #[arg(long, default_value = "*:*:*")]
+    pub scope: String,
+    /// Lifetime in seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub ttl: i64,
+    /// Institution id or acronym.
+    #[arg(long, default_value = DEFAULT_ACRONYM)]
+    pub institution: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ClientCommand {
+    /// Register an OAuth client acting as a user (a service user); prints its id and secret once.
+    Add(ClientAddArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ClientAddArgs {
+    #[arg(long)]
+    pub name: String,
+    /// UserName or UserId of the service user the client acts as.
+    #[arg(long)]
+    pub user: String,
+    #[arg(long)]
+    pub scope: String,
+    /// Institution id or acronym.
+    #[arg(long, default_value = DEFAULT_ACRONYM)]
+    pub institution: String,
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn run() -> i32 {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format);
+    let outcome = match &cli.command {
+        Command::Serve(args) => serve(&cli, args),
+        Command::Migrate => migrate(&cli),
+        Command::Token(args) => token(&cli, args),
+        Command::Client(ClientCommand::Add(args)) => client_add(&cli, args),
+    };
+    match outcome {
+        Ok(()) => 0,
+        Err(message) => {
+            eprintln!("d2l-groups: {message}");
+            1
+        }
+    }
+}
+
+fn settings_of(cli: &Cli) -> Settings {
+    let mut settings = Settings::new(cli.database_url.clone());
+    settings.database_pool_size = cli.database_pool_size;
+    settings.token_issuer = cli.token_issuer.clone();
+    settings.token_audience = cli.token_audience.clone();
+    settings
+}
+
+fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), String> {
+    let mut settings = settings_of(cli);
+    settings.rate_limit = RateLimitSettings::new(
+        args.rate_limit_credits_per_minute,
+        args.rate_limit_request_cost,
+    )?;
+    if !(1..=31_536_000).contains(&args.token_ttl_seconds) {
+        return Err("TOKEN_TTL_SECONDS must be between 1 and 31536000".into());
+    }
+    settings.token_ttl_seconds = args.token_ttl_seconds;
+    settings.workers = args.workers;
+    let state = AppState::initialize(settings)?;
+    let listener =
+        TcpListener::bind(&args.bind).map_err(|e| format!("cannot bind {}: {e}", args.bind))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(%address, backend = ?state.db.backend(), "serving");
+    actix_web::rt::System::new()
+        .block_on(async move { server(state, listener)?.await })
+        .map_err(|e| format!("server error: {e}"))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn open(cli: &Cli) -> Result<Db, String> {
+    let db = Db::connect(&cli.database_url, 2)?;
+    db.migrate()?;
+    ensure_default_institution(&db).map_err(|e| e.to_string())?;
+    Ok(db)
+}
+
+fn migrate(cli: &Cli) -> Result<(), String> {
+    open(cli)?;
+    println!("migrations applied; default institution present");
+    Ok(())
+}
+
+fn token(cli: &Cli, args: &TokenArgs) -> Result<(), String> {
+    let scopes = ScopeSet::parse(&args.scope)?;
+    if scopes.is_empty() {
+        return Err("--scope must name at least one scope".into());
+    }
+    if !(1..=31_536_000).contains(&args.ttl) {
+        return Err("--ttl must be between 1 and 31536000 seconds".into());
+    }
+    let db = open(cli)?;
+    let tokens = TokenService::new(cli.token_issuer.clone(), cli.token_audience.clone());
+    let (token, _) = db
+        .read_sync(|conn| {
+            let institution = find_institution(conn, &args.institution)?;
+            let user = find_user_by_name_or_id(conn, institution.id, &args.user)?;
+            let key = tokens.signing_key(conn, institution.id)?;
+            tokens.issue(&key, user.id, &scopes, CLI_CLIENT_ID, args.ttl)
+        })
+        .map_err(|e| e.to_string())?;
+    println!("{token}");
+    Ok(())
+}
+
+fn client_add(cli: &Cli, args: &ClientAddArgs) -> Result<(), String> {
+    let scopes = ScopeSet::parse(&args.scope)?;
+    if scopes.is_empty() {
+        return Err("--scope must name at least one scope".into());
+    }
+    if args.name.trim().is_empty() {
+        return Err("--name must not be empty".into());
+    }
+    let db = open(cli)?;
+    let secret = generate_secret();
+    let secret_hash = hash_secret(&secret)?;
+    let client_id = uuid::Uuid::new_v4().to_string();
+    db.write_sync(|conn| {
+        let institution = find_institution(conn, &args.institution)?;
+        let user = find_user_by_name_or_id(conn, institution.id, &args.user)?;
+        diesel::insert_into(oauth_clients::table)
+            .values(OAuthClient {
+                client_id: client_id.clone(),
+                institution_id: institution.id,
+                user_id: user.id,
+                name: args.name.clone(),
+                secret_hash,
+                scope: scopes.to_string(),
+                revoked_at: None,
+                created_at: chrono::Utc::now().naive_utc(),
+            })
+            .execute(conn)
+            .map_err(ApiError::from)
+    })
+    .map_err(|e| e.to_string())?;
+    println!("client_id={client_id}");
+    println!("client_secret={secret}");
+    Ok(())
+}

@@ -1,0 +1,71 @@
+//! Settings the server runs with. The CLI fills them from flags and environment variables;
+//! tests build them directly.
+
+use std::num::NonZeroU32;
+
+/// Brightspace's issuer and audience, so that tokens look like the real thing to clients that
+/// inspect them. Both can be changed (see docs/configuration.md).
+pub const DEFAULT_ISSUER: &str = "https://api.brightspace.com/auth";
+pub const DEFAULT_AUDIENCE: &str = "https://api.brightspace.com/auth/token";
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub database_url: String,
+    pub database_pool_size: u32,
+    pub rate_limit: RateLimitSettings,
+    pub token_issuer: String,
+    pub token_audience: String,
+    /// Lifetime of tokens issued by `/core/connect/token`.
+    pub token_ttl_seconds: i64,
+    /// actix worker threads; 0 means one per core.
+    pub workers: usize,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct RateLimitSettings {
+    /// Credits a bucket holds and refills per minute.
+    pub credits_per_minute: NonZeroU32,
+    /// Credits one call costs.
+    pub request_cost: NonZeroU32,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self {
+            credits_per_minute: NonZeroU32::new(50_000).unwrap_or(NonZeroU32::MIN),
+            request_cost: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
+        }
+    }
+}
+
+impl RateLimitSettings {
+    pub fn new(credits_per_minute: u32, request_cost: u32) -> Result<Self, String> {
+        let credits = NonZeroU32::new(credits_per_minute)
+            .ok_or("RATE_LIMIT_CREDITS_PER_MINUTE must be at least 1")?;
+        let cost =
+            NonZeroU32::new(request_cost).ok_or("RATE_LIMIT_REQUEST_COST must be at least 1")?;
+        if cost > credits {
+            return Err(format!(
+                "RATE_LIMIT_REQUEST_COST ({cost}) exceeds RATE_LIMIT_CREDITS_PER_MINUTE ({credits}): no call could ever pass"
+            ));
+        }
+        Ok(Self {
+            credits_per_minute: credits,
+            request_cost: cost,
+        })
+    }
+}
+
+impl Settings {
+    pub fn new(database_url: impl Into<String>) -> Self {
+        Self {
+            database_url: database_url.into(),
+            database_pool_size: 8,
+            rate_limit: RateLimitSettings::default(),
+            token_issuer: DEFAULT_ISSUER.into(),
+            token_audience: DEFAULT_AUDIENCE.into(),
+            token_ttl_seconds: 3600,
+            workers: 0,
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! Database rows, kept apart from the wire types in `crate::api` so either can change alone.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::schema::*;
+
+/// Brightspace's org-unit type ids for the types this server knows.
+pub mod org_unit_type {
+    pub const ORGANIZATION: i64 = 1;
+    pub const COURSE_TEMPLATE: i64 = 2;
+    pub const COURSE_OFFERING: i64 = 3;
+    pub const SEMESTER: i64 = 5;
+
+    /// `(Code, Name)` as Brightspace spells them in `OrgUnit.Type`.
+    pub fn describe(type_id: i64) -> (&'static str, &'static str) {
+        match type_id {
+            ORGANIZATION => ("Organization", "Organization"),
+            COURSE_TEMPLATE => ("Course Template", "Course Template"),
+            COURSE_OFFERING => ("Course Offering", "Course Offering"),
+            SEMESTER => ("Semester", "Semester"),
+            _ => ("Org Unit", "Org Unit"),
+        }
+    }
+}
+
+#[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
+#[diesel(table_name = institutions)]
+pub struct Institution {
+    pub id: i64,
+    pub tenant_id: String,
+    pub acronym: String,
+    pub name: String,
+    pub external_ic: Option<String>,
+    pub mail_domain: Option<String>,
+    pub disable_vle_learner_creation: bool,
+    pub disable_vle_instructor_creation: bool,
+    pub disable_vle_user_creation: bool,
+    pub allow_learner_report: bool,
+    pub allow_learner_audit: bool,
+    pub allow_valid_audit: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = institutions)]
+pub struct NewInstitution<'a> {
+    pub tenant_id: &'a str,
+    pub acronym: &'a str,
+    pub name: &'a str,
+    pub mail_domain: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
+#[diesel(table_name = org_units)]
+pub struct OrgUnit {
+    pub id: i64,
+    pub institution_id: i64,
+    pub type_id: i64,
+    pub parent_id: Option<i64>,
+    pub name: String,
+    pub code: Option<String>,
+    pub path: Option<String>,
+    pub description_text: Option<String>,
+    pub description_html: Option<String>,
+    pub is_active: bool,
+    pub can_self_register: bool,
+    pub start_date: Option<NaiveDateTime>,
+    pub end_date: Option<NaiveDateTime>,
+    pub locale_id: Option<i64>,
+    pub force_locale: bool,
+    pub show_address_book: bool,
+    pub course_template_id: Option<i64>,
+    pub semester_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable, Default)]
+#[diesel(table_name = org_units)]
+pub struct NewOrgUnit {
+    pub institution_id: i64,
+    pub type_id: i64,
+    pub parent_id: Option<i64>,
+    pub name: String,
+    pub code: Option<String>,
+    pub path: Option<String>,
+    pub description_text: Option<String>,
+    pub description_html: Option<String>,
+    pub is_active: bool,
+    pub can_self_register: bool,
+    pub start_date: Option<NaiveDateTime>,
+    pub end_date: Option<NaiveDateTime>,
+    pub locale_id: Option<i64>,
+    pub force_locale: bool,
+    pub show_address_book: bool,
+    pub course_template_id: Option<i64>,
+    pub semester_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: i64,
+    pub institution_id: i64,
+    pub user_name: String,
+    pub user_name_key: String,
+    pub first_name: String,
+    pub middle_name: Option<String>,
+    pub last_name: String,
+    pub external_email: Option<String>,
+    pub org_defined_id: Option<String>,
+    pub pronouns: Option<String>,
+    pub is_active: bool,
+    pub last_accessed: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+impl User {
+    pub fn display_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser {
+    pub institution_id: i64,
+    pub user_name: String,
+    pub user_name_key: String,
+    pub first_name: String,
+    pub middle_name: Option<String>,
+    pub last_name: String,
+    pub external_email: Option<String>,
+    pub org_defined_id: Option<String>,
+    pub pronouns: Option<String>,
+    pub is_active: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
+#[diesel(table_name = roles)]
+pub struct Role {
+    pub id: i64,
+    pub institution_id: i64,
+    pub name: String,
+    pub code: String,
+    pub is_cascading: bool,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = roles)]
+pub struct NewRole<'a> {
+    pub institution_id: i64,
+    pub name: &'a str,
+    pub code: &'a str,
+    pub is_cascading: bool,
+}
+
+#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
+#[diesel(table_name = enrollments)]
+pub struct Enrollment {
+    pub user_id: i64,
+    pub org_unit_id: i64,
+    pub institution_id: i64,
+    pub role_id: i64,
+    pub is_cascading: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
+#[diesel(table_name = oauth_clients)]
+pub struct OAuthClient {
+    pub client_id: String,
+    pub institution_id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub secret_hash: String,
+    pub scope: String,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
+#[diesel(table_name = signing_keys)]
+pub struct SigningKeyRow {
+    pub kid: String,
+    pub institution_id: i64,
+    pub private_key_pem: String,
+    pub modulus: String,
+    pub exponent: String,
+    pub created_at: NaiveDateTime,
+}

@@ -1,0 +1,4 @@
+//! Domain rules as plain functions, testable without HTTP or a database.
+
+pub mod rich_text;
+pub mod validate;

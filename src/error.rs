@@ -1,0 +1,176 @@
+//! The one error type. Every failure a request can meet ends here and leaves as RFC 7807
+//! problem details, the shape Brightspace answers with, plus the older `Errors` array so
+//! clients written for either keep working.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+/// Where problem types point: Brightspace's own property reference for invalid parameters,
+/// and the HTTP status otherwise.
+const INVALID_PARAMETERS_TYPE: &str =
+    "http://docs.valence.desire2learn.com/res/apiprop.html#invalid-parameters";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    /// A missing or invalid bearer token; the text goes into `WWW-Authenticate` too.
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("The method {0} is not allowed on this route.")]
+    MethodNotAllowed(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("The request body is larger than the limit of {0} bytes.")]
+    PayloadTooLarge(usize),
+    #[error("The API call-rate limit has been exceeded; retry in {retry_after_secs} seconds.")]
+    TooManyRequests { retry_after_secs: u64 },
+    /// The database or the blocking pool is unreachable or saturated: worth retrying.
+    #[error("{0}")]
+    Unavailable(String),
+    /// Anything unexpected. The cause is logged, never sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        ApiError::BadRequest(detail.into())
+    }
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        ApiError::NotFound(detail.into())
+    }
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        ApiError::Forbidden(detail.into())
+    }
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        ApiError::Internal(cause.to_string())
+    }
+}
+
+#[derive(Serialize)]
+struct LegacyMessage<'a> {
+    #[serde(rename = "Message")]
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+    #[serde(rename = "Errors")]
+    errors: [LegacyMessage<'a>; 1],
+}
+
+/// Builds a problem-details answer; also used by the middleware, which answers without a handler.
+pub fn problem_response(status: StatusCode, detail: &str) -> HttpResponse {
+    let title = match status {
+        StatusCode::BAD_REQUEST => "Invalid Parameters",
+        s => s.canonical_reason().unwrap_or("Error"),
+    };
+    let kind = if status == StatusCode::BAD_REQUEST {
+        INVALID_PARAMETERS_TYPE
+    } else {
+        "about:blank"
+    };
+    let problem = Problem {
+        kind,
+        title,
+        status: status.as_u16(),
+        detail,
+        errors: [LegacyMessage { message: detail }],
+    };
+    let body = serde_json::to_vec(&problem).unwrap_or_default();
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, "application/problem+json"))
+        .body(body)
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let detail = match self {
+            ApiError::Internal(cause) => {
+                tracing::error!(%cause, "internal error");
+                "An unexpected error occurred.".to_string()
+            }
+            ApiError::Unavailable(cause) => {
+                tracing::warn!(%cause, "service unavailable");
+                self.to_string()
+            }
+            other => other.to_string(),
+        };
+        let mut response = problem_response(status, &detail);
+        let headers = response.headers_mut();
+        match self {
+            ApiError::Unauthorized(reason) => {
+                let value = format!(
+                    "Bearer realm=\"d2l-groups\", error=\"invalid_token\", error_description=\"{}\"",
+                    reason.replace(['"', '\\'], "'")
+                );
+                if let Ok(v) = header::HeaderValue::from_str(&value) {
+                    headers.insert(header::WWW_AUTHENTICATE, v);
+                } else {
+                    headers.insert(
+                        header::WWW_AUTHENTICATE,
+                        header::HeaderValue::from_static("Bearer realm=\"d2l-groups\""),
+                    );
+                }
+            }
+            ApiError::TooManyRequests { retry_after_secs } => {
+                headers.insert(header::RETRY_AFTER, (*retry_after_secs).max(1).into());
+            }
+            ApiError::Unavailable(_) => {
+                headers.insert(header::RETRY_AFTER, 1u64.into());
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::NotFound => ApiError::NotFound("Not found.".into()),
+            other => ApiError::Internal(format!("database: {other}")),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for ApiError {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        ApiError::Unavailable(format!("The database is unavailable: {e}"))
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(_: actix_web::error::BlockingError) -> Self {
+        ApiError::Unavailable("The server is shutting down or overloaded.".into())
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

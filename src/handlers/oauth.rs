@@ -1,0 +1,281 @@
+//! The OAuth 2.0 token endpoint (client credentials, RFC 6749 §4.4) and the public key set.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use base64::Engine;
+use diesel::prelude::*;
+
+use crate::app::State;
+use crate::auth::scopes::ScopeSet;
+use crate::auth::secrets::verify_secret;
+use crate::db::rows::OAuthClient;
+use crate::error::{ApiError, ApiResult};
+use crate::schema::{oauth_clients, users};
+use crate::wire::oauth::*;
+use crate::wire::{ok, reply};
+
+/// A failure answered in RFC 6749's shape rather than as problem details.
+struct OAuthFailure {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+    /// Set when the client authenticated with HTTP Basic: a 401 must then challenge for it.
+    basic_challenge: bool,
+}
+
+impl OAuthFailure {
+    fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            status,
+            error,
+            description: description.into(),
+            basic_challenge: false,
+        }
+    }
+
+    fn respond(self) -> ApiResult<HttpResponse> {
+        let mut res = reply(
+            self.status,
+            &TokenError {
+                error: self.error,
+                error_description: self.description,
+            },
+        )?;
+        let headers = res.headers_mut();
+        headers.insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+        if self.status == StatusCode::UNAUTHORIZED {
+            let challenge = if self.basic_challenge {
+                "Basic realm=\"d2l-groups\""
+            } else {
+                "Bearer realm=\"d2l-groups\""
+            };
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static(challenge),
+            );
+        }
+        Ok(res)
+    }
+}
+
+/// Credentials from `Authorization: Basic` (each part form-urlencoded, per RFC 6749 §2.3.1).
+fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, String)>, OAuthFailure> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let bad = || {
+        let mut f = OAuthFailure::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "The Basic credentials are malformed.",
+        );
+        f.basic_challenge = true;
+        f
+    };
+    let text = value.to_str().map_err(|_| bad())?;
+    let Some((scheme, encoded)) = text.trim().split_once(' ') else {
+        return Ok(None);
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Ok(None);
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| bad())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(bad)?;
+    let unescape = |s: &str| -> Result<String, OAuthFailure> {
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(&format!("v={s}")).map_err(|_| bad())?;
+        Ok(pairs.into_iter().next().map(|(_, v)| v).unwrap_or_default())
+    };
+    Ok(Some((unescape(id)?, unescape(secret)?)))
+}
+
+/// `POST /core/connect/token`
+pub async fn token(state: State, req: HttpRequest, body: web::Bytes) -> ApiResult<HttpResponse> {
+    match issue_token(state, &req, &body).await {
+        Ok(response) => {
+            let mut res = ok(&response)?;
+            res.headers_mut().insert(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static("no-store"),
+            );
+            res.headers_mut()
+                .insert(header::PRAGMA, header::HeaderValue::from_static("no-cache"));
+            Ok(res)
+        }
+        Err(failure) => failure.respond(),
+    }
+}
+
+async fn issue_token(
+    state: State,
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<TokenResponse, OAuthFailure> {
+    let form: TokenRequest = serde_urlencoded::from_bytes(body).map_err(|e| {
+        OAuthFailure::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            format!("The form body is malformed: {e}."),
+        )
+    })?;
+    match form.grant_type.as_deref() {
+        None => {
+            return Err(OAuthFailure::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "grant_type is required.",
+            ));
+        }
+        Some("client_credentials") => {}
+        Some(other) => {
+            return Err(OAuthFailure::new(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                format!("The grant type {other:?} is not supported; use client_credentials."),
+            ));
+        }
+    }
+    let basic = basic_credentials(req)?;
+    let used_basic = basic.is_some();
+    let (client_id, secret) = match (basic, form.client_id, form.client_secret) {
+        (Some(_), Some(_), Some(_)) => {
+            return Err(OAuthFailure::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "Authenticate the client with HTTP Basic or form fields, not both.",
+            ));
+        }
+        (Some(creds), _, _) => creds,
+        (None, Some(id), Some(secret)) => (id, secret),
+        _ => {
+            return Err(OAuthFailure::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "Client authentication is required (HTTP Basic or client_id and client_secret).",
+            ));
+        }
+    };
+    let requested = match form.scope.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(
+            ScopeSet::parse(text)
+                .map_err(|e| OAuthFailure::new(StatusCode::BAD_REQUEST, "invalid_scope", e))?,
+        ),
+    };
+
+    let worker = state.clone();
+    let outcome = state
+        .db
+        .read(move |conn| {
+            let client: Option<OAuthClient> = oauth_clients::table
+                .filter(oauth_clients::client_id.eq(&client_id))
+                .select(OAuthClient::as_select())
+                .first(conn)
+                .optional()?;
+            let client = match client {
+                Some(c) if c.revoked_at.is_none() && verify_secret(&secret, &c.secret_hash) => c,
+                _ => return Ok(Err("invalid_client")),
+            };
+            let active: bool = users::table
+                .filter(users::id.eq(client.user_id))
+                .select(users::is_active)
+                .first(conn)?;
+            if !active {
+                return Ok(Err("inactive_user"));
+            }
+            let registered = ScopeSet::parse(&client.scope).map_err(ApiError::internal)?;
+            let scopes = match requested {
+                None => registered,
+                Some(r) if r.within(&registered) => r,
+                Some(_) => return Ok(Err("invalid_scope")),
+            };
+            let key = worker.tokens.signing_key(conn, client.institution_id)?;
+            let ttl = worker.settings.token_ttl_seconds;
+            let (token, expires_in) =
+                worker
+                    .tokens
+                    .issue(&key, client.user_id, &scopes, &client.client_id, ttl)?;
+            Ok(Ok(TokenResponse {
+                access_token: token,
+                token_type: "Bearer",
+                expires_in,
+                scope: scopes.to_string(),
+            }))
+        })
+        .await
+        .map_err(|e| {
+            OAuthFailure::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                e.to_string(),
+            )
+        })?;
+    outcome.map_err(|code| match code {
+        "invalid_scope" => OAuthFailure::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            "The requested scope exceeds the scope the client is registered with.",
+        ),
+        "inactive_user" => OAuthFailure::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "The client's service user is inactive.",
+        ),
+        _ => {
+            let mut f = OAuthFailure::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "Client authentication failed.",
+            );
+            f.basic_challenge = used_basic;
+            f
+        }
+    })
+}
+
+/// `GET /core/.well-known/jwks`: every institution's public key.
+pub async fn jwks(state: State) -> ApiResult<HttpResponse> {
+    let reader = state.clone();
+    let keys = state
+        .db
+        .read(move |conn| reader.tokens.public_keys(conn))
+        .await?;
+    ok(&JwkSet {
+        keys: keys.iter().map(|k| jwk_of(k)).collect(),
+    })
+}
+
+/// `GET /core/jwk/(kid)`
+pub async fn jwk(state: State, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let kid = path.into_inner();
+    let reader = state.clone();
+    let lookup = kid.clone();
+    let key = match state.tokens.key(&kid) {
+        Some(k) => Some(k),
+        None => {
+            state
+                .db
+                .read(move |conn| reader.tokens.load_key(conn, &lookup))
+                .await?
+        }
+    };
+    let key = key.ok_or_else(|| ApiError::not_found(format!("No key with kid {kid:?}.")))?;
+    ok(&jwk_of(&key))
+}
+
+fn jwk_of(k: &crate::auth::tokens::KeyEntry) -> Jwk {
+    Jwk {
+        kty: "RSA",
+        usage: "sig",
+        alg: "RS256",
+        kid: k.kid.clone(),
+        n: k.modulus.clone(),
+        e: k.exponent.clone(),
+    }
+}

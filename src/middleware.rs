@@ -1,0 +1,208 @@
+//! The three layers every request passes: request context (id, span, access log), then
+//! authentication and rate limiting (app-wide), then the per-route gate (version, token, scope)
+//! that `routes.rs` attaches to each LP route.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{web, Error, HttpMessage, ResponseError};
+use tracing::Instrument;
+
+use crate::app::AppState;
+use crate::auth::tokens::{TokenService, CLI_CLIENT_ID};
+use crate::auth::{Authentication, Caller};
+use crate::error::ApiError;
+use crate::rate_limit::{Decision, RateKey};
+use crate::routes::RouteSpec;
+use crate::versions::{ApiVersion, Support};
+
+pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const X_RATE_LIMIT_REMAINING: HeaderName = HeaderName::from_static("x-rate-limit-remaining");
+const X_RATE_LIMIT_RESET: HeaderName = HeaderName::from_static("x-rate-limit-reset");
+const X_REQUEST_COST: HeaderName = HeaderName::from_static("x-request-cost");
+const DEPRECATION: HeaderName = HeaderName::from_static("deprecation");
+
+/// Gives the request an id, runs it inside a span carrying that id (so every log line of the
+/// request names it), answers the id in `X-Request-Id`, and logs the outcome.
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %req.method(),
+        path = %req.path(),
+    );
+    let started = Instant::now();
+    let mut res = next.call(req).instrument(span.clone()).await?;
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert(X_REQUEST_ID, value);
+    }
+    let status = res.status().as_u16();
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.in_scope(|| tracing::info!(status, elapsed_ms, "request completed"));
+    Ok(res)
+}
+
+/// Verifies the bearer token if there is one, then charges the call to its bucket: the
+/// token's (institution, client), or the client IP for anonymous calls and rejected tokens.
+pub async fn authenticate_and_limit(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Err(ApiError::internal("application state missing").into());
+    };
+    let authentication = authenticate(&state, &req).await;
+    let key = match &authentication {
+        Authentication::Verified(caller) => rate_key_of(caller),
+        _ => RateKey::Ip(
+            req.peer_addr()
+                .map(|a| a.ip())
+                .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into()),
+        ),
+    };
+    req.extensions_mut().insert(authentication);
+    match state.limits.charge(&key) {
+        Decision::Limited { retry_after_secs } => {
+            let response = ApiError::TooManyRequests { retry_after_secs }.error_response();
+            Ok(req.into_response(response).map_into_right_body())
+        }
+        Decision::Allowed {
+            remaining,
+            reset_secs,
+            cost,
+        } => {
+            let mut res = next.call(req).await?;
+            let headers = res.headers_mut();
+            headers.insert(X_RATE_LIMIT_REMAINING, remaining.into());
+            headers.insert(X_RATE_LIMIT_RESET, reset_secs.into());
+            headers.insert(X_REQUEST_COST, cost.into());
+            Ok(res.map_into_left_body())
+        }
+    }
+}
+
+fn rate_key_of(caller: &Caller) -> RateKey {
+    match caller.client_id.as_deref() {
+        Some(client_id) if client_id != CLI_CLIENT_ID => RateKey::Client {
+            institution_id: caller.institution_id,
+            client_id: client_id.to_string(),
+        },
+        _ => RateKey::CliUser {
+            institution_id: caller.institution_id,
+            user_id: caller.user_id,
+        },
+    }
+}
+
+async fn authenticate(state: &web::Data<AppState>, req: &ServiceRequest) -> Authentication {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Authentication::Anonymous;
+    };
+    let Ok(value) = value.to_str() else {
+        return Authentication::Rejected("The Authorization header is not readable.".into());
+    };
+    let Some((scheme, token)) = value.trim().split_once(' ') else {
+        return if value.trim().eq_ignore_ascii_case("bearer") {
+            Authentication::Rejected("The bearer token is empty.".into())
+        } else {
+            Authentication::Anonymous
+        };
+    };
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        // Basic and other schemes belong to the token endpoint, not to us.
+        return Authentication::Anonymous;
+    }
+    let token = token.trim();
+    if token.is_empty() {
+        return Authentication::Rejected("The bearer token is empty.".into());
+    }
+    match verify(state, token).await {
+        Ok(caller) => Authentication::Verified(caller),
+        Err(reason) => Authentication::Rejected(reason),
+    }
+}
+
+async fn verify(state: &web::Data<AppState>, token: &str) -> Result<Arc<Caller>, String> {
+    if let Some(caller) = state.tokens.cached(token) {
+        return Ok(caller);
+    }
+    let kid = TokenService::kid_of(token)?;
+    let key = match state.tokens.key(&kid) {
+        Some(key) => key,
+        None => {
+            let lookup = state.clone();
+            let kid_owned = kid.clone();
+            state
+                .db
+                .read(move |conn| lookup.tokens.load_key(conn, &kid_owned))
+                .await
+                .map_err(|e| format!("The signing key could not be looked up: {e}"))?
+                .ok_or_else(|| "The access token is signed by an unknown key.".to_string())?
+        }
+    };
+    state.tokens.verify(token, &key)
+}
+
+/// The per-route gate: the version must be one the route serves (else 404), a verified token
+/// is required (else 401), and it must carry the route's scope (else 403). Deprecated versions
+/// are answered with `Deprecation: true`. The route's spec is left in the request for handlers.
+pub async fn gate(
+    spec: Arc<RouteSpec>,
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let version_text = req
+        .match_info()
+        .get("version")
+        .unwrap_or_default()
+        .to_string();
+    let support = ApiVersion::parse(&version_text).and_then(|v| spec.versions.classify(v));
+    let Some(support) = support else {
+        let err = ApiError::not_found(format!(
+            "LP API version {version_text:?} is not served by this route (served: {} to {}).",
+            spec.versions.deprecated_from, spec.versions.latest
+        ));
+        return Ok(req.error_response(err));
+    };
+    let checked = check_caller(&spec, &req);
+    let mut res = match checked {
+        Err(err) => req.error_response(err),
+        Ok(()) => {
+            req.extensions_mut().insert(spec);
+            next.call(req).await?
+        }
+    };
+    if support == Support::Deprecated {
+        res.headers_mut()
+            .insert(DEPRECATION, HeaderValue::from_static("true"));
+    }
+    Ok(res)
+}
+
+fn check_caller(spec: &RouteSpec, req: &ServiceRequest) -> Result<(), ApiError> {
+    let extensions = req.extensions();
+    match extensions.get::<Authentication>() {
+        Some(Authentication::Verified(caller)) => {
+            if caller.scopes.allows(&spec.scope) {
+                Ok(())
+            } else {
+                Err(ApiError::forbidden(format!(
+                    "Insufficient scope to call {} {}: the token lacks {}.",
+                    spec.method,
+                    req.path(),
+                    spec.scope
+                )))
+            }
+        }
+        Some(Authentication::Rejected(reason)) => Err(ApiError::Unauthorized(reason.clone())),
+        _ => Err(ApiError::Unauthorized("A bearer token is required.".into())),
+    }
+}

@@ -1,0 +1,136 @@
+//! Diesel's view of the tables. Kept by hand to match both `migrations/sqlite` and
+//! `migrations/postgres`; `tests/schema.rs` fails when either backend drifts from it.
+
+diesel::table! {
+    institutions (id) {
+        id -> BigInt,
+        tenant_id -> Text,
+        acronym -> Text,
+        name -> Text,
+        external_ic -> Nullable<Text>,
+        mail_domain -> Nullable<Text>,
+        disable_vle_learner_creation -> Bool,
+        disable_vle_instructor_creation -> Bool,
+        disable_vle_user_creation -> Bool,
+        allow_learner_report -> Bool,
+        allow_learner_audit -> Bool,
+        allow_valid_audit -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    org_units (id) {
+        id -> BigInt,
+        institution_id -> BigInt,
+        type_id -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        name -> Text,
+        code -> Nullable<Text>,
+        path -> Nullable<Text>,
+        description_text -> Nullable<Text>,
+        description_html -> Nullable<Text>,
+        is_active -> Bool,
+        can_self_register -> Bool,
+        start_date -> Nullable<Timestamp>,
+        end_date -> Nullable<Timestamp>,
+        locale_id -> Nullable<BigInt>,
+        force_locale -> Bool,
+        show_address_book -> Bool,
+        course_template_id -> Nullable<BigInt>,
+        semester_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        institution_id -> BigInt,
+        user_name -> Text,
+        user_name_key -> Text,
+        first_name -> Text,
+        middle_name -> Nullable<Text>,
+        last_name -> Text,
+        external_email -> Nullable<Text>,
+        org_defined_id -> Nullable<Text>,
+        pronouns -> Nullable<Text>,
+        is_active -> Bool,
+        last_accessed -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    roles (id) {
+        id -> BigInt,
+        institution_id -> BigInt,
+        name -> Text,
+        code -> Text,
+        is_cascading -> Bool,
+    }
+}
+
+diesel::table! {
+    role_permissions (role_id, permission) {
+        role_id -> BigInt,
+        permission -> Text,
+    }
+}
+
+diesel::table! {
+    enrollments (user_id, org_unit_id) {
+        user_id -> BigInt,
+        org_unit_id -> BigInt,
+        institution_id -> BigInt,
+        role_id -> BigInt,
+        is_cascading -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oauth_clients (client_id) {
+        client_id -> Text,
+        institution_id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        secret_hash -> Text,
+        scope -> Text,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        institution_id -> BigInt,
+        private_key_pem -> Text,
+        modulus -> Text,
+        exponent -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(org_units -> institutions (institution_id));
+diesel::joinable!(users -> institutions (institution_id));
+diesel::joinable!(roles -> institutions (institution_id));
+diesel::joinable!(role_permissions -> roles (role_id));
+diesel::joinable!(enrollments -> users (user_id));
+diesel::joinable!(enrollments -> org_units (org_unit_id));
+diesel::joinable!(enrollments -> roles (role_id));
+diesel::joinable!(oauth_clients -> users (user_id));
+diesel::joinable!(signing_keys -> institutions (institution_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    institutions,
+    org_units,
+    users,
+    roles,
+    role_permissions,
+    enrollments,
+    oauth_clients,
+    signing_keys,
+);

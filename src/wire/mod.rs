@@ -1,0 +1,359 @@
+//! The shapes on the wire, with Brightspace's exact field names. Request types deserialize,
+//! response types serialize; neither is a database row. Also the JSON body extractor and the
+//! reply helpers every handler uses.
+
+pub mod courses;
+pub mod enrollments;
+pub mod oauth;
+pub mod roles;
+pub mod users;
+pub mod versions;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::{ApiError, ApiResult};
+
+/// Largest request body accepted; more is a 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Every JSON answer's type; some clients parse only bodies declared exactly so.
+pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
+
+/// 200 with a JSON body.
+pub fn ok<T: Serialize>(body: &T) -> ApiResult<HttpResponse> {
+    reply(StatusCode::OK, body)
+}
+
+pub fn reply<T: Serialize>(status: StatusCode, body: &T) -> ApiResult<HttpResponse> {
+    let bytes = serde_json::to_vec(body).map_err(ApiError::internal)?;
+    Ok(HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, JSON_CONTENT_TYPE))
+        .body(bytes))
+}
+
+/// 200 with an empty body, as Brightspace answers most deletes.
+pub fn ok_empty() -> HttpResponse {
+    HttpResponse::Ok().finish()
+}
+
+/// A JSON request body. Read whatever the declared Content-Type (one real client sends none),
+/// capped at [`MAX_BODY_BYTES`], and rejected with a 400 naming the offending field.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let declared_len = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if declared_len.is_some_and(|len| len > MAX_BODY_BYTES) {
+                return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
+            }
+            let mut buf = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| {
+                    ApiError::bad_request(format!("The request body could not be read: {e}."))
+                })?;
+                if buf.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            parse_json(&buf).map(Body)
+        })
+    }
+}
+
+/// Parses JSON, naming the path of the first offending field in the error.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request("A JSON request body is required."));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path.is_empty() || path == "." {
+            ApiError::bad_request(format!("The request body is not valid: {inner}."))
+        } else {
+            ApiError::bad_request(format!("{path}: {inner}."))
+        }
+    })?;
+    de.end()
+        .map_err(|e| ApiError::bad_request(format!("The request body has trailing data: {e}.")))?;
+    Ok(value)
+}
+
+/// Query-string booleans as clients send them: `true`/`True`/`1`, `false`/`False`/`0`.
+pub fn parse_bool(name: &str, value: &str) -> ApiResult<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(ApiError::bad_request(format!(
+            "{name}: {value:?} is not a boolean."
+        ))),
+    }
+}
+
+/// Parses a D2LID taken from a query string.
+pub fn parse_id(name: &str, value: &str) -> ApiResult<i64> {
+    value
+        .parse::<i64>()
+        .ok()
+        .filter(|v| *v > 0)
+        .ok_or_else(|| ApiError::bad_request(format!("{name}: {value:?} is not a valid id.")))
+}
+
+/// Parses a D2LID taken from the path; anything else names nothing, so it is a 404.
+pub fn path_id(what: &str, value: &str) -> ApiResult<i64> {
+    value
+        .parse::<i64>()
+        .ok()
+        .filter(|v| *v > 0)
+        .ok_or_else(|| ApiError::not_found(format!("{what} {value:?} not found.")))
+}
+
+/// The D2LID in path segment `{name}`; `what` names it in the 404.
+pub fn path_param(req: &HttpRequest, name: &str, what: &str) -> ApiResult<i64> {
+    path_id(what, req.match_info().get(name).unwrap_or_default())
+}
+
+/// `yyyy-MM-ddTHH:mm:ss.fffZ`, milliseconds always present.
+pub fn utc(dt: NaiveDateTime) -> String {
+    dt.and_utc().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// A UTCDateTime on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UtcDateTime(pub NaiveDateTime);
+
+impl Serialize for UtcDateTime {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&utc(self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for UtcDateTime {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        DateTime::parse_from_rfc3339(&text)
+            .map(|dt| UtcDateTime(dt.with_timezone(&Utc).naive_utc()))
+            .map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "{text:?} is not a UTC date-time (yyyy-MM-ddTHH:mm:ss.fffZ)"
+                ))
+            })
+    }
+}
+
+/// RichText, as answered.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct RichText {
+    #[serde(rename = "Text")]
+    pub text: String,
+    #[serde(rename = "Html")]
+    pub html: String,
+}
+
+impl RichText {
+    pub fn from_stored(text: Option<&str>, html: Option<&str>) -> Self {
+        Self {
+            text: text.unwrap_or_default().to_string(),
+            html: html.unwrap_or_default().to_string(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RichTextType {
+    Text,
+    Html,
+}
+
+impl<'de> Deserialize<'de> for RichTextType {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        if text.eq_ignore_ascii_case("text") {
+            Ok(RichTextType::Text)
+        } else if text.eq_ignore_ascii_case("html") {
+            Ok(RichTextType::Html)
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "{text:?} is not \"Text\" or \"Html\""
+            )))
+        }
+    }
+}
+
+/// RichTextInput, as sent. Sending the answer shape (`Text`/`Html`) instead is a 400.
+#[derive(Clone, Debug, Deserialize)]
+pub struct RichTextInput {
+    #[serde(rename = "Content")]
+    pub content: String,
+    #[serde(rename = "Type")]
+    pub kind: RichTextType,
+}
+
+impl RichTextInput {
+    /// Turns input into what is stored and answered: sanitized HTML and its text.
+    pub fn render(&self) -> RichText {
+        crate::domain::rich_text::render(&self.content, self.kind == RichTextType::Html)
+    }
+}
+
+/// Brightspace's paged answer.
+#[derive(Debug, Serialize)]
+pub struct PagedResultSet<T> {
+    #[serde(rename = "PagingInfo")]
+    pub paging_info: PagingInfo,
+    #[serde(rename = "Items")]
+    pub items: Vec<T>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PagingInfo {
+    #[serde(rename = "Bookmark")]
+    pub bookmark: Option<String>,
+    #[serde(rename = "HasMoreItems")]
+    pub has_more_items: bool,
+}
+
+/// Items a page of a PagedResultSet holds at most.
+pub const PAGE_SIZE: i64 = 100;
+
+/// Builds a page from up to `PAGE_SIZE + 1` rows fetched in key order: the extra row only says
+/// there is more. The bookmark is the last item's key.
+pub fn page<R, T>(
+    mut rows: Vec<R>,
+    key: impl Fn(&R) -> i64,
+    item: impl Fn(R) -> T,
+) -> PagedResultSet<T> {
+    let has_more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    let bookmark = rows.last().map(|r| key(r).to_string());
+    PagedResultSet {
+        paging_info: PagingInfo {
+            bookmark,
+            has_more_items: has_more,
+        },
+        items: rows.into_iter().map(item).collect(),
+    }
+}
+
+/// Reads a bookmark back: the key after which the next page starts.
+pub fn parse_bookmark(value: Option<&str>) -> ApiResult<i64> {
+    match value {
+        None | Some("") => Ok(0),
+        Some(v) => v.parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "bookmark: {v:?} is not a bookmark this server issued."
+            ))
+        }),
+    }
+}
+
+/// Query parameters, looked up case-insensitively as ASP.NET-based Brightspace does.
+pub struct Query(Vec<(String, String)>);
+
+impl Query {
+    pub fn from_request(req: &HttpRequest) -> ApiResult<Self> {
+        let pairs: Vec<(String, String)> = serde_urlencoded_pairs(req.query_string())?;
+        Ok(Self(pairs))
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn bool(&self, name: &str) -> ApiResult<Option<bool>> {
+        self.get(name).map(|v| parse_bool(name, v)).transpose()
+    }
+
+    pub fn id(&self, name: &str) -> ApiResult<Option<i64>> {
+        self.get(name).map(|v| parse_id(name, v)).transpose()
+    }
+}
+
+fn serde_urlencoded_pairs(query: &str) -> ApiResult<Vec<(String, String)>> {
+    web::Query::<Vec<(String, String)>>::from_query(query)
+        .map(|q| q.into_inner())
+        .map_err(|e| ApiError::bad_request(format!("The query string is malformed: {e}.")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_always_carry_milliseconds() {
+        let dt = DateTime::parse_from_rfc3339("2026-01-31T05:00:00Z")
+            .expect("date")
+            .naive_utc();
+        assert_eq!(utc(dt), "2026-01-31T05:00:00.000Z");
+        let parsed: UtcDateTime =
+            serde_json::from_str("\"2026-01-31T06:00:00.250+01:00\"").expect("parse");
+        assert_eq!(utc(parsed.0), "2026-01-31T05:00:00.250Z");
+        assert!(serde_json::from_str::<UtcDateTime>("\"yesterday\"").is_err());
+    }
+
+    #[test]
+    fn booleans_accept_what_clients_send() {
+        for t in ["true", "True", "1", "TRUE"] {
+            assert!(parse_bool("b", t).expect("bool"));
+        }
+        for f in ["false", "False", "0"] {
+            assert!(!parse_bool("b", f).expect("bool"));
+        }
+        assert!(parse_bool("b", "yes").is_err());
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        #[derive(Deserialize, Debug)]
+        struct T {
+            #[serde(rename = "Name")]
+            _name: String,
+        }
+        let err = parse_json::<T>(br#"{"Name": 5}"#).expect_err("wrong type");
+        assert!(err.to_string().starts_with("Name:"), "{err}");
+        assert!(parse_json::<T>(b"").is_err());
+        assert!(parse_json::<T>(br#"{"Name": "a"} x"#).is_err());
+        assert!(parse_json::<T>(br#"{"Name": "a", "Other": 1}"#).is_ok());
+    }
+
+    #[test]
+    fn rich_text_type_is_case_insensitive() {
+        let r: RichTextInput =
+            serde_json::from_str(r#"{"Content": "x", "Type": "HTML"}"#).expect("parse");
+        assert_eq!(r.kind, RichTextType::Html);
+        assert!(serde_json::from_str::<RichTextInput>(r#"{"Text": "x", "Html": "x"}"#).is_err());
+    }
+
+    #[test]
+    fn pages_carry_a_bookmark_and_more_flag() {
+        let rows: Vec<i64> = (1..=101).collect();
+        let p = page(rows, |r| *r, |r| r);
+        assert_eq!(p.items.len(), 100);
+        assert!(p.paging_info.has_more_items);
+        assert_eq!(p.paging_info.bookmark.as_deref(), Some("100"));
+        let p = page(vec![1i64, 2], |r| *r, |r| r);
+        assert!(!p.paging_info.has_more_items);
+    }
+}

@@ -1,0 +1,41 @@
+//! OAuth 2.0 token endpoint and key set shapes (RFC 6749, RFC 7517).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Deserialize)]
+pub struct TokenRequest {
+    pub grant_type: Option<String>,
+    pub scope: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub scope: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TokenError {
+    pub error: &'static str,
+    pub error_description: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Jwk {
+    pub kty: &'static str,
+    #[serde(rename = "use")]
+    pub usage: &'static str,
+    pub alg: &'static str,
+    pub kid: String,
+    pub n: String,
+    pub e: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JwkSet {
+    pub keys: Vec<Jwk>,
+}

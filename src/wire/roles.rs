@@ -1,0 +1,58 @@
+//! Role shapes.
+
+use serde::Serialize;
+
+use crate::db::rows::Role;
+
+#[derive(Debug, Serialize)]
+pub struct RoleData {
+    #[serde(rename = "Identifier")]
+    pub identifier: String,
+    #[serde(rename = "DisplayName")]
+    pub display_name: String,
+    #[serde(rename = "Code")]
+    pub code: String,
+}
+
+impl From<&Role> for RoleData {
+    fn from(r: &Role) -> Self {
+        Self {
+            identifier: r.id.to_string(),
+            display_name: r.name.clone(),
+            code: r.code.clone(),
+        }
+    }
+}
+
+/// `{"Id", "Code", "Name"}` inside OrgUnitUser.
+#[derive(Debug, Serialize)]
+pub struct RoleInfo {
+    #[serde(rename = "Id")]
+    pub id: i64,
+    #[serde(rename = "Code")]
+    pub code: String,
+    #[serde(rename = "Name")]
+    pub name: String,
+}
+
+impl From<&Role> for RoleInfo {
+    fn from(r: &Role) -> Self {
+        Self {
+            id: r.id,
+            code: r.code.clone(),
+            name: r.name.clone(),
+        }
+    }
+}
+
+/// The LTI role URNs Brightspace reports for a role in `Access.LISRoles`.
+pub fn lis_roles(role: &Role) -> Vec<String> {
+    let urn = match role.name.as_str() {
+        "Administrator" => "urn:lti:sysrole:ims/lis/Administrator",
+        "Instructor" => "urn:lti:role:ims/lis/Instructor",
+        "Teaching Assistant" => "urn:lti:role:ims/lis/TeachingAssistant",
+        "Student" => "urn:lti:role:ims/lis/Learner",
+        _ => return Vec::new(),
+    };
+    vec![urn.to_string()]
+}

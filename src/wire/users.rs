@@ -1,0 +1,123 @@
+//! User shapes: WhoAmIUser, CreateUserData and UserData.
+
+use serde::{Deserialize, Serialize};
+
+use super::utc;
+use crate::db::rows::User;
+
+#[derive(Debug, Serialize)]
+pub struct WhoAmIUser {
+    #[serde(rename = "Identifier")]
+    pub identifier: String,
+    #[serde(rename = "FirstName")]
+    pub first_name: String,
+    #[serde(rename = "LastName")]
+    pub last_name: String,
+    #[serde(rename = "UniqueName")]
+    pub unique_name: String,
+    #[serde(rename = "ProfileIdentifier")]
+    pub profile_identifier: String,
+    #[serde(rename = "Pronouns")]
+    pub pronouns: Option<String>,
+}
+
+impl From<&User> for WhoAmIUser {
+    fn from(u: &User) -> Self {
+        Self {
+            identifier: u.id.to_string(),
+            first_name: u.first_name.clone(),
+            last_name: u.last_name.clone(),
+            unique_name: u.user_name.clone(),
+            profile_identifier: profile_identifier(u),
+            pronouns: u.pronouns.clone(),
+        }
+    }
+}
+
+/// Brightspace's profile identifier is opaque; ours is stable and derived from the user id.
+pub fn profile_identifier(u: &User) -> String {
+    format!("P{}", u.id)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CreateUserData {
+    #[serde(rename = "OrgDefinedId", default)]
+    pub org_defined_id: Option<String>,
+    #[serde(rename = "FirstName")]
+    pub first_name: String,
+    #[serde(rename = "MiddleName", default)]
+    pub middle_name: Option<String>,
+    #[serde(rename = "LastName")]
+    pub last_name: String,
+    #[serde(rename = "ExternalEmail", default)]
+    pub external_email: Option<String>,
+    #[serde(rename = "UserName")]
+    pub user_name: String,
+    #[serde(rename = "RoleId")]
+    pub role_id: i64,
+    #[serde(rename = "IsActive")]
+    pub is_active: bool,
+    #[serde(rename = "SendCreationEmail")]
+    pub send_creation_email: bool,
+    #[serde(rename = "Pronouns", default)]
+    pub pronouns: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UserActivation {
+    #[serde(rename = "IsActive")]
+    pub is_active: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UserData {
+    #[serde(rename = "OrgId")]
+    pub org_id: i64,
+    #[serde(rename = "UserId")]
+    pub user_id: i64,
+    #[serde(rename = "FirstName")]
+    pub first_name: String,
+    #[serde(rename = "MiddleName")]
+    pub middle_name: Option<String>,
+    #[serde(rename = "LastName")]
+    pub last_name: String,
+    #[serde(rename = "UserName")]
+    pub user_name: String,
+    #[serde(rename = "ExternalEmail")]
+    pub external_email: Option<String>,
+    #[serde(rename = "OrgDefinedId")]
+    pub org_defined_id: Option<String>,
+    #[serde(rename = "UniqueIdentifier")]
+    pub unique_identifier: String,
+    #[serde(rename = "Activation")]
+    pub activation: UserActivation,
+    #[serde(rename = "LastAccessedDate")]
+    pub last_accessed_date: Option<String>,
+    #[serde(rename = "Pronouns")]
+    pub pronouns: Option<String>,
+    #[serde(rename = "DisplayName")]
+    pub display_name: String,
+}
+
+impl UserData {
+    /// `org_id` is the institution's root org unit, as Brightspace's OrgId is.
+    pub fn new(u: &User, org_id: i64) -> Self {
+        Self {
+            org_id,
+            user_id: u.id,
+            first_name: u.first_name.clone(),
+            middle_name: u.middle_name.clone(),
+            last_name: u.last_name.clone(),
+            user_name: u.user_name.clone(),
+            external_email: u.external_email.clone(),
+            org_defined_id: u.org_defined_id.clone(),
+            unique_identifier: u.user_name.clone(),
+            activation: UserActivation {
+                is_active: u.is_active,
+            },
+            last_accessed_date: u.last_accessed.map(utc),
+            pronouns: u.pronouns.clone(),
+            display_name: u.display_name(),
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! Test harness: each test gets its own server on port 0 and its own database — a fresh SQLite
+//! file, or a fresh schema in the PostgreSQL database named by `TEST_DATABASE_URL`.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use chrono::Utc;
+use d2l_groups::app::{server, AppState};
+use d2l_groups::auth::scopes::ScopeSet;
+use d2l_groups::auth::tokens::{Claims, ScopeClaim, CLI_CLIENT_ID};
+use d2l_groups::config::{RateLimitSettings, Settings};
+use d2l_groups::db::rows::SigningKeyRow;
+use d2l_groups::schema::{institutions, signing_keys};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use reqwest::{Method, Response};
+use serde_json::{json, Value};
+
+pub const V: &str = "1.47";
+/// The default institution's root org unit.
+pub const ROOT: i64 = 6606;
+
+pub struct TestApp {
+    pub address: String,
+    pub state: Arc<AppState>,
+    pub client: reqwest::Client,
+    pub database_url: String,
+    /// The bootstrap admin's token, all scopes.
+    pub admin: String,
+}
+
+/// A database URL for one test: a new SQLite file, or a new schema on PostgreSQL.
+pub fn fresh_database_url() -> String {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if url.starts_with("postgres") => {
+            let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+            let mut conn = PgConnection::establish(&url).expect("TEST_DATABASE_URL must be reachable");
+            conn.batch_execute(&format!("CREATE SCHEMA {schema}")).expect("create schema");
+            let sep = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{sep}options=-csearch_path%3D{schema}")
+        }
+        _ => {
+            let dir = std::env::temp_dir().join("d2l-groups-tests");
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            format!("sqlite://{}", dir.join(format!("{}.db", uuid::Uuid::new_v4().simple())).display())
+        }
+    }
+}
+
+pub fn is_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres"))
+}
+
+pub fn test_settings(database_url: &str) -> Settings {
+    let mut settings = Settings::new(database_url);
+    settings.database_pool_size = 4;
+    settings.workers = 1;
+    settings
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Rate limits small enough to exhaust in a test.
+pub async fn spawn_app_with_rate_limit(credits: u32, cost: u32) -> TestApp {
+    spawn_app_with(|s| s.rate_limit = RateLimitSettings::new(credits, cost).expect("valid limits")).await
+}
+
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let database_url = fresh_database_url();
+    let mut settings = test_settings(&database_url);
+    adjust(&mut settings);
+    let state = actix_web::rt::task::spawn_blocking(move || AppState::initialize(settings))
+        .await
+        .expect("initialize thread")
+        .expect("initialize");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = format!("http://{}", listener.local_addr().expect("addr"));
+    let srv = server(state.clone(), listener).expect("server");
+    actix_web::rt::spawn(srv);
+    let admin = mint(&state, "admin", "*:*:*", 3600);
+    TestApp {
+        address,
+        state,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        database_url,
+        admin,
+    }
+}
+
+/// A token for a user of the default institution, as `d2l-groups token` prints it.
+pub fn mint(state: &AppState, user: &str, scope: &str, ttl: i64) -> String {
+    mint_in(state, d2l_groups::bootstrap::DEFAULT_ACRONYM, user, scope, ttl)
+}
+
+pub fn mint_in(state: &AppState, institution: &str, user: &str, scope: &str, ttl: i64) -> String {
+    let scopes = ScopeSet::parse(scope).expect("scope");
+    state
+        .db
+        .read_sync(|conn| {
+            let inst = d2l_groups::bootstrap::find_institution(conn, institution)?;
+            let user = d2l_groups::bootstrap::find_user_by_name_or_id(conn, inst.id, user)?;
+            let key = state.tokens.signing_key(conn, inst.id)?;
+            state.tokens.issue(&key, user.id, &scopes, CLI_CLIENT_ID, ttl)
+        })
+        .expect("mint token")
+        .0
+}
+
+/// The default institution's signing key row and tenant id, for crafting tokens by hand.
+pub fn signing_key(state: &AppState) -> (SigningKeyRow, String) {
+    state
+        .db
+        .read_sync(|conn| {
+            Ok(signing_keys::table
+                .inner_join(institutions::table)
+                .filter(institutions::acronym.eq(d2l_groups::bootstrap::DEFAULT_ACRONYM))
+                .select((SigningKeyRow::as_select(), institutions::tenant_id))
+                .first(conn)?)
+        })
+        .expect("signing key")
+}
+
+/// Claims as the server issues them, for tests to alter before signing.
+pub fn standard_claims(tenant: &str, user_id: i64) -> Claims {
+    let now = Utc::now().timestamp();
+    Claims {
+        iss: d2l_groups::config::DEFAULT_ISSUER.into(),
+        aud: d2l_groups::config::DEFAULT_AUDIENCE.into(),
+        sub: user_id.to_string(),
+        tenantid: tenant.into(),
+        scope: ScopeClaim::Text("*:*:*".into()),
+        jti: uuid::Uuid::new_v4().to_string(),
+        iat: now,
+        nbf: now,
+        exp: now + 600,
+        client_id: Some("test".into()),
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// `/d2l/api/lp/1.47{rest}`
+    pub fn lp(&self, rest: &str) -> String {
+        self.url(&format!("/d2l/api/lp/{V}{rest}"))
+    }
+
+    pub async fn send(&self, method: Method, url: &str, token: Option<&str>, body: Option<&Value>) -> Response {
+        let mut req = self.client.request(method, url);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn get(&self, url: &str, token: &str) -> Response {
+        self.send(Method::GET, url, Some(token), None).await
+    }
+
+    pub async fn post(&self, url: &str, token: &str, body: &Value) -> Response {
+        self.send(Method::POST, url, Some(token), Some(body)).await
+    }
+
+    pub async fn put(&self, url: &str, token: &str, body: &Value) -> Response {
+        self.send(Method::PUT, url, Some(token), Some(body)).await
+    }
+
+    pub async fn delete(&self, url: &str, token: &str) -> Response {
+        self.send(Method::DELETE, url, Some(token), None).await
+    }
+
+    pub fn token_for(&self, user: &str, scope: &str) -> String {
+        mint(&self.state, user, scope, 3600)
+    }
+
+    /// The id of a role of the default institution, by name.
+    pub async fn role_id(&self, name: &str) -> i64 {
+        let roles = json_ok(self.get(&self.lp("/roles/"), &self.admin).await).await;
+        roles
+            .as_array()
+            .expect("roles array")
+            .iter()
+            .find(|r| r["DisplayName"] == name)
+            .and_then(|r| r["Identifier"].as_str())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no role {name}"))
+    }
+
+    /// Creates a user through `POST /users/` (enrolled at the root with `role`); answers its id.
+    pub async fn create_user(&self, user_name: &str, role: &str) -> i64 {
+        let role_id = self.role_id(role).await;
+        let body = json!({
+            "OrgDefinedId": null, "FirstName": "Test", "MiddleName": null, "LastName": user_name,
+            "ExternalEmail": format!("{user_name}@example.edu"), "UserName": user_name,
+            "RoleId": role_id, "IsActive": true, "SendCreationEmail": false, "Pronouns": null
+        });
+        let user = json_ok(self.post(&self.lp("/users/"), &self.admin, &body).await).await;
+        user["UserId"].as_i64().expect("UserId")
+    }
+
+    /// Creates a course offering through `POST /courses/`; answers its org unit id.
+    pub async fn create_course(&self, code: &str) -> i64 {
+        let body = json!({
+            "Name": format!("Course {code}"), "Code": code, "Path": "", "CourseTemplateId": null,
+            "SemesterId": null, "StartDate": null, "EndDate": null, "LocaleId": null,
+            "ForceLocale": false, "ShowAddressBook": false,
+            "Description": {"Content": "", "Type": "Text"}, "CanSelfRegister": false
+        });
+        let course = json_ok(self.post(&self.lp("/courses/"), &self.admin, &body).await).await;
+        course["Identifier"].as_str().expect("Identifier").parse().expect("numeric id")
+    }
+
+    /// Enrolls a user in an org unit with a role, as the admin.
+    pub async fn enroll(&self, user_id: i64, org_unit_id: i64, role: &str) {
+        let role_id = self.role_id(role).await;
+        let body = json!({"OrgUnitId": org_unit_id, "UserId": user_id, "RoleId": role_id});
+        json_ok(self.post(&self.lp("/enrollments/"), &self.admin, &body).await).await;
+    }
+}
+
+/// Asserts a 200 with a JSON body of Brightspace's content type, and answers the body.
+pub async fn json_ok(res: Response) -> Value {
+    let status = res.status();
+    let ctype = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let text = res.text().await.expect("body");
+    assert_eq!(status, 200, "expected 200, got {status}: {text}");
+    assert_eq!(ctype, "application/json; charset=utf-8", "content type of {text}");
+    serde_json::from_str(&text).expect("JSON body")
+}
+
+/// Asserts a problem-details answer with `status`, and answers its `detail`.
+pub async fn problem(res: Response, status: u16) -> String {
+    let got = res.status().as_u16();
+    let ctype = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let text = res.text().await.expect("body");
+    assert_eq!(got, status, "expected {status}, got {got}: {text}");
+    assert_eq!(ctype, "application/problem+json", "content type of {text}");
+    let body: Value = serde_json::from_str(&text).expect("problem JSON");
+    assert_eq!(body["status"], status, "{text}");
+    assert!(body["title"].is_string() && body["type"].is_string(), "{text}");
+    let detail = body["detail"].as_str().expect("detail").to_string();
+    assert_eq!(body["Errors"][0]["Message"], detail.as_str(), "{text}");
+    detail
+}

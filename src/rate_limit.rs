@@ -154,6 +154,22 @@ mod tests {
     }
 
     #[test]
+    fn idle_keys_are_evicted_once_their_bucket_is_full_again() {
+        // 6,000 credits a minute: one credit back every 10 ms.
+        let l = limits(6_000, 1);
+        for i in 0..50 {
+            l.charge(&RateKey::CliUser {
+                institution_id: 1,
+                user_id: i,
+            });
+        }
+        assert_eq!(l.tracked_keys(), 50);
+        std::thread::sleep(Duration::from_millis(50));
+        l.evict_idle();
+        assert_eq!(l.tracked_keys(), 0);
+    }
+
+    #[test]
     fn settings_refuse_impossible_costs() {
         assert!(RateLimitSettings::new(5, 10).is_err());
         assert!(RateLimitSettings::new(0, 1).is_err());

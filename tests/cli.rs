@@ -27,7 +27,11 @@ fn migrate_twice_is_harmless() {
     let url = common::fresh_database_url();
     for _ in 0..2 {
         let out = run(&url, &["migrate"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(stdout(&out).contains("migrations applied"));
     }
 }
@@ -38,7 +42,10 @@ fn token_refuses_unknown_users_and_bad_arguments() {
     let out = run(&url, &["token", "--user", "nobody"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nobody"));
-    let out = run(&url, &["token", "--user", "admin", "--scope", "not-a-scope"]);
+    let out = run(
+        &url,
+        &["token", "--user", "admin", "--scope", "not-a-scope"],
+    );
     assert_eq!(out.status.code(), Some(1));
     let out = run(&url, &["token", "--user", "admin", "--ttl", "0"]);
     assert_eq!(out.status.code(), Some(1));
@@ -51,12 +58,43 @@ fn token_refuses_unknown_users_and_bad_arguments() {
 async fn serve_answers_cli_credentials_and_stops_on_sigterm() {
     let url = common::fresh_database_url();
     // Credentials made before the server starts: the server must accept them.
-    let token = run(&url, &["token", "--user", "1000", "--scope", "users:own_profile:read", "--ttl", "600"]);
-    assert!(token.status.success(), "{}", String::from_utf8_lossy(&token.stderr));
+    let token = run(
+        &url,
+        &[
+            "token",
+            "--user",
+            "1000",
+            "--scope",
+            "users:own_profile:read",
+            "--ttl",
+            "600",
+        ],
+    );
+    assert!(
+        token.status.success(),
+        "{}",
+        String::from_utf8_lossy(&token.stderr)
+    );
     let token = stdout(&token).trim().to_string();
     assert_eq!(token.split('.').count(), 3, "a JWT: {token}");
-    let client = run(&url, &["client", "add", "--name", "ci", "--user", "admin", "--scope", "users:*:*"]);
-    assert!(client.status.success(), "{}", String::from_utf8_lossy(&client.stderr));
+    let client = run(
+        &url,
+        &[
+            "client",
+            "add",
+            "--name",
+            "ci",
+            "--user",
+            "admin",
+            "--scope",
+            "users:*:*",
+        ],
+    );
+    assert!(
+        client.status.success(),
+        "{}",
+        String::from_utf8_lossy(&client.stderr)
+    );
     let printed = stdout(&client);
     let field = |name: &str| {
         printed
@@ -80,7 +118,9 @@ async fn serve_answers_cli_credentials_and_stops_on_sigterm() {
     let deadline = Instant::now() + Duration::from_secs(30);
     while address.is_none() && Instant::now() < deadline {
         let Some(Ok(line)) = lines.next() else { break };
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
         if v["message"] == "serving" {
             address = v["address"].as_str().map(str::to_string);
         }
@@ -111,7 +151,10 @@ async fn serve_answers_cli_credentials_and_stops_on_sigterm() {
     assert_eq!(issued["token_type"], "Bearer");
     assert_eq!(issued["scope"], "users:own_profile:read");
 
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(20);
     let exit = loop {
@@ -123,5 +166,8 @@ async fn serve_answers_cli_credentials_and_stops_on_sigterm() {
     };
     assert!(exit.success(), "exit status {exit:?}");
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
-    assert!(rest.iter().any(|l| l.contains("\"stopped\"")), "log ends with a stop: {rest:?}");
+    assert!(
+        rest.iter().any(|l| l.contains("\"stopped\"")),
+        "log ends with a stop: {rest:?}"
+    );
 }

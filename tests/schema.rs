@@ -29,12 +29,18 @@ fn declared() -> Columns {
         } else if line == "}" {
             current = None;
         } else if let Some((column, ty)) = line.trim_end_matches(',').split_once(" -> ") {
-            let (ty, nullable) = match ty.strip_prefix("Nullable<").and_then(|t| t.strip_suffix('>')) {
+            let (ty, nullable) = match ty
+                .strip_prefix("Nullable<")
+                .and_then(|t| t.strip_suffix('>'))
+            {
                 Some(inner) => (inner.to_string(), true),
                 None => (ty.to_string(), false),
             };
             let table = current.clone().expect("inside a table");
-            tables.entry(table).or_default().insert(column.to_string(), (ty, nullable));
+            tables
+                .entry(table)
+                .or_default()
+                .insert(column.to_string(), (ty, nullable));
         }
     }
     tables
@@ -92,10 +98,16 @@ fn actual(conn: &mut DbConnection) -> Columns {
             .load(c)
             .expect("tables");
             for t in names {
-                let cols: Vec<SqliteColumn> = diesel::sql_query(format!("PRAGMA table_info({})", t.name)).load(c).expect("columns");
+                let cols: Vec<SqliteColumn> =
+                    diesel::sql_query(format!("PRAGMA table_info({})", t.name))
+                        .load(c)
+                        .expect("columns");
                 let entry = tables.entry(t.name.clone()).or_default();
                 for col in cols {
-                    entry.insert(col.name, (diesel_type(&col.ty), col.notnull == 0 && col.pk == 0));
+                    entry.insert(
+                        col.name,
+                        (diesel_type(&col.ty), col.notnull == 0 && col.pk == 0),
+                    );
                 }
             }
         }
@@ -108,10 +120,10 @@ fn actual(conn: &mut DbConnection) -> Columns {
             .load(c)
             .expect("columns");
             for col in cols {
-                tables
-                    .entry(col.table_name)
-                    .or_default()
-                    .insert(col.column_name, (diesel_type(&col.data_type), col.is_nullable == "YES"));
+                tables.entry(col.table_name).or_default().insert(
+                    col.column_name,
+                    (diesel_type(&col.data_type), col.is_nullable == "YES"),
+                );
             }
         }
     }
@@ -129,7 +141,11 @@ fn schema_rs_matches_the_migrated_database() {
     let db = migrated_db();
     let mut conn = db.conn().expect("conn");
     let declared = declared();
-    assert!(declared.len() >= 8, "parsed {} tables from schema.rs", declared.len());
+    assert!(
+        declared.len() >= 8,
+        "parsed {} tables from schema.rs",
+        declared.len()
+    );
     assert_eq!(actual(&mut conn), declared);
 }
 
@@ -140,11 +156,13 @@ fn migrations_revert_and_reapply_cleanly() {
     match &mut *conn {
         DbConnection::Sqlite(c) => {
             c.revert_all_migrations(SQLITE_MIGRATIONS).expect("down");
-            c.run_pending_migrations(SQLITE_MIGRATIONS).expect("up again");
+            c.run_pending_migrations(SQLITE_MIGRATIONS)
+                .expect("up again");
         }
         DbConnection::Pg(c) => {
             c.revert_all_migrations(POSTGRES_MIGRATIONS).expect("down");
-            c.run_pending_migrations(POSTGRES_MIGRATIONS).expect("up again");
+            c.run_pending_migrations(POSTGRES_MIGRATIONS)
+                .expect("up again");
         }
     }
     assert_eq!(actual(&mut conn), declared());
@@ -162,12 +180,21 @@ fn both_backends_have_the_same_migrations() {
     };
     let sqlite = names(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"));
     assert!(!sqlite.is_empty());
-    assert_eq!(sqlite, names(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres")));
+    assert_eq!(
+        sqlite,
+        names(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
+    );
     for m in &sqlite {
         for backend in ["sqlite", "postgres"] {
             for file in ["up.sql", "down.sql"] {
-                let path = format!("{}/migrations/{backend}/{m}/{file}", env!("CARGO_MANIFEST_DIR"));
-                assert!(std::fs::metadata(&path).is_ok_and(|m| m.len() > 0), "{path} missing or empty");
+                let path = format!(
+                    "{}/migrations/{backend}/{m}/{file}",
+                    env!("CARGO_MANIFEST_DIR")
+                );
+                assert!(
+                    std::fs::metadata(&path).is_ok_and(|m| m.len() > 0),
+                    "{path} missing or empty"
+                );
             }
         }
     }

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use diesel::prelude::*;
 
 use crate::auth::Caller;
-use crate::db::rows::OrgUnit;
+use crate::db::rows::{org_unit_type, OrgUnit};
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::schema::{enrollments, org_units, role_permissions};
@@ -166,24 +166,36 @@ fn ancestors(conn: &mut DbConnection, unit: &OrgUnit) -> ApiResult<Vec<i64>> {
     Ok(out)
 }
 
-/// The caller's effective permissions in `unit`.
+/// The caller's effective permissions in `unit`: their enrollment there, plus their cascading
+/// enrollments above it.
+///
+/// At an Organization org unit only cascading roles count: a user's org-level role (the
+/// `RoleId` of `POST /users/`) is the role they hold in the courses they join, and grants
+/// nothing institution-wide — as Brightspace configures role permissions per org-unit type.
 pub fn permissions_in(
     conn: &mut DbConnection,
     user_id: i64,
     unit: &OrgUnit,
 ) -> ApiResult<PermissionSet> {
-    let above = ancestors(conn, unit)?;
-    let role_ids: Vec<i64> = enrollments::table
+    let mut units = ancestors(conn, unit)?;
+    units.push(unit.id);
+    let held: Vec<(i64, i64, bool)> = enrollments::table
         .filter(enrollments::user_id.eq(user_id))
-        .filter(
-            enrollments::org_unit_id
-                .eq(unit.id)
-                .or(enrollments::org_unit_id
-                    .eq_any(&above)
-                    .and(enrollments::is_cascading.eq(true))),
-        )
-        .select(enrollments::role_id)
+        .filter(enrollments::org_unit_id.eq_any(&units))
+        .select((
+            enrollments::org_unit_id,
+            enrollments::role_id,
+            enrollments::is_cascading,
+        ))
         .load(conn)?;
+    let at_organization = unit.type_id == org_unit_type::ORGANIZATION;
+    let role_ids: Vec<i64> = held
+        .into_iter()
+        .filter(|(org_unit_id, _, cascading)| {
+            *cascading || (*org_unit_id == unit.id && !at_organization)
+        })
+        .map(|(_, role_id, _)| role_id)
+        .collect();
     if role_ids.is_empty() {
         return Ok(PermissionSet::new());
     }

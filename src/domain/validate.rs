@@ -14,6 +14,9 @@ pub fn code(field: &str, value: &str) -> Result<(), String> {
     if value.trim().is_empty() {
         return Err(format!("{field}: a code is required."));
     }
+    if value.trim() != value {
+        return Err(format!("{field}: codes may not begin or end with spaces."));
+    }
     if value.chars().count() > MAX_CODE_CHARS {
         return Err(format!(
             "{field}: codes may be at most {MAX_CODE_CHARS} characters long."
@@ -75,6 +78,8 @@ mod tests {
         assert!(code("Code", &"x".repeat(50)).is_ok());
         assert!(code("Code", &"x".repeat(51)).is_err());
         assert!(code("Code", "").is_err());
+        assert!(code("Code", " BIO").is_err());
+        assert!(code("Code", "BIO ").is_err());
         for bad in [
             "a\\b",
             "a:b",

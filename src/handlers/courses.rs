@@ -15,6 +15,11 @@ use crate::schema::org_units;
 use crate::wire::courses::{CourseOffering, CreateCourseOffering};
 use crate::wire::{ok, ok_empty, path_param, Body};
 
+diesel::define_sql_function! {
+    /// SQL `lower()`, on both backends: course codes are unique regardless of case.
+    fn lower(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
 /// An org unit named by input, which must be of `type_id` in the caller's institution.
 fn input_org_unit(
     conn: &mut DbConnection,
@@ -116,7 +121,7 @@ pub async fn create(
             let clash: Option<i64> = org_units::table
                 .filter(org_units::institution_id.eq(inst))
                 .filter(org_units::type_id.eq(org_unit_type::COURSE_OFFERING))
-                .filter(org_units::code.eq(&input.code))
+                .filter(lower(org_units::code).eq(input.code.to_lowercase()))
                 .select(org_units::id)
                 .first(conn)
                 .optional()?;

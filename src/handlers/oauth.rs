@@ -12,7 +12,7 @@ use crate::db::rows::OAuthClient;
 use crate::error::{ApiError, ApiResult};
 use crate::schema::{oauth_clients, users};
 use crate::wire::oauth::*;
-use crate::wire::{ok, reply};
+use crate::wire::{ok, reply, RawBody};
 
 /// A failure answered in RFC 6749's shape rather than as problem details.
 struct OAuthFailure {
@@ -96,8 +96,8 @@ fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, String)>, OAut
 }
 
 /// `POST /core/connect/token`
-pub async fn token(state: State, req: HttpRequest, body: web::Bytes) -> ApiResult<HttpResponse> {
-    match issue_token(state, &req, &body).await {
+pub async fn token(state: State, req: HttpRequest, body: RawBody) -> ApiResult<HttpResponse> {
+    match issue_token(state, &req, &body.0).await {
         Ok(response) => {
             let mut res = ok(&response)?;
             res.headers_mut().insert(

@@ -53,6 +53,19 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let raw = RawBody::from_request(req, payload);
+        Box::pin(async move { parse_json(&raw.await?.0).map(Body) })
+    }
+}
+
+/// A request body's bytes, capped at [`MAX_BODY_BYTES`] (413 beyond).
+pub struct RawBody(pub web::Bytes);
+
+impl FromRequest for RawBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let declared_len = req
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -73,7 +86,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
                 }
                 buf.extend_from_slice(&chunk);
             }
-            parse_json(&buf).map(Body)
+            Ok(RawBody(buf.freeze()))
         })
     }
 }

@@ -35,15 +35,21 @@ pub fn fresh_database_url() -> String {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(url) if url.starts_with("postgres") => {
             let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-            let mut conn = PgConnection::establish(&url).expect("TEST_DATABASE_URL must be reachable");
-            conn.batch_execute(&format!("CREATE SCHEMA {schema}")).expect("create schema");
+            let mut conn =
+                PgConnection::establish(&url).expect("TEST_DATABASE_URL must be reachable");
+            conn.batch_execute(&format!("CREATE SCHEMA {schema}"))
+                .expect("create schema");
             let sep = if url.contains('?') { '&' } else { '?' };
             format!("{url}{sep}options=-csearch_path%3D{schema}")
         }
         _ => {
             let dir = std::env::temp_dir().join("d2l-groups-tests");
             std::fs::create_dir_all(&dir).expect("temp dir");
-            format!("sqlite://{}", dir.join(format!("{}.db", uuid::Uuid::new_v4().simple())).display())
+            format!(
+                "sqlite://{}",
+                dir.join(format!("{}.db", uuid::Uuid::new_v4().simple()))
+                    .display()
+            )
         }
     }
 }
@@ -65,7 +71,8 @@ pub async fn spawn_app() -> TestApp {
 
 /// Rate limits small enough to exhaust in a test.
 pub async fn spawn_app_with_rate_limit(credits: u32, cost: u32) -> TestApp {
-    spawn_app_with(|s| s.rate_limit = RateLimitSettings::new(credits, cost).expect("valid limits")).await
+    spawn_app_with(|s| s.rate_limit = RateLimitSettings::new(credits, cost).expect("valid limits"))
+        .await
 }
 
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
@@ -95,7 +102,13 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 
 /// A token for a user of the default institution, as `d2l-groups token` prints it.
 pub fn mint(state: &AppState, user: &str, scope: &str, ttl: i64) -> String {
-    mint_in(state, d2l_groups::bootstrap::DEFAULT_ACRONYM, user, scope, ttl)
+    mint_in(
+        state,
+        d2l_groups::bootstrap::DEFAULT_ACRONYM,
+        user,
+        scope,
+        ttl,
+    )
 }
 
 pub fn mint_in(state: &AppState, institution: &str, user: &str, scope: &str, ttl: i64) -> String {
@@ -106,7 +119,9 @@ pub fn mint_in(state: &AppState, institution: &str, user: &str, scope: &str, ttl
             let inst = d2l_groups::bootstrap::find_institution(conn, institution)?;
             let user = d2l_groups::bootstrap::find_user_by_name_or_id(conn, inst.id, user)?;
             let key = state.tokens.signing_key(conn, inst.id)?;
-            state.tokens.issue(&key, user.id, &scopes, CLI_CLIENT_ID, ttl)
+            state
+                .tokens
+                .issue(&key, user.id, &scopes, CLI_CLIENT_ID, ttl)
         })
         .expect("mint token")
         .0
@@ -153,7 +168,13 @@ impl TestApp {
         self.url(&format!("/d2l/api/lp/{V}{rest}"))
     }
 
-    pub async fn send(&self, method: Method, url: &str, token: Option<&str>, body: Option<&Value>) -> Response {
+    pub async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Response {
         let mut req = self.client.request(method, url);
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -218,14 +239,22 @@ impl TestApp {
             "Description": {"Content": "", "Type": "Text"}, "CanSelfRegister": false
         });
         let course = json_ok(self.post(&self.lp("/courses/"), &self.admin, &body).await).await;
-        course["Identifier"].as_str().expect("Identifier").parse().expect("numeric id")
+        course["Identifier"]
+            .as_str()
+            .expect("Identifier")
+            .parse()
+            .expect("numeric id")
     }
 
     /// Enrolls a user in an org unit with a role, as the admin.
     pub async fn enroll(&self, user_id: i64, org_unit_id: i64, role: &str) {
         let role_id = self.role_id(role).await;
         let body = json!({"OrgUnitId": org_unit_id, "UserId": user_id, "RoleId": role_id});
-        json_ok(self.post(&self.lp("/enrollments/"), &self.admin, &body).await).await;
+        json_ok(
+            self.post(&self.lp("/enrollments/"), &self.admin, &body)
+                .await,
+        )
+        .await;
     }
 }
 
@@ -240,7 +269,10 @@ pub async fn json_ok(res: Response) -> Value {
         .to_string();
     let text = res.text().await.expect("body");
     assert_eq!(status, 200, "expected 200, got {status}: {text}");
-    assert_eq!(ctype, "application/json; charset=utf-8", "content type of {text}");
+    assert_eq!(
+        ctype, "application/json; charset=utf-8",
+        "content type of {text}"
+    );
     serde_json::from_str(&text).expect("JSON body")
 }
 
@@ -258,7 +290,10 @@ pub async fn problem(res: Response, status: u16) -> String {
     assert_eq!(ctype, "application/problem+json", "content type of {text}");
     let body: Value = serde_json::from_str(&text).expect("problem JSON");
     assert_eq!(body["status"], status, "{text}");
-    assert!(body["title"].is_string() && body["type"].is_string(), "{text}");
+    assert!(
+        body["title"].is_string() && body["type"].is_string(),
+        "{text}"
+    );
     let detail = body["detail"].as_str().expect("detail").to_string();
     assert_eq!(body["Errors"][0]["Message"], detail.as_str(), "{text}");
     detail

@@ -22,8 +22,9 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
-    #[error("The method {0} is not allowed on this route.")]
-    MethodNotAllowed(String),
+    /// `allow` lists the methods the route does serve, for the `Allow` header.
+    #[error("The method {method} is not allowed on this route; it allows {allow}.")]
+    MethodNotAllowed { method: String, allow: String },
     #[error("{0}")]
     Conflict(String),
     #[error("The request body is larger than the limit of {0} bytes.")]
@@ -101,7 +102,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -145,6 +146,11 @@ impl ResponseError for ApiError {
             }
             ApiError::Unavailable(_) => {
                 headers.insert(header::RETRY_AFTER, 1u64.into());
+            }
+            ApiError::MethodNotAllowed { allow, .. } => {
+                if let Ok(v) = header::HeaderValue::from_str(allow) {
+                    headers.insert(header::ALLOW, v);
+                }
             }
             _ => {}
         }

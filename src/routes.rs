@@ -194,8 +194,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// is then 405, not a fall-through), in the order written (literal segments before `{id}`).
 #[derive(Default)]
 struct RouteTable {
-    resources: Vec<(String, Vec<Route>)>,
-    specs: Vec<Arc<RouteSpec>>,
+    /// (path, its routes, their methods for the 405's `Allow`)
+    resources: Vec<(String, Vec<Route>, Vec<Method>)>,
 }
 
 impl RouteTable {
@@ -205,7 +205,11 @@ impl RouteTable {
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
-        self.add(path.to_string(), web::method(method).to(handler));
+        self.add(
+            path.to_string(),
+            method.clone(),
+            web::method(method).to(handler),
+        );
     }
 
     fn lp<F, Args>(
@@ -229,30 +233,38 @@ impl RouteTable {
                 .unwrap_or_else(|| panic!("route table: malformed scope {scope:?}")),
             permission,
         });
-        self.specs.push(spec.clone());
-        let route = web::method(method)
+        let route = web::method(method.clone())
             .to(handler)
             .wrap(from_fn(move |req, next| {
                 crate::middleware::gate(spec.clone(), req, next)
             }));
-        self.add(format!("/d2l/api/lp/{{version}}{path}"), route);
+        self.add(format!("/d2l/api/lp/{{version}}{path}"), method, route);
     }
 
-    fn add(&mut self, path: String, route: Route) {
-        match self.resources.iter_mut().find(|(p, _)| *p == path) {
-            Some((_, routes)) => routes.push(route),
-            None => self.resources.push((path, vec![route])),
+    fn add(&mut self, path: String, method: Method, route: Route) {
+        match self.resources.iter_mut().find(|(p, _, _)| *p == path) {
+            Some((_, routes, methods)) => {
+                routes.push(route);
+                methods.push(method);
+            }
+            None => self.resources.push((path, vec![route], vec![method])),
         }
     }
 
     fn register(self, cfg: &mut web::ServiceConfig) {
-        for (path, routes) in self.resources {
+        for (path, routes, methods) in self.resources {
+            let allow: Vec<String> = methods.iter().map(Method::to_string).collect();
+            let allow = allow.join(", ");
             let other = match path.strip_suffix('/') {
                 Some(bare) => bare.to_string(),
                 None => format!("{path}/"),
             };
-            let mut resource =
-                web::resource(vec![path, other]).default_service(web::to(method_not_allowed));
+            let mut resource = web::resource(vec![path, other]).default_service(web::to(
+                move |req: actix_web::HttpRequest| {
+                    let allow = allow.clone();
+                    async move { method_not_allowed(req, allow) }
+                },
+            ));
             for route in routes {
                 resource = resource.route(route);
             }
@@ -269,10 +281,14 @@ async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpRespons
     )))
 }
 
-async fn method_not_allowed(
+fn method_not_allowed(
     req: actix_web::HttpRequest,
+    allow: String,
 ) -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed(req.method().to_string()))
+    Err(ApiError::MethodNotAllowed {
+        method: req.method().to_string(),
+        allow,
+    })
 }
 
 /// What an LP handler knows of its caller: who they are and the permission its route requires.

@@ -1,4 +1,5 @@
 //! Domain rules as plain functions, testable without HTTP or a database.
 
+pub mod allocation;
 pub mod rich_text;
 pub mod validate;

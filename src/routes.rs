@@ -15,8 +15,8 @@ use actix_web::{web, FromRequest, Handler, HttpMessage, Responder, Route};
 use crate::auth::permissions::Permission::{self, *};
 use crate::auth::scopes::RequiredScope;
 use crate::error::ApiError;
-use crate::handlers::{courses, enrollments, health, oauth, roles, users, versions};
-use crate::versions::{VersionRange, LP_ROUTES};
+use crate::handlers::{courses, enrollments, health, oauth, roles, sections, users, versions};
+use crate::versions::{VersionRange, LP_ROUTES, REMOVED_IN_LP_1_39};
 
 /// What the table says about one LP route.
 #[derive(Debug)]
@@ -30,161 +30,68 @@ pub struct RouteSpec {
     pub permission: Option<Permission>,
 }
 
+const GET: Method = Method::GET;
+const POST: Method = Method::POST;
+const PUT: Method = Method::PUT;
+const DELETE: Method = Method::DELETE;
+
+#[rustfmt::skip]
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let mut t = RouteTable::default();
-    let (get, post, delete) = (Method::GET, Method::POST, Method::DELETE);
 
     // Anonymous: versions, OAuth, health.
-    t.open(get.clone(), "/d2l/api/versions/", versions::all_products);
-    t.open(post.clone(), "/d2l/api/versions/check", versions::check);
-    t.open(
-        get.clone(),
-        "/d2l/api/{productCode}/versions/",
-        versions::one_product,
-    );
-    t.open(
-        get.clone(),
-        "/d2l/api/{productCode}/versions/{version}",
-        versions::one_version,
-    );
-    t.open(post.clone(), "/core/connect/token", oauth::token);
-    t.open(get.clone(), "/core/.well-known/jwks", oauth::jwks);
-    t.open(get.clone(), "/core/jwk/{kid}", oauth::jwk);
-    t.open(get.clone(), "/healthz", health::live);
-    t.open(get.clone(), "/readyz", health::ready);
+    t.open(GET,  "/d2l/api/versions/",                        versions::all_products);
+    t.open(POST, "/d2l/api/versions/check",                   versions::check);
+    t.open(GET,  "/d2l/api/{productCode}/versions/",          versions::one_product);
+    t.open(GET,  "/d2l/api/{productCode}/versions/{version}", versions::one_version);
+    t.open(POST, "/core/connect/token",                       oauth::token);
+    t.open(GET,  "/core/.well-known/jwks",                    oauth::jwks);
+    t.open(GET,  "/core/jwk/{kid}",                           oauth::jwk);
+    t.open(GET,  "/healthz",                                  health::live);
+    t.open(GET,  "/readyz",                                   health::ready);
 
-    // LP routes      method          path below /d2l/api/lp/{version}                      scope                                permission
-    t.lp(
-        LP_ROUTES,
-        get.clone(),
-        "/users/whoami",
-        "users:own_profile:read",
-        None,
-        users::whoami,
-    );
-    t.lp(
-        LP_ROUTES,
-        post.clone(),
-        "/users/",
-        "users:userdata:create",
-        Some(UsersCreate),
-        users::create,
-    );
-    t.lp(
-        LP_ROUTES,
-        get.clone(),
-        "/users/",
-        "users:userdata:read",
-        Some(UsersRead),
-        users::search,
-    );
-    t.lp(
-        LP_ROUTES,
-        get.clone(),
-        "/users/{userId}",
-        "users:userdata:read",
-        Some(UsersRead),
-        users::get,
-    );
+    // LP routes under /d2l/api/lp/{version}:
+    // versions, method, path, scope, the permission its handler checks, handler.
 
-    t.lp(
-        LP_ROUTES,
-        post.clone(),
-        "/courses/",
-        "orgunits:course:create",
-        Some(CoursesCreate),
-        courses::create,
-    );
-    t.lp(
-        LP_ROUTES,
-        get.clone(),
-        "/courses/{orgUnitId}",
-        "orgunits:course:read",
-        Some(CoursesRead),
-        courses::get,
-    );
-    t.lp(
-        LP_ROUTES,
-        delete.clone(),
-        "/courses/{orgUnitId}",
-        "orgunits:course:delete",
-        Some(CoursesDelete),
-        courses::delete,
-    );
+    // Users
+    t.lp(LP_ROUTES,          GET,    "/users/whoami",                                    "users:own_profile:read",         None,                    users::whoami);
+    t.lp(LP_ROUTES,          POST,   "/users/",                                          "users:userdata:create",          Some(UsersCreate),       users::create);
+    t.lp(LP_ROUTES,          GET,    "/users/",                                          "users:userdata:read",            Some(UsersRead),         users::search);
+    t.lp(LP_ROUTES,          GET,    "/users/{userId}",                                  "users:userdata:read",            Some(UsersRead),         users::get);
 
-    t.lp(
-        LP_ROUTES,
-        post.clone(),
-        "/enrollments/",
-        "enrollment:orgunit:create",
-        Some(EnrollmentsManage),
-        enrollments::create,
-    );
-    t.lp(
-        LP_ROUTES,
-        get.clone(),
-        "/enrollments/myenrollments/",
-        "enrollment:own_enrollment:read",
-        None,
-        enrollments::mine,
-    );
-    t.lp(
-        LP_ROUTES,
-        get.clone(),
-        "/enrollments/orgUnits/{orgUnitId}/users/",
-        "enrollment:orgunit:read",
-        Some(EnrollmentsRead),
-        enrollments::list,
-    );
-    t.lp(
-        LP_ROUTES,
-        get.clone(),
-        "/enrollments/orgUnits/{orgUnitId}/users/{userId}",
-        "enrollment:orgunit:read",
-        Some(EnrollmentsRead),
-        enrollments::get,
-    );
-    t.lp(
-        LP_ROUTES,
-        delete.clone(),
-        "/enrollments/orgUnits/{orgUnitId}/users/{userId}",
-        "enrollment:orgunit:delete",
-        Some(EnrollmentsManage),
-        enrollments::delete,
-    );
-    t.lp(
-        LP_ROUTES,
-        delete.clone(),
-        "/enrollments/users/{userId}/orgUnits/{orgUnitId}",
-        "enrollment:orgunit:delete",
-        Some(EnrollmentsManage),
-        enrollments::delete,
-    );
+    // Course offerings
+    t.lp(LP_ROUTES,          POST,   "/courses/",                                        "orgunits:course:create",         Some(CoursesCreate),     courses::create);
+    t.lp(LP_ROUTES,          GET,    "/courses/{orgUnitId}",                             "orgunits:course:read",           Some(CoursesRead),       courses::get);
+    t.lp(LP_ROUTES,          DELETE, "/courses/{orgUnitId}",                             "orgunits:course:delete",         Some(CoursesDelete),     courses::delete);
 
-    t.lp(
-        LP_ROUTES,
-        get.clone(),
-        "/roles/",
-        "role:detail:read",
-        Some(RolesRead),
-        roles::list,
-    );
-    t.lp(
-        LP_ROUTES,
-        get.clone(),
-        "/roles/{roleId}",
-        "role:detail:read",
-        Some(RolesRead),
-        roles::get,
-    );
-    t.lp(
-        LP_ROUTES,
-        get,
-        "/{orgUnitId}/roles/",
-        "role:detail:read",
-        Some(RolesRead),
-        roles::enrollable,
-    );
+    // Enrollments
+    t.lp(LP_ROUTES,          POST,   "/enrollments/",                                    "enrollment:orgunit:create",      Some(EnrollmentsManage), enrollments::create);
+    t.lp(LP_ROUTES,          GET,    "/enrollments/myenrollments/",                      "enrollment:own_enrollment:read", None,                    enrollments::mine);
+    t.lp(LP_ROUTES,          GET,    "/enrollments/orgUnits/{orgUnitId}/users/",         "enrollment:orgunit:read",        Some(EnrollmentsRead),   enrollments::list);
+    t.lp(LP_ROUTES,          GET,    "/enrollments/orgUnits/{orgUnitId}/users/{userId}", "enrollment:orgunit:read",        Some(EnrollmentsRead),   enrollments::get);
+    t.lp(LP_ROUTES,          DELETE, "/enrollments/orgUnits/{orgUnitId}/users/{userId}", "enrollment:orgunit:delete",      Some(EnrollmentsManage), enrollments::delete);
+    t.lp(LP_ROUTES,          DELETE, "/enrollments/users/{userId}/orgUnits/{orgUnitId}", "enrollment:orgunit:delete",      Some(EnrollmentsManage), enrollments::delete);
+
+    // Roles
+    t.lp(LP_ROUTES,          GET,    "/roles/",                                          "role:detail:read",               Some(RolesRead),         roles::list);
+    t.lp(LP_ROUTES,          GET,    "/roles/{roleId}",                                  "role:detail:read",               Some(RolesRead),         roles::get);
+    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/roles/",                              "role:detail:read",               Some(RolesRead),         roles::enrollable);
+
+    // Sections of a course offering. Literal segments (settings, mysections) come before {sectionId}.
+
+    // The legacy PUT /sections/ was removed in LP 1.39: no version serves it, so it is always 404.
+    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/sections/settings",                   "sections:section:read",          Some(SectionsView),      sections::get_settings);
+    t.lp(LP_ROUTES,          POST,   "/{orgUnitId}/sections/settings",                   "sections:section:create",        Some(SectionsManage),    sections::create_settings);
+    t.lp(LP_ROUTES,          PUT,    "/{orgUnitId}/sections/settings",                   "sections:section:update",        Some(SectionsManage),    sections::update_settings);
+    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/sections/mysections/",                "sections:own_section:read",      None,                    sections::mine);
+    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/sections/",                           "sections:section:read",          Some(SectionsView),      sections::list);
+    t.lp(LP_ROUTES,          POST,   "/{orgUnitId}/sections/",                           "sections:section:create",        Some(SectionsManage),    sections::create);
+    t.lp(REMOVED_IN_LP_1_39, PUT,    "/{orgUnitId}/sections/",                           "sections:section:update",        Some(SectionsManage),    sections::legacy_initialize);
+    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/sections/{sectionId}",                "sections:section:read",          Some(SectionsView),      sections::get);
+    t.lp(LP_ROUTES,          PUT,    "/{orgUnitId}/sections/{sectionId}",                "sections:section:update",        Some(SectionsManage),    sections::update);
+    t.lp(LP_ROUTES,          DELETE, "/{orgUnitId}/sections/{sectionId}",                "sections:section:delete",        Some(SectionsManage),    sections::delete);
+    t.lp(LP_ROUTES,          POST,   "/{orgUnitId}/sections/{sectionId}/enrollments/",   "sections:enrollment:create",     Some(SectionsEnroll),    sections::enroll);
+    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/sections/{sectionId}/enrollments/",   "sections:section:read",          Some(SectionsView),      sections::members);
 
     t.register(cfg);
     cfg.default_service(web::to(not_found));

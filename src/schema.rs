@@ -133,4 +133,34 @@ diesel::allow_tables_to_appear_in_same_query!(
     enrollments,
     oauth_clients,
     signing_keys,
+    section_settings,
+    org_unit_members,
 );
+
+diesel::table! {
+    section_settings (org_unit_id) {
+        org_unit_id -> BigInt,
+        institution_id -> BigInt,
+        name -> Text,
+        description_text -> Text,
+        description_html -> Text,
+        enrollment_style -> BigInt,
+        enrollment_quantity -> BigInt,
+        auto_enroll -> Bool,
+        randomize_enrollments -> Bool,
+        descriptions_visible -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    org_unit_members (org_unit_id, user_id) {
+        org_unit_id -> BigInt,
+        user_id -> BigInt,
+        course_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(org_unit_members -> users (user_id));

@@ -95,6 +95,14 @@ pub const LP_ROUTES: VersionRange = VersionRange {
     latest: LP_LATEST,
 };
 
+/// A route that existed once and is gone from every version this server speaks (the legacy
+/// `PUT /sections/`, removed in LP 1.39): every version gets 404.
+pub const REMOVED_IN_LP_1_39: VersionRange = VersionRange {
+    deprecated_from: ApiVersion::new(1, 0),
+    supported_from: ApiVersion::new(1, 0),
+    latest: ApiVersion::new(1, 38),
+};
+
 /// Products the versions API reports, with the range that product's routes serve.
 pub const PRODUCTS: &[(&str, VersionRange)] = &[("lp", LP_ROUTES)];
 

@@ -11,6 +11,9 @@ pub mod org_unit_type {
     pub const COURSE_TEMPLATE: i64 = 2;
     pub const COURSE_OFFERING: i64 = 3;
     pub const SEMESTER: i64 = 5;
+    /// Our ids for the types Brightspace creates per tenant (see docs/compatibility.md).
+    pub const SECTION: i64 = 4;
+    pub const GROUP: i64 = 6;
 
     /// `(Code, Name)` as Brightspace spells them in `OrgUnit.Type`.
     pub fn describe(type_id: i64) -> (&'static str, &'static str) {
@@ -19,6 +22,8 @@ pub mod org_unit_type {
             COURSE_TEMPLATE => ("Course Template", "Course Template"),
             COURSE_OFFERING => ("Course Offering", "Course Offering"),
             SEMESTER => ("Semester", "Semester"),
+            SECTION => ("Section", "Section"),
+            GROUP => ("Group", "Group"),
             _ => ("Org Unit", "Org Unit"),
         }
     }
@@ -192,5 +197,32 @@ pub struct SigningKeyRow {
     pub private_key_pem: String,
     pub modulus: String,
     pub exponent: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
+#[diesel(table_name = section_settings)]
+pub struct SectionSettings {
+    pub org_unit_id: i64,
+    pub institution_id: i64,
+    pub name: String,
+    pub description_text: String,
+    pub description_html: String,
+    pub enrollment_style: i64,
+    pub enrollment_quantity: i64,
+    pub auto_enroll: bool,
+    pub randomize_enrollments: bool,
+    pub descriptions_visible: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A user's explicit membership of a section or group of a course.
+#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
+#[diesel(table_name = org_unit_members)]
+pub struct Member {
+    pub org_unit_id: i64,
+    pub user_id: i64,
+    pub course_id: i64,
     pub created_at: NaiveDateTime,
 }

@@ -6,9 +6,11 @@ use diesel::prelude::*;
 
 use crate::app::State;
 use crate::auth::permissions::{self, find_org_unit, require};
+use crate::db::membership;
 use crate::db::rows::{org_unit_type, Enrollment, OrgUnit, Role, User};
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
+use crate::handlers::sections;
 use crate::handlers::users::{find_role_for_input, find_user, require_grantable};
 use crate::routes::Authorized;
 use crate::schema::{enrollments, org_units, roles, users};
@@ -86,6 +88,11 @@ pub async fn create(
                     })
                     .execute(conn)?;
             }
+            if unit.type_id == org_unit_type::COURSE_OFFERING
+                && sections::is_learner_role(&role.name)
+            {
+                sections::place_new_learner(conn, &unit, user.id)?;
+            }
             find_enrollment(conn, user.id, unit.id)?
                 .ok_or_else(|| ApiError::internal("enrollment vanished"))
         })
@@ -121,6 +128,7 @@ pub async fn delete(state: State, auth: Authorized, req: HttpRequest) -> ApiResu
                     .filter(enrollments::org_unit_id.eq(unit.id)),
             )
             .execute(conn)?;
+            membership::remove_from_course(conn, unit.id, user_id)?;
             Ok(enrollment)
         })
         .await?;

@@ -6,5 +6,6 @@ pub mod enrollments;
 pub mod health;
 pub mod oauth;
 pub mod roles;
+pub mod sections;
 pub mod users;
 pub mod versions;

@@ -6,6 +6,7 @@ pub mod courses;
 pub mod enrollments;
 pub mod oauth;
 pub mod roles;
+pub mod sections;
 pub mod users;
 pub mod versions;
 
@@ -369,4 +370,69 @@ mod tests {
         let p = page(vec![1i64, 2], |r| *r, |r| r);
         assert!(!p.paging_info.has_more_items);
     }
+}
+
+/// Declares a Brightspace enumeration: answered by name, accepted as its number or its name
+/// (names case-insensitively), as real clients send both.
+#[macro_export]
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $value:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($variant = $value),+
+        }
+
+        impl $name {
+            pub fn from_number(n: i64) -> Option<Self> {
+                match n {
+                    $($value => Some(Self::$variant),)+
+                    _ => None,
+                }
+            }
+
+            pub fn number(self) -> i64 {
+                self as i64
+            }
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Self::$variant => stringify!($variant),)+
+                }
+            }
+
+            fn from_name(text: &str) -> Option<Self> {
+                $(if text.eq_ignore_ascii_case(stringify!($variant)) {
+                    return Some(Self::$variant);
+                })+
+                None
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.name())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                #[derive(serde::Deserialize)]
+                #[serde(untagged)]
+                enum NumberOrName {
+                    Number(i64),
+                    Name(String),
+                }
+                let expected = concat!("one of ", $(stringify!($variant), " (", $value, ") "),+);
+                match NumberOrName::deserialize(d)? {
+                    NumberOrName::Number(n) => Self::from_number(n).ok_or_else(|| {
+                        serde::de::Error::custom(format!("{n} is not {expected}"))
+                    }),
+                    NumberOrName::Name(s) => Self::from_name(&s).ok_or_else(|| {
+                        serde::de::Error::custom(format!("{s:?} is not {expected}"))
+                    }),
+                }
+            }
+        }
+    };
 }

@@ -1,0 +1,2 @@
+DROP TABLE org_unit_members;
+DROP TABLE section_settings;

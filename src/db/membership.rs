@@ -1,0 +1,249 @@
+//! The course-side data that sections and groups share: the course's learners, its child org
+//! units and their codes, and explicit memberships (inserted in batches, per backend, because
+//! Diesel has no batch insert across the multi-backend connection and 20,000 single-row inserts
+//! are too slow on PostgreSQL).
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::Utc;
+use diesel::prelude::*;
+
+use super::rows::{org_unit_type, Member, NewOrgUnit, OrgUnit};
+use super::DbConnection;
+use crate::error::{ApiError, ApiResult};
+use crate::schema::{enrollments, org_unit_members, org_units, roles};
+
+/// Rows a batch insert sends at once: well under both backends' bind-parameter limits.
+const BATCH_ROWS: usize = 2_000;
+
+/// The course's learners: users enrolled there with the Student role, by user id.
+pub fn learners(conn: &mut DbConnection, course: &OrgUnit) -> ApiResult<Vec<i64>> {
+    Ok(enrollments::table
+        .inner_join(roles::table)
+        .filter(enrollments::org_unit_id.eq(course.id))
+        .filter(roles::name.eq(LEARNER_ROLE))
+        .order(enrollments::user_id.asc())
+        .select(enrollments::user_id)
+        .load(conn)?)
+}
+
+/// The role whose holders sections and groups allocate.
+pub const LEARNER_ROLE: &str = "Student";
+
+/// True when `user_id` holds the learner role in `course` (directly).
+pub fn is_learner(conn: &mut DbConnection, course_id: i64, user_id: i64) -> ApiResult<bool> {
+    let n: i64 = enrollments::table
+        .inner_join(roles::table)
+        .filter(enrollments::org_unit_id.eq(course_id))
+        .filter(enrollments::user_id.eq(user_id))
+        .filter(roles::name.eq(LEARNER_ROLE))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// True when `user_id` is enrolled in `course_id` directly, in any role.
+pub fn is_enrolled(conn: &mut DbConnection, course_id: i64, user_id: i64) -> ApiResult<bool> {
+    let n: i64 = enrollments::table
+        .filter(enrollments::org_unit_id.eq(course_id))
+        .filter(enrollments::user_id.eq(user_id))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// The course's child org units of one type, by id.
+pub fn children(conn: &mut DbConnection, course_id: i64, type_id: i64) -> ApiResult<Vec<OrgUnit>> {
+    Ok(org_units::table
+        .filter(org_units::parent_id.eq(course_id))
+        .filter(org_units::type_id.eq(type_id))
+        .order(org_units::id.asc())
+        .select(OrgUnit::as_select())
+        .load(conn)?)
+}
+
+/// One child of the course of the given type, or 404.
+pub fn child(
+    conn: &mut DbConnection,
+    course_id: i64,
+    type_id: i64,
+    id: i64,
+    what: &str,
+) -> ApiResult<OrgUnit> {
+    org_units::table
+        .filter(org_units::id.eq(id))
+        .filter(org_units::parent_id.eq(course_id))
+        .filter(org_units::type_id.eq(type_id))
+        .select(OrgUnit::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| {
+            ApiError::not_found(format!("{what} {id} not found in org unit {course_id}."))
+        })
+}
+
+/// Codes already used by the course's sections and groups, lower-cased: codes are unique within
+/// the course regardless of case.
+pub fn taken_codes(conn: &mut DbConnection, course_id: i64) -> ApiResult<HashSet<String>> {
+    let codes: Vec<Option<String>> = org_units::table
+        .filter(org_units::parent_id.eq(course_id))
+        .filter(org_units::type_id.eq_any([org_unit_type::SECTION, org_unit_type::GROUP]))
+        .select(org_units::code)
+        .load(conn)?;
+    Ok(codes
+        .into_iter()
+        .flatten()
+        .map(|c| c.to_lowercase())
+        .collect())
+}
+
+/// 400 unless `code` is free in the course (ignoring `except`, the unit being renamed).
+pub fn require_code_free(
+    conn: &mut DbConnection,
+    course_id: i64,
+    code: &str,
+    except: Option<i64>,
+) -> ApiResult<()> {
+    let clash: Option<i64> = org_units::table
+        .filter(org_units::parent_id.eq(course_id))
+        .filter(org_units::type_id.eq_any([org_unit_type::SECTION, org_unit_type::GROUP]))
+        .filter(org_units::id.ne(except.unwrap_or(0)))
+        .select((org_units::id, org_units::code))
+        .load::<(i64, Option<String>)>(conn)?
+        .into_iter()
+        .find(|(_, c)| {
+            c.as_deref()
+                .is_some_and(|c| c.to_lowercase() == code.to_lowercase())
+        })
+        .map(|(id, _)| id);
+    match clash {
+        Some(id) => Err(ApiError::bad_request(format!(
+            "Code: {code:?} is already the code of org unit {id} in this course."
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// A name and code for the next automatically created unit: `<prefix> <n>` with the first `n`
+/// from `start` whose code is free; the chosen code is added to `taken`.
+pub fn next_name(prefix: &str, start: usize, taken: &mut HashSet<String>) -> (String, usize) {
+    let mut n = start.max(1);
+    loop {
+        let name = format!("{prefix} {n}");
+        if taken.insert(name.to_lowercase()) {
+            return (name, n);
+        }
+        n += 1;
+    }
+}
+
+/// Creates a child org unit (section or group) of the course; answers its id.
+pub fn create_child(
+    conn: &mut DbConnection,
+    course: &OrgUnit,
+    type_id: i64,
+    name: &str,
+    code: &str,
+    description: Option<&crate::wire::RichText>,
+) -> ApiResult<i64> {
+    Ok(diesel::insert_into(org_units::table)
+        .values(NewOrgUnit {
+            institution_id: course.institution_id,
+            type_id,
+            parent_id: Some(course.id),
+            name: name.to_string(),
+            code: Some(code.to_string()),
+            description_text: Some(description.map(|d| d.text.clone()).unwrap_or_default()),
+            description_html: Some(description.map(|d| d.html.clone()).unwrap_or_default()),
+            is_active: true,
+            created_at: Utc::now().naive_utc(),
+            ..NewOrgUnit::default()
+        })
+        .returning(org_units::id)
+        .get_result(conn)?)
+}
+
+/// Inserts memberships in batches.
+pub fn insert_members(conn: &mut DbConnection, rows: &[Member]) -> ApiResult<()> {
+    for chunk in rows.chunks(BATCH_ROWS) {
+        match conn {
+            DbConnection::Pg(c) => diesel::insert_into(org_unit_members::table)
+                .values(chunk)
+                .execute(c)?,
+            DbConnection::Sqlite(c) => diesel::insert_into(org_unit_members::table)
+                .values(chunk)
+                .execute(c)?,
+        };
+    }
+    Ok(())
+}
+
+/// Adds one membership unless it exists; answers whether it was added.
+pub fn add_member(
+    conn: &mut DbConnection,
+    org_unit_id: i64,
+    course_id: i64,
+    user_id: i64,
+) -> ApiResult<bool> {
+    let exists: i64 = org_unit_members::table
+        .filter(org_unit_members::org_unit_id.eq(org_unit_id))
+        .filter(org_unit_members::user_id.eq(user_id))
+        .count()
+        .get_result(conn)?;
+    if exists > 0 {
+        return Ok(false);
+    }
+    insert_members(
+        conn,
+        &[Member {
+            org_unit_id,
+            user_id,
+            course_id,
+            created_at: Utc::now().naive_utc(),
+        }],
+    )?;
+    Ok(true)
+}
+
+/// Members of each of `units`, by user id, keyed by unit id (every unit present).
+pub fn members_of(conn: &mut DbConnection, units: &[i64]) -> ApiResult<BTreeMap<i64, Vec<i64>>> {
+    let mut out: BTreeMap<i64, Vec<i64>> = units.iter().map(|id| (*id, Vec::new())).collect();
+    for chunk in units.chunks(BATCH_ROWS) {
+        let rows: Vec<(i64, i64)> = org_unit_members::table
+            .filter(org_unit_members::org_unit_id.eq_any(chunk))
+            .order((
+                org_unit_members::org_unit_id.asc(),
+                org_unit_members::user_id.asc(),
+            ))
+            .select((org_unit_members::org_unit_id, org_unit_members::user_id))
+            .load(conn)?;
+        for (unit, user) in rows {
+            out.entry(unit).or_default().push(user);
+        }
+    }
+    Ok(out)
+}
+
+/// The units among `units` that `user_id` belongs to.
+pub fn units_of_user(conn: &mut DbConnection, units: &[i64], user_id: i64) -> ApiResult<Vec<i64>> {
+    Ok(org_unit_members::table
+        .filter(org_unit_members::user_id.eq(user_id))
+        .filter(org_unit_members::org_unit_id.eq_any(units))
+        .select(org_unit_members::org_unit_id)
+        .load(conn)?)
+}
+
+/// Removes every section and group membership a user holds in a course: their enrollment in
+/// the course is gone, so they can belong to none of its parts.
+pub fn remove_from_course(
+    conn: &mut DbConnection,
+    course_id: i64,
+    user_id: i64,
+) -> ApiResult<usize> {
+    Ok(diesel::delete(
+        org_unit_members::table
+            .filter(org_unit_members::course_id.eq(course_id))
+            .filter(org_unit_members::user_id.eq(user_id)),
+    )
+    .execute(conn)?)
+}

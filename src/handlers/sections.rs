@@ -1,0 +1,571 @@
+//! Sections of a course offering: settings that initialize them (creating the first sections
+//! and allocating the course's learners), the sections themselves, their members, and the
+//! automatic placement of learners enrolled later.
+
+use std::collections::HashSet;
+
+use actix_web::{HttpRequest, HttpResponse};
+use chrono::Utc;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+
+use crate::app::State;
+use crate::auth::permissions::{find_org_unit, require, Permission};
+use crate::auth::Caller;
+use crate::db::membership::{self, LEARNER_ROLE};
+use crate::db::rows::{org_unit_type, Member, OrgUnit, SectionSettings};
+use crate::db::DbConnection;
+use crate::domain::allocation::{self, Placement};
+use crate::domain::validate;
+use crate::error::{ApiError, ApiResult};
+use crate::routes::Authorized;
+use crate::schema::{org_units, section_settings};
+use crate::wire::sections::*;
+use crate::wire::{ok, ok_empty, path_param, Body, RichText};
+
+/// Most sections one initialization may create.
+pub const MAX_SECTIONS: i64 = 5_000;
+/// The settings' Name before anyone sets one.
+pub const DEFAULT_SETTINGS_NAME: &str = "Sections";
+const SECTION_PREFIX: &str = "Section";
+
+fn style_of(settings: &SectionSettings) -> ApiResult<SectionEnrollmentStyle> {
+    SectionEnrollmentStyle::from_number(settings.enrollment_style).ok_or_else(|| {
+        ApiError::internal(format!(
+            "stored section style {}",
+            settings.enrollment_style
+        ))
+    })
+}
+
+fn settings_fetch(settings: &SectionSettings) -> ApiResult<SectionSettingsFetch> {
+    Ok(SectionSettingsFetch {
+        name: settings.name.clone(),
+        description: RichText::from_stored(
+            Some(&settings.description_text),
+            Some(&settings.description_html),
+        ),
+        enrollment_style: style_of(settings)?,
+        enrollment_quantity: settings.enrollment_quantity,
+        auto_enroll: settings.auto_enroll,
+        randomize_enrollments: settings.randomize_enrollments,
+        descriptions_visible_to_enrollees: settings.descriptions_visible,
+    })
+}
+
+fn section_fetch(unit: &OrgUnit, members: Vec<i64>) -> SectionFetch {
+    SectionFetch {
+        section_id: unit.id,
+        name: unit.name.clone(),
+        code: unit.code.clone().unwrap_or_default(),
+        description: RichText::from_stored(
+            unit.description_text.as_deref(),
+            unit.description_html.as_deref(),
+        ),
+        enrollments: members,
+    }
+}
+
+fn find_settings(conn: &mut DbConnection, course_id: i64) -> ApiResult<Option<SectionSettings>> {
+    Ok(section_settings::table
+        .find(course_id)
+        .select(SectionSettings::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The course named by the path, once the caller's permission there is checked.
+fn course(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i64,
+    permission: Permission,
+) -> ApiResult<OrgUnit> {
+    let unit = require(conn, caller, id, permission)?;
+    if unit.type_id != org_unit_type::COURSE_OFFERING {
+        return Err(ApiError::not_found(format!(
+            "Org unit {id} is not a course offering; only those have sections."
+        )));
+    }
+    Ok(unit)
+}
+
+/// The course and its section settings: 404 until the settings are initialized.
+fn initialized(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i64,
+    permission: Permission,
+) -> ApiResult<(OrgUnit, SectionSettings)> {
+    let unit = course(conn, caller, id, permission)?;
+    let settings = find_settings(conn, unit.id)?.ok_or_else(|| {
+        ApiError::not_found(format!(
+            "Org unit {id} has no sections: its section settings are not initialized."
+        ))
+    })?;
+    Ok((unit, settings))
+}
+
+/// On PostgreSQL, serializes writers of one course's sections (SQLite has one writer anyway).
+fn lock_settings(conn: &mut DbConnection, course_id: i64) -> ApiResult<()> {
+    if let DbConnection::Pg(_) = conn {
+        conn.batch_execute(&format!(
+            "SELECT 1 FROM section_settings WHERE org_unit_id = {course_id} FOR UPDATE"
+        ))?;
+    }
+    Ok(())
+}
+
+fn ids(req: &HttpRequest) -> ApiResult<i64> {
+    path_param(req, "orgUnitId", "Org unit")
+}
+
+/// `GET /sections/settings`
+pub async fn get_settings(
+    state: State,
+    auth: Authorized,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let id = ids(&req)?;
+    let permission = auth.permission()?;
+    let caller = auth.caller;
+    let fetch = state
+        .db
+        .read(move |conn| settings_fetch(&initialized(conn, &caller, id, permission)?.1))
+        .await?;
+    ok(&fetch)
+}
+
+/// `POST /sections/settings`: initializes once, creating the first sections and dealing the
+/// course's learners among them, all in one transaction.
+pub async fn create_settings(
+    state: State,
+    auth: Authorized,
+    req: HttpRequest,
+    body: Body<SectionSettingsCreate>,
+) -> ApiResult<HttpResponse> {
+    let id = ids(&req)?;
+    let input = body.0;
+    if input.enrollment_quantity < 1 {
+        return Err(ApiError::bad_request(
+            "EnrollmentQuantity: must be at least 1.",
+        ));
+    }
+    if input.enrollment_style == SectionEnrollmentStyle::NumberOfSectionsAutoEnrollment
+        && input.enrollment_quantity > MAX_SECTIONS
+    {
+        return Err(ApiError::bad_request(format!(
+            "EnrollmentQuantity: at most {MAX_SECTIONS} sections can be created."
+        )));
+    }
+    let permission = auth.permission()?;
+    let caller = auth.caller;
+    let fetch = state
+        .db
+        .write(move |conn| {
+            let unit = course(conn, &caller, id, permission)?;
+            if find_settings(conn, unit.id)?.is_some() {
+                return Err(ApiError::bad_request(format!(
+                    "Org unit {id} already has section settings; use PUT to change them."
+                )));
+            }
+            let now = Utc::now().naive_utc();
+            let settings = SectionSettings {
+                org_unit_id: unit.id,
+                institution_id: unit.institution_id,
+                name: DEFAULT_SETTINGS_NAME.into(),
+                description_text: String::new(),
+                description_html: String::new(),
+                enrollment_style: input.enrollment_style.number(),
+                enrollment_quantity: input.enrollment_quantity,
+                auto_enroll: input.auto_enroll,
+                randomize_enrollments: input.randomize_enrollments,
+                descriptions_visible: input.descriptions_visible_to_enrollees,
+                created_at: now,
+                updated_at: now,
+            };
+            diesel::insert_into(section_settings::table)
+                .values(&settings)
+                .execute(conn)?;
+
+            let learners = allocation::dealing_order(
+                membership::learners(conn, &unit)?,
+                input.randomize_enrollments,
+            );
+            let quantity = usize::try_from(input.enrollment_quantity).unwrap_or(usize::MAX);
+            let piles = match input.enrollment_style {
+                SectionEnrollmentStyle::NumberOfSectionsAutoEnrollment => {
+                    allocation::deal(&learners, quantity)
+                }
+                SectionEnrollmentStyle::PeoplePerSectionAutoEnrollment => {
+                    allocation::count_off(&learners, quantity)
+                }
+            };
+            let mut taken = membership::taken_codes(conn, unit.id)?;
+            let mut members = Vec::with_capacity(learners.len());
+            let mut n = 1;
+            for pile in piles {
+                let (name, used) = membership::next_name(SECTION_PREFIX, n, &mut taken);
+                n = used + 1;
+                let section = membership::create_child(
+                    conn,
+                    &unit,
+                    org_unit_type::SECTION,
+                    &name,
+                    &name,
+                    None,
+                )?;
+                members.extend(pile.into_iter().map(|user_id| Member {
+                    org_unit_id: section,
+                    user_id,
+                    course_id: unit.id,
+                    created_at: now,
+                }));
+            }
+            membership::insert_members(conn, &members)?;
+            settings_fetch(&settings)
+        })
+        .await?;
+    ok(&fetch)
+}
+
+/// `PUT /sections/settings`: changes the descriptive settings; never re-deals members.
+pub async fn update_settings(
+    state: State,
+    auth: Authorized,
+    req: HttpRequest,
+    body: Body<SectionSettingsUpdate>,
+) -> ApiResult<HttpResponse> {
+    let id = ids(&req)?;
+    let input = body.0;
+    validate::name("Name", &input.name, 256).map_err(ApiError::BadRequest)?;
+    let description = input
+        .description
+        .as_ref()
+        .map(|d| d.render())
+        .unwrap_or(RichText {
+            text: String::new(),
+            html: String::new(),
+        });
+    let permission = auth.permission()?;
+    let caller = auth.caller;
+    let fetch = state
+        .db
+        .write(move |conn| {
+            let (unit, _) = initialized(conn, &caller, id, permission)?;
+            diesel::update(section_settings::table.find(unit.id))
+                .set((
+                    section_settings::name.eq(&input.name),
+                    section_settings::description_text.eq(&description.text),
+                    section_settings::description_html.eq(&description.html),
+                    section_settings::auto_enroll.eq(input.auto_enroll),
+                    section_settings::randomize_enrollments.eq(input.randomize_enrollments),
+                    section_settings::descriptions_visible
+                        .eq(input.descriptions_visible_to_enrollees),
+                    section_settings::updated_at.eq(Utc::now().naive_utc()),
+                ))
+                .execute(conn)?;
+            let settings = find_settings(conn, unit.id)?
+                .ok_or_else(|| ApiError::internal("settings vanished"))?;
+            settings_fetch(&settings)
+        })
+        .await?;
+    ok(&fetch)
+}
+
+/// `GET /sections/`
+pub async fn list(state: State, auth: Authorized, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let id = ids(&req)?;
+    let permission = auth.permission()?;
+    let caller = auth.caller;
+    let sections = state
+        .db
+        .read(move |conn| {
+            let (unit, _) = initialized(conn, &caller, id, permission)?;
+            let sections = membership::children(conn, unit.id, org_unit_type::SECTION)?;
+            let ids: Vec<i64> = sections.iter().map(|s| s.id).collect();
+            let mut members = membership::members_of(conn, &ids)?;
+            Ok(sections
+                .iter()
+                .map(|s| section_fetch(s, members.remove(&s.id).unwrap_or_default()))
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    ok(&sections)
+}
+
+fn validated(input: &SectionInput) -> ApiResult<RichText> {
+    validate::name("Name", &input.name, 256).map_err(ApiError::BadRequest)?;
+    validate::code("Code", &input.code).map_err(ApiError::BadRequest)?;
+    Ok(input
+        .description
+        .as_ref()
+        .map(|d| d.render())
+        .unwrap_or(RichText {
+            text: String::new(),
+            html: String::new(),
+        }))
+}
+
+/// `POST /sections/`: one more section.
+pub async fn create(
+    state: State,
+    auth: Authorized,
+    req: HttpRequest,
+    body: Body<SectionInput>,
+) -> ApiResult<HttpResponse> {
+    let id = ids(&req)?;
+    let input = body.0;
+    let description = validated(&input)?;
+    let permission = auth.permission()?;
+    let caller = auth.caller;
+    let section = state
+        .db
+        .write(move |conn| {
+            let (unit, _) = initialized(conn, &caller, id, permission)?;
+            membership::require_code_free(conn, unit.id, &input.code, None)?;
+            let section_id = membership::create_child(
+                conn,
+                &unit,
+                org_unit_type::SECTION,
+                &input.name,
+                &input.code,
+                Some(&description),
+            )?;
+            let section =
+                membership::child(conn, unit.id, org_unit_type::SECTION, section_id, "Section")?;
+            Ok(section_fetch(&section, Vec::new()))
+        })
+        .await?;
+    ok(&section)
+}
+
+fn section_id(req: &HttpRequest) -> ApiResult<i64> {
+    path_param(req, "sectionId", "Section")
+}
+
+/// `GET /sections/(sectionId)`
+pub async fn get(state: State, auth: Authorized, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let (id, section_id) = (ids(&req)?, section_id(&req)?);
+    let permission = auth.permission()?;
+    let caller = auth.caller;
+    let section = state
+        .db
+        .read(move |conn| {
+            let (unit, _) = initialized(conn, &caller, id, permission)?;
+            let section =
+                membership::child(conn, unit.id, org_unit_type::SECTION, section_id, "Section")?;
+            let members = membership::members_of(conn, &[section.id])?
+                .remove(&section.id)
+                .unwrap_or_default();
+            Ok(section_fetch(&section, members))
+        })
+        .await?;
+    ok(&section)
+}
+
+/// `PUT /sections/(sectionId)`: Name, Code, Description.
+pub async fn update(
+    state: State,
+    auth: Authorized,
+    req: HttpRequest,
+    body: Body<SectionInput>,
+) -> ApiResult<HttpResponse> {
+    let (id, section_id) = (ids(&req)?, section_id(&req)?);
+    let input = body.0;
+    let description = validated(&input)?;
+    let permission = auth.permission()?;
+    let caller = auth.caller;
+    let section = state
+        .db
+        .write(move |conn| {
+            let (unit, _) = initialized(conn, &caller, id, permission)?;
+            let section =
+                membership::child(conn, unit.id, org_unit_type::SECTION, section_id, "Section")?;
+            membership::require_code_free(conn, unit.id, &input.code, Some(section.id))?;
+            diesel::update(org_units::table.find(section.id))
+                .set((
+                    org_units::name.eq(&input.name),
+                    org_units::code.eq(&input.code),
+                    org_units::description_text.eq(&description.text),
+                    org_units::description_html.eq(&description.html),
+                ))
+                .execute(conn)?;
+            let section =
+                membership::child(conn, unit.id, org_unit_type::SECTION, section_id, "Section")?;
+            let members = membership::members_of(conn, &[section.id])?
+                .remove(&section.id)
+                .unwrap_or_default();
+            Ok(section_fetch(&section, members))
+        })
+        .await?;
+    ok(&section)
+}
+
+/// `DELETE /sections/(sectionId)`: the section and its memberships.
+pub async fn delete(state: State, auth: Authorized, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let (id, section_id) = (ids(&req)?, section_id(&req)?);
+    let permission = auth.permission()?;
+    let caller = auth.caller;
+    state
+        .db
+        .write(move |conn| {
+            let (unit, _) = initialized(conn, &caller, id, permission)?;
+            let section =
+                membership::child(conn, unit.id, org_unit_type::SECTION, section_id, "Section")?;
+            diesel::delete(org_units::table.find(section.id)).execute(conn)?;
+            Ok(())
+        })
+        .await?;
+    Ok(ok_empty())
+}
+
+/// `POST /sections/(sectionId)/enrollments/`: the user must already be enrolled in the course.
+pub async fn enroll(
+    state: State,
+    auth: Authorized,
+    req: HttpRequest,
+    body: Body<UserEnrollment>,
+) -> ApiResult<HttpResponse> {
+    let (id, section_id) = (ids(&req)?, section_id(&req)?);
+    let user_id = body.0.user_id;
+    let permission = auth.permission()?;
+    let caller = auth.caller;
+    state
+        .db
+        .write(move |conn| {
+            let (unit, _) = initialized(conn, &caller, id, permission)?;
+            let section =
+                membership::child(conn, unit.id, org_unit_type::SECTION, section_id, "Section")?;
+            if !membership::is_enrolled(conn, unit.id, user_id)? {
+                return Err(ApiError::not_found(format!(
+                    "User {user_id} not found among the users enrolled in org unit {id}."
+                )));
+            }
+            membership::add_member(conn, section.id, unit.id, user_id)?;
+            Ok(())
+        })
+        .await?;
+    Ok(ok_empty())
+}
+
+/// `GET /sections/(sectionId)/enrollments/`: the members' user ids.
+pub async fn members(state: State, auth: Authorized, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let (id, section_id) = (ids(&req)?, section_id(&req)?);
+    let permission = auth.permission()?;
+    let caller = auth.caller;
+    let members = state
+        .db
+        .read(move |conn| {
+            let (unit, _) = initialized(conn, &caller, id, permission)?;
+            let section =
+                membership::child(conn, unit.id, org_unit_type::SECTION, section_id, "Section")?;
+            Ok(membership::members_of(conn, &[section.id])?
+                .remove(&section.id)
+                .unwrap_or_default())
+        })
+        .await?;
+    ok(&members)
+}
+
+/// `GET /sections/mysections/`: the caller's sections, Enrolled form; 403 unless the caller is
+/// enrolled in the course.
+pub async fn mine(state: State, auth: Authorized, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let id = ids(&req)?;
+    let caller = auth.caller;
+    let sections = state
+        .db
+        .read(move |conn| {
+            let unit = find_org_unit(conn, &caller, id)?;
+            if !membership::is_enrolled(conn, unit.id, caller.user_id)? {
+                return Err(ApiError::forbidden(format!(
+                    "You are not enrolled in org unit {id}."
+                )));
+            }
+            let settings = find_settings(conn, unit.id)?
+                .filter(|_| unit.type_id == org_unit_type::COURSE_OFFERING)
+                .ok_or_else(|| {
+                    ApiError::not_found(format!(
+                        "Org unit {id} is not configured to have sections."
+                    ))
+                })?;
+            let sections = membership::children(conn, unit.id, org_unit_type::SECTION)?;
+            let ids: Vec<i64> = sections.iter().map(|s| s.id).collect();
+            let mine: HashSet<i64> = membership::units_of_user(conn, &ids, caller.user_id)?
+                .into_iter()
+                .collect();
+            Ok(sections
+                .into_iter()
+                .filter(|s| mine.contains(&s.id))
+                .map(|s| SectionEnrolled {
+                    section_id: s.id,
+                    description: settings.descriptions_visible.then(|| {
+                        RichText::from_stored(
+                            s.description_text.as_deref(),
+                            s.description_html.as_deref(),
+                        )
+                    }),
+                    name: s.name,
+                    code: s.code.unwrap_or_default(),
+                })
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    ok(&sections)
+}
+
+/// Legacy `PUT /sections/`: gone since LP 1.39, so the route table serves it on no version and
+/// the gate answers 404 before this runs.
+pub async fn legacy_initialize() -> ApiResult<HttpResponse> {
+    Err(ApiError::not_found(
+        "PUT /sections/ was removed in LP 1.39; use POST /sections/settings.",
+    ))
+}
+
+/// Called when `user_id` has just become a learner of `course` (inside that transaction):
+/// with AutoEnroll on, places them in a section unless they are in one already — the smallest
+/// for number-of-sections style; the first not full for people-per-section style, creating a
+/// new section when all are full.
+pub fn place_new_learner(conn: &mut DbConnection, course: &OrgUnit, user_id: i64) -> ApiResult<()> {
+    let Some(settings) = find_settings(conn, course.id)? else {
+        return Ok(());
+    };
+    if !settings.auto_enroll {
+        return Ok(());
+    }
+    lock_settings(conn, course.id)?;
+    let sections = membership::children(conn, course.id, org_unit_type::SECTION)?;
+    let ids: Vec<i64> = sections.iter().map(|s| s.id).collect();
+    if !membership::units_of_user(conn, &ids, user_id)?.is_empty() {
+        return Ok(());
+    }
+    let members = membership::members_of(conn, &ids)?;
+    let sizes: Vec<usize> = ids
+        .iter()
+        .map(|id| members.get(id).map_or(0, Vec::len))
+        .collect();
+    let placement = match style_of(&settings)? {
+        SectionEnrollmentStyle::NumberOfSectionsAutoEnrollment => allocation::smallest(&sizes),
+        SectionEnrollmentStyle::PeoplePerSectionAutoEnrollment => allocation::first_not_full(
+            &sizes,
+            usize::try_from(settings.enrollment_quantity).unwrap_or(usize::MAX),
+        ),
+    };
+    let section = match (placement, style_of(&settings)?) {
+        (Placement::Existing(i), _) => ids[i],
+        // Number-of-sections style only fills sections that exist.
+        (Placement::New, SectionEnrollmentStyle::NumberOfSectionsAutoEnrollment) => return Ok(()),
+        (Placement::New, SectionEnrollmentStyle::PeoplePerSectionAutoEnrollment) => {
+            let mut taken = membership::taken_codes(conn, course.id)?;
+            let (name, _) = membership::next_name(SECTION_PREFIX, sections.len() + 1, &mut taken);
+            membership::create_child(conn, course, org_unit_type::SECTION, &name, &name, None)?
+        }
+    };
+    membership::add_member(conn, section, course.id, user_id)?;
+    Ok(())
+}
+
+/// Whether `role_name` makes its holder a learner that sections and groups allocate.
+pub fn is_learner_role(role_name: &str) -> bool {
+    role_name == LEARNER_ROLE
+}

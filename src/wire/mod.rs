@@ -311,67 +311,6 @@ fn serde_urlencoded_pairs(query: &str) -> ApiResult<Vec<(String, String)>> {
         .map_err(|e| ApiError::bad_request(format!("The query string is malformed: {e}.")))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_always_carry_milliseconds() {
-        let dt = DateTime::parse_from_rfc3339("2026-01-31T05:00:00Z")
-            .expect("date")
-            .naive_utc();
-        assert_eq!(utc(dt), "2026-01-31T05:00:00.000Z");
-        let parsed: UtcDateTime =
-            serde_json::from_str("\"2026-01-31T06:00:00.250+01:00\"").expect("parse");
-        assert_eq!(utc(parsed.0), "2026-01-31T05:00:00.250Z");
-        assert!(serde_json::from_str::<UtcDateTime>("\"yesterday\"").is_err());
-    }
-
-    #[test]
-    fn booleans_accept_what_clients_send() {
-        for t in ["true", "True", "1", "TRUE"] {
-            assert!(parse_bool("b", t).expect("bool"));
-        }
-        for f in ["false", "False", "0"] {
-            assert!(!parse_bool("b", f).expect("bool"));
-        }
-        assert!(parse_bool("b", "yes").is_err());
-    }
-
-    #[test]
-    fn json_errors_name_the_field() {
-        #[derive(Deserialize, Debug)]
-        struct T {
-            #[serde(rename = "Name")]
-            _name: String,
-        }
-        let err = parse_json::<T>(br#"{"Name": 5}"#).expect_err("wrong type");
-        assert!(err.to_string().starts_with("Name:"), "{err}");
-        assert!(parse_json::<T>(b"").is_err());
-        assert!(parse_json::<T>(br#"{"Name": "a"} x"#).is_err());
-        assert!(parse_json::<T>(br#"{"Name": "a", "Other": 1}"#).is_ok());
-    }
-
-    #[test]
-    fn rich_text_type_is_case_insensitive() {
-        let r: RichTextInput =
-            serde_json::from_str(r#"{"Content": "x", "Type": "HTML"}"#).expect("parse");
-        assert_eq!(r.kind, RichTextType::Html);
-        assert!(serde_json::from_str::<RichTextInput>(r#"{"Text": "x", "Html": "x"}"#).is_err());
-    }
-
-    #[test]
-    fn pages_carry_a_bookmark_and_more_flag() {
-        let rows: Vec<i64> = (1..=101).collect();
-        let p = page(rows, |r| *r, |r| r);
-        assert_eq!(p.items.len(), 100);
-        assert!(p.paging_info.has_more_items);
-        assert_eq!(p.paging_info.bookmark.as_deref(), Some("100"));
-        let p = page(vec![1i64, 2], |r| *r, |r| r);
-        assert!(!p.paging_info.has_more_items);
-    }
-}
-
 /// Declares a Brightspace enumeration: answered by name, accepted as its number or its name
 /// (names case-insensitively), as real clients send both.
 #[macro_export]
@@ -435,4 +374,65 @@ macro_rules! wire_enum {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_always_carry_milliseconds() {
+        let dt = DateTime::parse_from_rfc3339("2026-01-31T05:00:00Z")
+            .expect("date")
+            .naive_utc();
+        assert_eq!(utc(dt), "2026-01-31T05:00:00.000Z");
+        let parsed: UtcDateTime =
+            serde_json::from_str("\"2026-01-31T06:00:00.250+01:00\"").expect("parse");
+        assert_eq!(utc(parsed.0), "2026-01-31T05:00:00.250Z");
+        assert!(serde_json::from_str::<UtcDateTime>("\"yesterday\"").is_err());
+    }
+
+    #[test]
+    fn booleans_accept_what_clients_send() {
+        for t in ["true", "True", "1", "TRUE"] {
+            assert!(parse_bool("b", t).expect("bool"));
+        }
+        for f in ["false", "False", "0"] {
+            assert!(!parse_bool("b", f).expect("bool"));
+        }
+        assert!(parse_bool("b", "yes").is_err());
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        #[derive(Deserialize, Debug)]
+        struct T {
+            #[serde(rename = "Name")]
+            _name: String,
+        }
+        let err = parse_json::<T>(br#"{"Name": 5}"#).expect_err("wrong type");
+        assert!(err.to_string().starts_with("Name:"), "{err}");
+        assert!(parse_json::<T>(b"").is_err());
+        assert!(parse_json::<T>(br#"{"Name": "a"} x"#).is_err());
+        assert!(parse_json::<T>(br#"{"Name": "a", "Other": 1}"#).is_ok());
+    }
+
+    #[test]
+    fn rich_text_type_is_case_insensitive() {
+        let r: RichTextInput =
+            serde_json::from_str(r#"{"Content": "x", "Type": "HTML"}"#).expect("parse");
+        assert_eq!(r.kind, RichTextType::Html);
+        assert!(serde_json::from_str::<RichTextInput>(r#"{"Text": "x", "Html": "x"}"#).is_err());
+    }
+
+    #[test]
+    fn pages_carry_a_bookmark_and_more_flag() {
+        let rows: Vec<i64> = (1..=101).collect();
+        let p = page(rows, |r| *r, |r| r);
+        assert_eq!(p.items.len(), 100);
+        assert!(p.paging_info.has_more_items);
+        assert_eq!(p.paging_info.bookmark.as_deref(), Some("100"));
+        let p = page(vec![1i64, 2], |r| *r, |r| r);
+        assert!(!p.paging_info.has_more_items);
+    }
 }

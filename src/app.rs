@@ -9,6 +9,7 @@ use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
 use crate::auth::tokens::TokenService;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::jobs::JobRunner;
 use crate::rate_limit::RateLimits;
 
 /// What every handler can reach, shared across workers.
@@ -16,6 +17,7 @@ pub struct AppState {
     pub db: Db,
     pub tokens: TokenService,
     pub limits: RateLimits,
+    pub jobs: JobRunner,
     pub settings: Settings,
 }
 
@@ -33,10 +35,16 @@ impl AppState {
         );
         db.read_sync(|conn| tokens.load_all(conn))
             .map_err(|e| e.to_string())?;
+        let jobs = if settings.job_worker {
+            JobRunner::start(db.clone(), settings.job_poll_interval)
+        } else {
+            JobRunner::disabled()
+        };
         Ok(Arc::new(Self {
             db,
             tokens,
             limits: RateLimits::new(settings.rate_limit),
+            jobs,
             settings,
         }))
     }

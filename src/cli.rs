@@ -90,6 +90,13 @@ pub struct ServeArgs {
     /// HTTP worker threads (0: one per core).
     #[arg(long, env = "WORKERS", default_value_t = 0)]
     pub workers: usize,
+    /// Run the background job worker in this process (`off` for API-only processes that share
+    /// a PostgreSQL database with processes that do).
+    #[arg(long, env = "JOB_WORKER", default_value = "on", value_parser = ["on", "off"])]
+    pub job_worker: String,
+    /// How often, in milliseconds, an idle job worker polls for due jobs.
+    #[arg(long, env = "JOB_POLL_INTERVAL_MS", default_value_t = 500)]
+    pub job_poll_interval_ms: u64,
 }
 
 #[derive(Args, Debug)]
@@ -165,6 +172,9 @@ fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), String> {
     }
     settings.token_ttl_seconds = args.token_ttl_seconds;
     settings.workers = args.workers;
+    settings.job_worker = args.job_worker == "on";
+    settings.job_poll_interval =
+        std::time::Duration::from_millis(args.job_poll_interval_ms.clamp(10, 60_000));
     let state = AppState::initialize(settings)?;
     let listener =
         TcpListener::bind(&args.bind).map_err(|e| format!("cannot bind {}: {e}", args.bind))?;

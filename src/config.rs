@@ -19,6 +19,10 @@ pub struct Settings {
     pub token_ttl_seconds: i64,
     /// actix worker threads; 0 means one per core.
     pub workers: usize,
+    /// Whether this process runs the background job worker (`JOB_WORKER`).
+    pub job_worker: bool,
+    /// How often an idle worker looks for jobs queued elsewhere or falling due.
+    pub job_poll_interval: std::time::Duration,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -66,6 +70,8 @@ impl Settings {
             token_audience: DEFAULT_AUDIENCE.into(),
             token_ttl_seconds: 3600,
             workers: 0,
+            job_worker: true,
+            job_poll_interval: std::time::Duration::from_millis(500),
         }
     }
 }

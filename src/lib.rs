@@ -13,6 +13,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod handlers;
+pub mod jobs;
 pub mod middleware;
 pub mod rate_limit;
 pub mod routes;

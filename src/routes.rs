@@ -15,7 +15,9 @@ use actix_web::{web, FromRequest, Handler, HttpMessage, Responder, Route};
 use crate::auth::permissions::Permission::{self, *};
 use crate::auth::scopes::RequiredScope;
 use crate::error::ApiError;
-use crate::handlers::{courses, enrollments, health, oauth, roles, sections, users, versions};
+use crate::handlers::{
+    courses, enrollments, groups, health, oauth, roles, sections, users, versions,
+};
 use crate::versions::{VersionRange, LP_ROUTES, REMOVED_IN_LP_1_39};
 
 /// What the table says about one LP route.
@@ -54,44 +56,60 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     // versions, method, path, scope, the permission its handler checks, handler.
 
     // Users
-    t.lp(LP_ROUTES,          GET,    "/users/whoami",                                    "users:own_profile:read",         None,                    users::whoami);
-    t.lp(LP_ROUTES,          POST,   "/users/",                                          "users:userdata:create",          Some(UsersCreate),       users::create);
-    t.lp(LP_ROUTES,          GET,    "/users/",                                          "users:userdata:read",            Some(UsersRead),         users::search);
-    t.lp(LP_ROUTES,          GET,    "/users/{userId}",                                  "users:userdata:read",            Some(UsersRead),         users::get);
+    t.lp(LP_ROUTES,          GET,    "/users/whoami",                                                                        "users:own_profile:read",         None,                    users::whoami);
+    t.lp(LP_ROUTES,          POST,   "/users/",                                                                              "users:userdata:create",          Some(UsersCreate),       users::create);
+    t.lp(LP_ROUTES,          GET,    "/users/",                                                                              "users:userdata:read",            Some(UsersRead),         users::search);
+    t.lp(LP_ROUTES,          GET,    "/users/{userId}",                                                                      "users:userdata:read",            Some(UsersRead),         users::get);
 
     // Course offerings
-    t.lp(LP_ROUTES,          POST,   "/courses/",                                        "orgunits:course:create",         Some(CoursesCreate),     courses::create);
-    t.lp(LP_ROUTES,          GET,    "/courses/{orgUnitId}",                             "orgunits:course:read",           Some(CoursesRead),       courses::get);
-    t.lp(LP_ROUTES,          DELETE, "/courses/{orgUnitId}",                             "orgunits:course:delete",         Some(CoursesDelete),     courses::delete);
+    t.lp(LP_ROUTES,          POST,   "/courses/",                                                                            "orgunits:course:create",         Some(CoursesCreate),     courses::create);
+    t.lp(LP_ROUTES,          GET,    "/courses/{orgUnitId}",                                                                 "orgunits:course:read",           Some(CoursesRead),       courses::get);
+    t.lp(LP_ROUTES,          DELETE, "/courses/{orgUnitId}",                                                                 "orgunits:course:delete",         Some(CoursesDelete),     courses::delete);
 
     // Enrollments
-    t.lp(LP_ROUTES,          POST,   "/enrollments/",                                    "enrollment:orgunit:create",      Some(EnrollmentsManage), enrollments::create);
-    t.lp(LP_ROUTES,          GET,    "/enrollments/myenrollments/",                      "enrollment:own_enrollment:read", None,                    enrollments::mine);
-    t.lp(LP_ROUTES,          GET,    "/enrollments/orgUnits/{orgUnitId}/users/",         "enrollment:orgunit:read",        Some(EnrollmentsRead),   enrollments::list);
-    t.lp(LP_ROUTES,          GET,    "/enrollments/orgUnits/{orgUnitId}/users/{userId}", "enrollment:orgunit:read",        Some(EnrollmentsRead),   enrollments::get);
-    t.lp(LP_ROUTES,          DELETE, "/enrollments/orgUnits/{orgUnitId}/users/{userId}", "enrollment:orgunit:delete",      Some(EnrollmentsManage), enrollments::delete);
-    t.lp(LP_ROUTES,          DELETE, "/enrollments/users/{userId}/orgUnits/{orgUnitId}", "enrollment:orgunit:delete",      Some(EnrollmentsManage), enrollments::delete);
+    t.lp(LP_ROUTES,          POST,   "/enrollments/",                                                                        "enrollment:orgunit:create",      Some(EnrollmentsManage), enrollments::create);
+    t.lp(LP_ROUTES,          GET,    "/enrollments/myenrollments/",                                                          "enrollment:own_enrollment:read", None,                    enrollments::mine);
+    t.lp(LP_ROUTES,          GET,    "/enrollments/orgUnits/{orgUnitId}/users/",                                             "enrollment:orgunit:read",        Some(EnrollmentsRead),   enrollments::list);
+    t.lp(LP_ROUTES,          GET,    "/enrollments/orgUnits/{orgUnitId}/users/{userId}",                                     "enrollment:orgunit:read",        Some(EnrollmentsRead),   enrollments::get);
+    t.lp(LP_ROUTES,          DELETE, "/enrollments/orgUnits/{orgUnitId}/users/{userId}",                                     "enrollment:orgunit:delete",      Some(EnrollmentsManage), enrollments::delete);
+    t.lp(LP_ROUTES,          DELETE, "/enrollments/users/{userId}/orgUnits/{orgUnitId}",                                     "enrollment:orgunit:delete",      Some(EnrollmentsManage), enrollments::delete);
 
     // Roles
-    t.lp(LP_ROUTES,          GET,    "/roles/",                                          "role:detail:read",               Some(RolesRead),         roles::list);
-    t.lp(LP_ROUTES,          GET,    "/roles/{roleId}",                                  "role:detail:read",               Some(RolesRead),         roles::get);
-    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/roles/",                              "role:detail:read",               Some(RolesRead),         roles::enrollable);
+    t.lp(LP_ROUTES,          GET,    "/roles/",                                                                              "role:detail:read",               Some(RolesRead),         roles::list);
+    t.lp(LP_ROUTES,          GET,    "/roles/{roleId}",                                                                      "role:detail:read",               Some(RolesRead),         roles::get);
+    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/roles/",                                                                  "role:detail:read",               Some(RolesRead),         roles::enrollable);
 
     // Sections of a course offering. Literal segments (settings, mysections) come before {sectionId}.
 
     // The legacy PUT /sections/ was removed in LP 1.39: no version serves it, so it is always 404.
-    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/sections/settings",                   "sections:section:read",          Some(SectionsView),      sections::get_settings);
-    t.lp(LP_ROUTES,          POST,   "/{orgUnitId}/sections/settings",                   "sections:section:create",        Some(SectionsManage),    sections::create_settings);
-    t.lp(LP_ROUTES,          PUT,    "/{orgUnitId}/sections/settings",                   "sections:section:update",        Some(SectionsManage),    sections::update_settings);
-    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/sections/mysections/",                "sections:own_section:read",      None,                    sections::mine);
-    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/sections/",                           "sections:section:read",          Some(SectionsView),      sections::list);
-    t.lp(LP_ROUTES,          POST,   "/{orgUnitId}/sections/",                           "sections:section:create",        Some(SectionsManage),    sections::create);
-    t.lp(REMOVED_IN_LP_1_39, PUT,    "/{orgUnitId}/sections/",                           "sections:section:update",        Some(SectionsManage),    sections::legacy_initialize);
-    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/sections/{sectionId}",                "sections:section:read",          Some(SectionsView),      sections::get);
-    t.lp(LP_ROUTES,          PUT,    "/{orgUnitId}/sections/{sectionId}",                "sections:section:update",        Some(SectionsManage),    sections::update);
-    t.lp(LP_ROUTES,          DELETE, "/{orgUnitId}/sections/{sectionId}",                "sections:section:delete",        Some(SectionsManage),    sections::delete);
-    t.lp(LP_ROUTES,          POST,   "/{orgUnitId}/sections/{sectionId}/enrollments/",   "sections:enrollment:create",     Some(SectionsEnroll),    sections::enroll);
-    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/sections/{sectionId}/enrollments/",   "sections:section:read",          Some(SectionsView),      sections::members);
+    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/sections/settings",                                                       "sections:section:read",          Some(SectionsView),      sections::get_settings);
+    t.lp(LP_ROUTES,          POST,   "/{orgUnitId}/sections/settings",                                                       "sections:section:create",        Some(SectionsManage),    sections::create_settings);
+    t.lp(LP_ROUTES,          PUT,    "/{orgUnitId}/sections/settings",                                                       "sections:section:update",        Some(SectionsManage),    sections::update_settings);
+    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/sections/mysections/",                                                    "sections:own_section:read",      None,                    sections::mine);
+    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/sections/",                                                               "sections:section:read",          Some(SectionsView),      sections::list);
+    t.lp(LP_ROUTES,          POST,   "/{orgUnitId}/sections/",                                                               "sections:section:create",        Some(SectionsManage),    sections::create);
+    t.lp(REMOVED_IN_LP_1_39, PUT,    "/{orgUnitId}/sections/",                                                               "sections:section:update",        Some(SectionsManage),    sections::legacy_initialize);
+    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/sections/{sectionId}",                                                    "sections:section:read",          Some(SectionsView),      sections::get);
+    t.lp(LP_ROUTES,          PUT,    "/{orgUnitId}/sections/{sectionId}",                                                    "sections:section:update",        Some(SectionsManage),    sections::update);
+    t.lp(LP_ROUTES,          DELETE, "/{orgUnitId}/sections/{sectionId}",                                                    "sections:section:delete",        Some(SectionsManage),    sections::delete);
+    t.lp(LP_ROUTES,          POST,   "/{orgUnitId}/sections/{sectionId}/enrollments/",                                       "sections:enrollment:create",     Some(SectionsEnroll),    sections::enroll);
+    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/sections/{sectionId}/enrollments/",                                       "sections:section:read",          Some(SectionsView),      sections::members);
+
+    // Group categories and their groups, of a course offering.
+    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/groupcategories/",                                                        "groups:group:read",              Some(GroupsView),        groups::list_categories);
+    t.lp(LP_ROUTES,          POST,   "/{orgUnitId}/groupcategories/",                                                        "groups:group:create",            Some(GroupsManage),      groups::create_category);
+    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/groupcategories/{groupCategoryId}",                                       "groups:group:read",              Some(GroupsView),        groups::get_category);
+    t.lp(LP_ROUTES,          PUT,    "/{orgUnitId}/groupcategories/{groupCategoryId}",                                       "groups:group:update",            Some(GroupsManage),      groups::update_category);
+    t.lp(LP_ROUTES,          DELETE, "/{orgUnitId}/groupcategories/{groupCategoryId}",                                       "groups:group:delete",            Some(GroupsManage),      groups::delete_category);
+    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/groupcategories/{groupCategoryId}/status",                                "groups:group:read",              Some(GroupsView),        groups::category_status);
+    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/",                               "groups:group:read",              Some(GroupsView),        groups::list_groups);
+    t.lp(LP_ROUTES,          POST,   "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/",                               "groups:group:create",            Some(GroupsManage),      groups::create_group);
+    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/{groupId}",                      "groups:group:read",              Some(GroupsView),        groups::get_group);
+    t.lp(LP_ROUTES,          PUT,    "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/{groupId}",                      "groups:group:update",            Some(GroupsManage),      groups::update_group);
+    t.lp(LP_ROUTES,          DELETE, "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/{groupId}",                      "groups:group:delete",            Some(GroupsManage),      groups::delete_group);
+    t.lp(LP_ROUTES,          POST,   "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/{groupId}/enrollments/",         "groups:enrollment:create",       Some(GroupsEnroll),      groups::enroll);
+    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/{groupId}/enrollments",          "groups:group:read",              Some(GroupsView),        groups::members);
+    t.lp(LP_ROUTES,          DELETE, "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/{groupId}/enrollments/{userId}", "groups:enrollment:delete",       Some(GroupsEnroll),      groups::unenroll);
 
     t.register(cfg);
     cfg.default_service(web::to(not_found));
@@ -148,7 +166,10 @@ impl RouteTable {
         self.add(format!("/d2l/api/lp/{{version}}{path}"), method, route);
     }
 
+    /// Paths are keyed without their trailing slash: `.../enrollments/` and `.../enrollments`
+    /// are one resource answering both spellings.
     fn add(&mut self, path: String, method: Method, route: Route) {
+        let path = path.trim_end_matches('/').to_string();
         match self.resources.iter_mut().find(|(p, _, _)| *p == path) {
             Some((_, routes, methods)) => {
                 routes.push(route);
@@ -162,10 +183,7 @@ impl RouteTable {
         for (path, routes, methods) in self.resources {
             let allow: Vec<String> = methods.iter().map(Method::to_string).collect();
             let allow = allow.join(", ");
-            let other = match path.strip_suffix('/') {
-                Some(bare) => bare.to_string(),
-                None => format!("{path}/"),
-            };
+            let other = format!("{path}/");
             let mut resource = web::resource(vec![path, other]).default_service(web::to(
                 move |req: actix_web::HttpRequest| {
                     let allow = allow.clone();

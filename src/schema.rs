@@ -114,6 +114,50 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    group_categories (id) {
+        id -> BigInt,
+        course_id -> BigInt,
+        institution_id -> BigInt,
+        name -> Text,
+        description_text -> Text,
+        description_html -> Text,
+        enrollment_style -> BigInt,
+        enrollment_quantity -> Nullable<BigInt>,
+        number_of_groups -> Nullable<BigInt>,
+        max_users_per_group -> Nullable<BigInt>,
+        auto_enroll -> Bool,
+        randomize_enrollments -> Bool,
+        allocate_after_expiry -> Bool,
+        self_enrollment_expiry_date -> Nullable<Timestamp>,
+        group_prefix -> Nullable<Text>,
+        restricted_by_org_unit_id -> Nullable<BigInt>,
+        descriptions_visible -> Bool,
+        status -> BigInt,
+        submitted_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    category_groups (group_id) {
+        group_id -> BigInt,
+        category_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    jobs (id) {
+        id -> BigInt,
+        kind -> Text,
+        category_id -> BigInt,
+        run_at -> Timestamp,
+        attempts -> BigInt,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(org_units -> institutions (institution_id));
 diesel::joinable!(users -> institutions (institution_id));
 diesel::joinable!(roles -> institutions (institution_id));
@@ -135,6 +179,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     signing_keys,
     section_settings,
     org_unit_members,
+    group_categories,
+    category_groups,
+    jobs,
 );
 
 diesel::table! {
@@ -164,3 +211,5 @@ diesel::table! {
 }
 
 diesel::joinable!(org_unit_members -> users (user_id));
+diesel::joinable!(category_groups -> group_categories (category_id));
+diesel::joinable!(category_groups -> org_units (group_id));

@@ -226,3 +226,80 @@ pub struct Member {
     pub course_id: i64,
     pub created_at: NaiveDateTime,
 }
+
+#[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
+#[diesel(table_name = group_categories)]
+pub struct GroupCategory {
+    pub id: i64,
+    pub course_id: i64,
+    pub institution_id: i64,
+    pub name: String,
+    pub description_text: String,
+    pub description_html: String,
+    pub enrollment_style: i64,
+    pub enrollment_quantity: Option<i64>,
+    pub number_of_groups: Option<i64>,
+    pub max_users_per_group: Option<i64>,
+    pub auto_enroll: bool,
+    pub randomize_enrollments: bool,
+    pub allocate_after_expiry: bool,
+    pub self_enrollment_expiry_date: Option<NaiveDateTime>,
+    pub group_prefix: Option<String>,
+    pub restricted_by_org_unit_id: Option<i64>,
+    pub descriptions_visible: bool,
+    /// GROUPSJOBSTATUS_T: 0 Processing, 1 Complete.
+    pub status: i64,
+    pub submitted_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl GroupCategory {
+    pub const PROCESSING: i64 = 0;
+    pub const COMPLETE: i64 = 1;
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = group_categories)]
+pub struct NewGroupCategory {
+    pub course_id: i64,
+    pub institution_id: i64,
+    pub name: String,
+    pub description_text: String,
+    pub description_html: String,
+    pub enrollment_style: i64,
+    pub enrollment_quantity: Option<i64>,
+    pub number_of_groups: Option<i64>,
+    pub max_users_per_group: Option<i64>,
+    pub auto_enroll: bool,
+    pub randomize_enrollments: bool,
+    pub allocate_after_expiry: bool,
+    pub self_enrollment_expiry_date: Option<NaiveDateTime>,
+    pub group_prefix: Option<String>,
+    pub restricted_by_org_unit_id: Option<i64>,
+    pub descriptions_visible: bool,
+    pub status: i64,
+    pub submitted_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
+#[diesel(table_name = jobs)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    pub category_id: i64,
+    pub run_at: NaiveDateTime,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = jobs)]
+pub struct NewJob<'a> {
+    pub kind: &'a str,
+    pub category_id: i64,
+    pub run_at: NaiveDateTime,
+    pub attempts: i64,
+    pub created_at: NaiveDateTime,
+}

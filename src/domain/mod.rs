@@ -1,5 +1,6 @@
 //! Domain rules as plain functions, testable without HTTP or a database.
 
 pub mod allocation;
+pub mod group_plan;
 pub mod rich_text;
 pub mod validate;

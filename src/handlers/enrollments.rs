@@ -10,8 +10,8 @@ use crate::db::membership;
 use crate::db::rows::{org_unit_type, Enrollment, OrgUnit, Role, User};
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
-use crate::handlers::sections;
 use crate::handlers::users::{find_role_for_input, find_user, require_grantable};
+use crate::handlers::{groups, sections};
 use crate::routes::Authorized;
 use crate::schema::{enrollments, org_units, roles, users};
 use crate::wire::enrollments::*;
@@ -92,6 +92,7 @@ pub async fn create(
                 && sections::is_learner_role(&role.name)
             {
                 sections::place_new_learner(conn, &unit, user.id)?;
+                groups::place_new_learner(conn, &unit, user.id)?;
             }
             find_enrollment(conn, user.id, unit.id)?
                 .ok_or_else(|| ApiError::internal("enrollment vanished"))

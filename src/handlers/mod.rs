@@ -3,6 +3,7 @@
 
 pub mod courses;
 pub mod enrollments;
+pub mod groups;
 pub mod health;
 pub mod oauth;
 pub mod roles;

@@ -205,14 +205,14 @@ pub async fn create_settings(
             let mut members = Vec::with_capacity(learners.len());
             let mut n = 1;
             for pile in piles {
-                let (name, used) = membership::next_name(SECTION_PREFIX, n, &mut taken);
+                let (name, code, used) = membership::next_name(SECTION_PREFIX, n, &mut taken);
                 n = used + 1;
                 let section = membership::create_child(
                     conn,
                     &unit,
                     org_unit_type::SECTION,
                     &name,
-                    &name,
+                    &code,
                     None,
                 )?;
                 members.extend(pile.into_iter().map(|user_id| Member {
@@ -552,13 +552,16 @@ pub fn place_new_learner(conn: &mut DbConnection, course: &OrgUnit, user_id: i64
         ),
     };
     let section = match (placement, style_of(&settings)?) {
-        (Placement::Existing(i), _) => ids[i],
+        (Placement::Existing(i), _) => *ids
+            .get(i)
+            .ok_or_else(|| ApiError::internal("placement out of range"))?,
         // Number-of-sections style only fills sections that exist.
         (Placement::New, SectionEnrollmentStyle::NumberOfSectionsAutoEnrollment) => return Ok(()),
         (Placement::New, SectionEnrollmentStyle::PeoplePerSectionAutoEnrollment) => {
             let mut taken = membership::taken_codes(conn, course.id)?;
-            let (name, _) = membership::next_name(SECTION_PREFIX, sections.len() + 1, &mut taken);
-            membership::create_child(conn, course, org_unit_type::SECTION, &name, &name, None)?
+            let (name, code, _) =
+                membership::next_name(SECTION_PREFIX, sections.len() + 1, &mut taken);
+            membership::create_child(conn, course, org_unit_type::SECTION, &name, &code, None)?
         }
     };
     membership::add_member(conn, section, course.id, user_id)?;

@@ -4,6 +4,7 @@
 
 pub mod courses;
 pub mod enrollments;
+pub mod groups;
 pub mod oauth;
 pub mod roles;
 pub mod sections;

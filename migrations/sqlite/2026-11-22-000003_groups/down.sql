@@ -1,0 +1,3 @@
+DROP TABLE jobs;
+DROP TABLE category_groups;
+DROP TABLE group_categories;

@@ -1,0 +1,936 @@
+//! Group categories and their groups. Creating a category is asynchronous: the request records
+//! the category and a job in one transaction and answers 202; the job (see `crate::jobs`)
+//! creates the groups and allocates the learners in one transaction and marks the category
+//! Complete. Until then every write to the category, its groups or their members is 409.
+
+use std::collections::HashSet;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use chrono::Utc;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+
+use crate::app::State;
+use crate::auth::permissions::{find_org_unit, require_in, Permission};
+use crate::auth::Caller;
+use crate::db::membership;
+use crate::db::rows::{org_unit_type, GroupCategory, Member, NewGroupCategory, OrgUnit};
+use crate::db::DbConnection;
+use crate::domain::allocation::{self, Placement};
+use crate::domain::group_plan::{self, Quantities, Style};
+use crate::domain::validate;
+use crate::error::{ApiError, ApiResult};
+use crate::jobs;
+use crate::routes::Authorized;
+use crate::schema::{category_groups, group_categories, org_unit_members, org_units};
+use crate::wire::groups::*;
+use crate::wire::sections::UserEnrollment;
+use crate::wire::{ok, ok_empty, path_param, reply, Body, RichText, UtcDateTime};
+
+/// Longest category name and group prefix accepted.
+const MAX_NAME_CHARS: usize = 200;
+
+// ---------------------------------------------------------------------------------------------
+// Loading and checking
+
+/// The course named by the path, with the caller's permission checked. The reference answers
+/// "no such org unit" with 400 on most group routes and 404 on a few; `missing` says which.
+fn course(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i64,
+    permission: Permission,
+    missing: StatusCode,
+) -> ApiResult<OrgUnit> {
+    let no_such = || {
+        let detail = format!("No such org unit: {id} is not a course offering of yours.");
+        if missing == StatusCode::BAD_REQUEST {
+            ApiError::BadRequest(detail)
+        } else {
+            ApiError::NotFound(detail)
+        }
+    };
+    let unit = find_org_unit(conn, caller, id).map_err(|_| no_such())?;
+    if unit.type_id != org_unit_type::COURSE_OFFERING {
+        return Err(no_such());
+    }
+    require_in(conn, caller, &unit, permission)?;
+    Ok(unit)
+}
+
+fn find_category(
+    conn: &mut DbConnection,
+    course_id: i64,
+    category_id: i64,
+) -> ApiResult<GroupCategory> {
+    group_categories::table
+        .filter(group_categories::id.eq(category_id))
+        .filter(group_categories::course_id.eq(course_id))
+        .select(GroupCategory::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "Group category {category_id} not found in org unit {course_id}."
+            ))
+        })
+}
+
+/// 409 while the category's creation job has not finished.
+fn writable(category: &GroupCategory) -> ApiResult<()> {
+    if category.status == GroupCategory::PROCESSING {
+        Err(ApiError::Conflict(format!(
+            "Group category {} is still being created; try again when its status is 1.",
+            category.id
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+/// The category's groups, by id.
+fn groups_of(conn: &mut DbConnection, category_id: i64) -> ApiResult<Vec<OrgUnit>> {
+    Ok(category_groups::table
+        .inner_join(org_units::table)
+        .filter(category_groups::category_id.eq(category_id))
+        .order(org_units::id.asc())
+        .select(OrgUnit::as_select())
+        .load(conn)?)
+}
+
+fn group_ids_of(conn: &mut DbConnection, category_id: i64) -> ApiResult<Vec<i64>> {
+    Ok(category_groups::table
+        .filter(category_groups::category_id.eq(category_id))
+        .order(category_groups::group_id.asc())
+        .select(category_groups::group_id)
+        .load(conn)?)
+}
+
+fn find_group(conn: &mut DbConnection, category_id: i64, group_id: i64) -> ApiResult<OrgUnit> {
+    category_groups::table
+        .inner_join(org_units::table)
+        .filter(category_groups::category_id.eq(category_id))
+        .filter(category_groups::group_id.eq(group_id))
+        .select(OrgUnit::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "Group {group_id} not found in group category {category_id}."
+            ))
+        })
+}
+
+fn style_of(category: &GroupCategory) -> ApiResult<GroupEnrollmentStyle> {
+    GroupEnrollmentStyle::from_number(category.enrollment_style).ok_or_else(|| {
+        ApiError::internal(format!("stored group style {}", category.enrollment_style))
+    })
+}
+
+fn category_fetch(conn: &mut DbConnection, c: &GroupCategory) -> ApiResult<GroupCategoryFetch> {
+    let style = style_of(c)?;
+    Ok(GroupCategoryFetch {
+        group_category_id: c.id,
+        name: c.name.clone(),
+        description: RichText::from_stored(Some(&c.description_text), Some(&c.description_html)),
+        enrollment_style: style,
+        enrollment_quantity: c.enrollment_quantity,
+        max_users_per_group: if style.style().has_cap() {
+            c.max_users_per_group
+        } else {
+            None
+        },
+        auto_enroll: c.auto_enroll,
+        randomize_enrollments: c.randomize_enrollments,
+        groups: group_ids_of(conn, c.id)?,
+        allocate_after_expiry: c.allocate_after_expiry,
+        self_enrollment_expiry_date: c.self_enrollment_expiry_date.map(UtcDateTime),
+        restricted_by_org_unit_id: c.restricted_by_org_unit_id,
+        descriptions_visible_to_enrolees: c.descriptions_visible,
+    })
+}
+
+fn group_fetch(unit: &OrgUnit, members: Vec<i64>) -> GroupFetch {
+    GroupFetch {
+        group_id: unit.id,
+        name: unit.name.clone(),
+        code: unit.code.clone().unwrap_or_default(),
+        description: RichText::from_stored(
+            unit.description_text.as_deref(),
+            unit.description_html.as_deref(),
+        ),
+        enrollments: members,
+    }
+}
+
+fn members_of_one(conn: &mut DbConnection, unit: i64) -> ApiResult<Vec<i64>> {
+    Ok(membership::members_of(conn, &[unit])?
+        .remove(&unit)
+        .unwrap_or_default())
+}
+
+/// The learners a category allocates: the course's learners, narrowed to the members of its
+/// restricting section or group when it has one.
+fn eligible_learners(
+    conn: &mut DbConnection,
+    course: &OrgUnit,
+    category: &GroupCategory,
+) -> ApiResult<Vec<i64>> {
+    let learners = membership::learners(conn, course)?;
+    match category.restricted_by_org_unit_id {
+        None => Ok(learners),
+        Some(restriction) => {
+            let allowed: HashSet<i64> = members_of_one(conn, restriction)?.into_iter().collect();
+            Ok(learners
+                .into_iter()
+                .filter(|l| allowed.contains(l))
+                .collect())
+        }
+    }
+}
+
+/// On PostgreSQL, serializes writers of one category (SQLite has one writer anyway).
+fn lock_category(conn: &mut DbConnection, category_id: i64) -> ApiResult<()> {
+    if let DbConnection::Pg(_) = conn {
+        conn.batch_execute(&format!(
+            "SELECT 1 FROM group_categories WHERE id = {category_id} FOR UPDATE"
+        ))?;
+    }
+    Ok(())
+}
+
+fn course_id(req: &HttpRequest) -> ApiResult<i64> {
+    path_param(req, "orgUnitId", "Org unit")
+}
+
+fn category_id(req: &HttpRequest) -> ApiResult<i64> {
+    path_param(req, "groupCategoryId", "Group category")
+}
+
+fn group_id(req: &HttpRequest) -> ApiResult<i64> {
+    path_param(req, "groupId", "Group")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Creating groups (run by the job worker)
+
+/// Creates one group of the category, with the next free name and code; answers its id.
+fn add_group(
+    conn: &mut DbConnection,
+    course: &OrgUnit,
+    category_id: i64,
+    prefix: &str,
+    start: usize,
+    taken: &mut HashSet<String>,
+) -> ApiResult<(i64, usize)> {
+    let (name, code, n) = membership::next_name(prefix, start, taken);
+    let id = membership::create_child(conn, course, org_unit_type::GROUP, &name, &code, None)?;
+    diesel::insert_into(category_groups::table)
+        .values((
+            category_groups::group_id.eq(id),
+            category_groups::category_id.eq(category_id),
+        ))
+        .execute(conn)?;
+    Ok((id, n))
+}
+
+fn prefix_of(category: &GroupCategory) -> String {
+    category
+        .group_prefix
+        .clone()
+        .filter(|p| !p.trim().is_empty())
+        .unwrap_or_else(|| category.name.clone())
+}
+
+fn quantities_of(category: &GroupCategory) -> Quantities {
+    Quantities {
+        enrollment_quantity: category.enrollment_quantity,
+        number_of_groups: category.number_of_groups,
+        max_users_per_group: category.max_users_per_group,
+    }
+}
+
+/// The creation job's work: groups, initial members, status Complete, and the expiry job if
+/// one is wanted. Does nothing for a category already complete (jobs may run twice).
+pub fn create_groups(conn: &mut DbConnection, category_id: i64) -> ApiResult<()> {
+    let Some(category) = group_categories::table
+        .find(category_id)
+        .select(GroupCategory::as_select())
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(());
+    };
+    if category.status == GroupCategory::COMPLETE {
+        return Ok(());
+    }
+    let course = org_units::table
+        .find(category.course_id)
+        .select(OrgUnit::as_select())
+        .first(conn)?;
+    let style = style_of(&category)?.style();
+    let learners = allocation::dealing_order(
+        eligible_learners(conn, &course, &category)?,
+        category.randomize_enrollments,
+    );
+    let plan = group_plan::plan(style, &quantities_of(&category), learners.len());
+    let piles = group_plan::initial_members(style, &plan, &learners);
+
+    let prefix = prefix_of(&category);
+    let mut taken = membership::taken_codes(conn, course.id)?;
+    let now = Utc::now().naive_utc();
+    let mut members = Vec::with_capacity(learners.len());
+    let mut next = 1;
+    for pile in piles {
+        let (group, used) = add_group(conn, &course, category.id, &prefix, next, &mut taken)?;
+        next = used + 1;
+        members.extend(pile.into_iter().map(|user_id| Member {
+            org_unit_id: group,
+            user_id,
+            course_id: course.id,
+            created_at: now,
+        }));
+    }
+    membership::insert_members(conn, &members)?;
+
+    let cap = plan.cap.and_then(|c| i64::try_from(c).ok());
+    diesel::update(group_categories::table.find(category.id))
+        .set((
+            group_categories::status.eq(GroupCategory::COMPLETE),
+            group_categories::max_users_per_group.eq(cap),
+            group_categories::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if let (true, Some(expiry)) = (
+        category.allocate_after_expiry,
+        category.self_enrollment_expiry_date,
+    ) {
+        jobs::enqueue(conn, jobs::ALLOCATE_AFTER_EXPIRY, category.id, expiry)?;
+    }
+    Ok(())
+}
+
+/// Places one learner in the category by its automatic rule; answers the group, if any.
+fn place(
+    conn: &mut DbConnection,
+    course: &OrgUnit,
+    category: &GroupCategory,
+    groups: &mut Vec<(i64, usize)>,
+    taken: &mut HashSet<String>,
+) -> ApiResult<Option<i64>> {
+    let style = style_of(category)?.style();
+    let sizes: Vec<usize> = groups.iter().map(|(_, size)| *size).collect();
+    let placement = if style == Style::SingleUserMemberSpecificGroup {
+        Placement::New
+    } else if let Some(cap) = category.max_users_per_group.filter(|_| style.has_cap()) {
+        allocation::first_not_full(&sizes, usize::try_from(cap).unwrap_or(usize::MAX))
+    } else {
+        allocation::smallest(&sizes)
+    };
+    let index = match placement {
+        Placement::Existing(i) => i,
+        Placement::New if style == Style::SingleUserMemberSpecificGroup || style.grows() => {
+            let (id, _) = add_group(
+                conn,
+                course,
+                category.id,
+                &prefix_of(category),
+                groups.len() + 1,
+                taken,
+            )?;
+            groups.push((id, 0));
+            groups.len() - 1
+        }
+        // A fixed number of groups, all full (or none at all): the learner stays unplaced.
+        Placement::New => return Ok(None),
+    };
+    let Some(slot) = groups.get_mut(index) else {
+        return Err(ApiError::internal("placement out of range"));
+    };
+    slot.1 += 1;
+    Ok(Some(slot.0))
+}
+
+/// The groups of a category with their sizes, and the set of users already in one.
+fn sizes_and_members(
+    conn: &mut DbConnection,
+    category_id: i64,
+) -> ApiResult<(Vec<(i64, usize)>, HashSet<i64>)> {
+    let ids = group_ids_of(conn, category_id)?;
+    let members = membership::members_of(conn, &ids)?;
+    let placed: HashSet<i64> = members.values().flatten().copied().collect();
+    let sizes = ids
+        .iter()
+        .map(|id| (*id, members.get(id).map_or(0, Vec::len)))
+        .collect();
+    Ok((sizes, placed))
+}
+
+/// The expiry job's work: every eligible learner in no group of the category is placed in the
+/// groups with room (people-per-group styles create a group when all are full).
+pub fn allocate_after_expiry(conn: &mut DbConnection, category_id: i64) -> ApiResult<()> {
+    let Some(category) = group_categories::table
+        .find(category_id)
+        .select(GroupCategory::as_select())
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(());
+    };
+    let course = org_units::table
+        .find(category.course_id)
+        .select(OrgUnit::as_select())
+        .first(conn)?;
+    let (mut groups, placed) = sizes_and_members(conn, category.id)?;
+    let waiting: Vec<i64> = eligible_learners(conn, &course, &category)?
+        .into_iter()
+        .filter(|l| !placed.contains(l))
+        .collect();
+    let mut taken = membership::taken_codes(conn, course.id)?;
+    let now = Utc::now().naive_utc();
+    let mut members = Vec::new();
+    for learner in allocation::dealing_order(waiting, category.randomize_enrollments) {
+        if let Some(group) = place(conn, &course, &category, &mut groups, &mut taken)? {
+            members.push(Member {
+                org_unit_id: group,
+                user_id: learner,
+                course_id: course.id,
+                created_at: now,
+            });
+        }
+    }
+    membership::insert_members(conn, &members)
+}
+
+/// Called when `user_id` has just become a learner of `course` (inside that transaction): each
+/// complete AutoEnroll category the learner is eligible for and not yet placed in gets them.
+pub fn place_new_learner(conn: &mut DbConnection, course: &OrgUnit, user_id: i64) -> ApiResult<()> {
+    let categories: Vec<GroupCategory> = group_categories::table
+        .filter(group_categories::course_id.eq(course.id))
+        .filter(group_categories::auto_enroll.eq(true))
+        .filter(group_categories::status.eq(GroupCategory::COMPLETE))
+        .order(group_categories::id.asc())
+        .select(GroupCategory::as_select())
+        .load(conn)?;
+    for category in categories {
+        if let Some(restriction) = category.restricted_by_org_unit_id {
+            if !members_of_one(conn, restriction)?.contains(&user_id) {
+                continue;
+            }
+        }
+        lock_category(conn, category.id)?;
+        let (mut groups, placed) = sizes_and_members(conn, category.id)?;
+        if placed.contains(&user_id) {
+            continue;
+        }
+        let mut taken = membership::taken_codes(conn, course.id)?;
+        if let Some(group) = place(conn, course, &category, &mut groups, &mut taken)? {
+            membership::add_member(conn, group, course.id, user_id)?;
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Categories
+
+/// `GET .../groupcategories/`
+pub async fn list_categories(
+    state: State,
+    auth: Authorized,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let id = course_id(&req)?;
+    let permission = auth.permission()?;
+    let caller = auth.caller;
+    let all = state
+        .db
+        .read(move |conn| {
+            let unit = course(conn, &caller, id, permission, StatusCode::BAD_REQUEST)?;
+            let categories: Vec<GroupCategory> = group_categories::table
+                .filter(group_categories::course_id.eq(unit.id))
+                .order(group_categories::id.asc())
+                .select(GroupCategory::as_select())
+                .load(conn)?;
+            categories
+                .iter()
+                .map(|c| category_fetch(conn, c))
+                .collect::<ApiResult<Vec<_>>>()
+        })
+        .await?;
+    ok(&all)
+}
+
+/// Checks a Create form; answers the rendered description.
+fn validate_create(input: &GroupCategoryCreate) -> ApiResult<RichText> {
+    validate::name("Name", &input.name, MAX_NAME_CHARS).map_err(ApiError::BadRequest)?;
+    let style = input.enrollment_style.style();
+    let quantities = Quantities {
+        enrollment_quantity: input.enrollment_quantity,
+        number_of_groups: input.number_of_groups,
+        max_users_per_group: input.max_users_per_group,
+    };
+    group_plan::validate(style, &quantities).map_err(ApiError::BadRequest)?;
+    if input.allocate_after_expiry && input.self_enrollment_expiry_date.is_none() {
+        return Err(ApiError::bad_request(
+            "AllocateAfterExpiry: requires a SelfEnrollmentExpiryDate.",
+        ));
+    }
+    if (input.allocate_after_expiry || input.self_enrollment_expiry_date.is_some())
+        && !style.allows_expiry()
+    {
+        let field = if input.allocate_after_expiry {
+            "AllocateAfterExpiry"
+        } else {
+            "SelfEnrollmentExpiryDate"
+        };
+        return Err(ApiError::bad_request(format!(
+            "{field}: only for PeoplePerGroupAutoEnrollment, PeoplePerGroupSelfEnrollment and PeoplePerNumberOfGroupsSelfEnrollment."
+        )));
+    }
+    if let Some(prefix) = &input.group_prefix {
+        if prefix.chars().count() > MAX_NAME_CHARS {
+            return Err(ApiError::bad_request(format!(
+                "GroupPrefix: at most {MAX_NAME_CHARS} characters are allowed."
+            )));
+        }
+    }
+    Ok(input
+        .description
+        .as_ref()
+        .map(|d| d.render())
+        .unwrap_or(RichText {
+            text: String::new(),
+            html: String::new(),
+        }))
+}
+
+/// `POST .../groupcategories/`: validates, records the category and its creation job, 202.
+pub async fn create_category(
+    state: State,
+    auth: Authorized,
+    req: HttpRequest,
+    body: Body<GroupCategoryCreate>,
+) -> ApiResult<HttpResponse> {
+    let id = course_id(&req)?;
+    let input = body.0;
+    let description = validate_create(&input)?;
+    let permission = auth.permission()?;
+    let caller = auth.caller;
+    let job = state
+        .db
+        .write(move |conn| {
+            let unit = course(conn, &caller, id, permission, StatusCode::BAD_REQUEST)?;
+            if let Some(restriction) = input.restricted_by_org_unit_id {
+                let ok = org_units::table
+                    .filter(org_units::id.eq(restriction))
+                    .filter(org_units::parent_id.eq(unit.id))
+                    .filter(org_units::type_id.eq_any([org_unit_type::SECTION, org_unit_type::GROUP]))
+                    .count()
+                    .get_result::<i64>(conn)?
+                    > 0;
+                if !ok {
+                    return Err(ApiError::bad_request(format!(
+                        "RestrictedByOrgUnitId: {restriction} is not a section or group of org unit {id}."
+                    )));
+                }
+            }
+            let now = Utc::now().naive_utc();
+            let category_id: i64 = diesel::insert_into(group_categories::table)
+                .values(NewGroupCategory {
+                    course_id: unit.id,
+                    institution_id: unit.institution_id,
+                    name: input.name,
+                    description_text: description.text,
+                    description_html: description.html,
+                    enrollment_style: input.enrollment_style.number(),
+                    enrollment_quantity: input.enrollment_quantity,
+                    number_of_groups: input.number_of_groups,
+                    max_users_per_group: input.max_users_per_group,
+                    auto_enroll: input.auto_enroll,
+                    randomize_enrollments: input.randomize_enrollments,
+                    allocate_after_expiry: input.allocate_after_expiry,
+                    self_enrollment_expiry_date: input.self_enrollment_expiry_date.map(|d| d.0),
+                    group_prefix: input.group_prefix,
+                    restricted_by_org_unit_id: input.restricted_by_org_unit_id,
+                    descriptions_visible: input.descriptions_visible_to_enrolees,
+                    status: GroupCategory::PROCESSING,
+                    submitted_at: now,
+                    updated_at: now,
+                })
+                .returning(group_categories::id)
+                .get_result(conn)?;
+            jobs::enqueue(conn, jobs::CREATE_GROUPS, category_id, now)?;
+            Ok(GroupsJobData {
+                org_unit_id: unit.id,
+                category_id,
+                submit_date: UtcDateTime(now),
+                status: GroupCategory::PROCESSING,
+            })
+        })
+        .await?;
+    state.jobs.wake();
+    reply(StatusCode::ACCEPTED, &job)
+}
+
+/// `GET .../groupcategories/(groupCategoryId)`
+pub async fn get_category(
+    state: State,
+    auth: Authorized,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let (id, cat) = (course_id(&req)?, category_id(&req)?);
+    let permission = auth.permission()?;
+    let caller = auth.caller;
+    let fetch = state
+        .db
+        .read(move |conn| {
+            let unit = course(conn, &caller, id, permission, StatusCode::BAD_REQUEST)?;
+            let category = find_category(conn, unit.id, cat)?;
+            category_fetch(conn, &category)
+        })
+        .await?;
+    ok(&fetch)
+}
+
+/// `GET .../groupcategories/(groupCategoryId)/status`
+pub async fn category_status(
+    state: State,
+    auth: Authorized,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let (id, cat) = (course_id(&req)?, category_id(&req)?);
+    let permission = auth.permission()?;
+    let caller = auth.caller;
+    let status = state
+        .db
+        .read(move |conn| {
+            let unit = course(conn, &caller, id, permission, StatusCode::BAD_REQUEST)?;
+            Ok(find_category(conn, unit.id, cat)?.status)
+        })
+        .await?;
+    ok(&GroupCategoryJobStatus { status })
+}
+
+/// `PUT .../groupcategories/(groupCategoryId)`: the Update form only.
+pub async fn update_category(
+    state: State,
+    auth: Authorized,
+    req: HttpRequest,
+    body: Body<GroupCategoryUpdate>,
+) -> ApiResult<HttpResponse> {
+    let (id, cat) = (course_id(&req)?, category_id(&req)?);
+    let input = body.0;
+    validate::name("Name", &input.name, MAX_NAME_CHARS).map_err(ApiError::BadRequest)?;
+    let description = input
+        .description
+        .as_ref()
+        .map(|d| d.render())
+        .unwrap_or(RichText {
+            text: String::new(),
+            html: String::new(),
+        });
+    let permission = auth.permission()?;
+    let caller = auth.caller;
+    let fetch = state
+        .db
+        .write(move |conn| {
+            let unit = course(conn, &caller, id, permission, StatusCode::NOT_FOUND)?;
+            let category = find_category(conn, unit.id, cat)?;
+            writable(&category)?;
+            diesel::update(group_categories::table.find(category.id))
+                .set((
+                    group_categories::name.eq(&input.name),
+                    group_categories::description_text.eq(&description.text),
+                    group_categories::description_html.eq(&description.html),
+                    group_categories::auto_enroll.eq(input.auto_enroll),
+                    group_categories::randomize_enrollments.eq(input.randomize_enrollments),
+                    group_categories::descriptions_visible
+                        .eq(input.descriptions_visible_to_enrolees),
+                    group_categories::updated_at.eq(Utc::now().naive_utc()),
+                ))
+                .execute(conn)?;
+            let category = find_category(conn, unit.id, cat)?;
+            category_fetch(conn, &category)
+        })
+        .await?;
+    ok(&fetch)
+}
+
+/// `DELETE .../groupcategories/(groupCategoryId)`: only once it has no groups (400 otherwise).
+pub async fn delete_category(
+    state: State,
+    auth: Authorized,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let (id, cat) = (course_id(&req)?, category_id(&req)?);
+    let permission = auth.permission()?;
+    let caller = auth.caller;
+    state
+        .db
+        .write(move |conn| {
+            let unit = course(conn, &caller, id, permission, StatusCode::BAD_REQUEST)?;
+            let category = find_category(conn, unit.id, cat)?;
+            writable(&category)?;
+            let groups = group_ids_of(conn, category.id)?.len();
+            if groups > 0 {
+                return Err(ApiError::bad_request(format!(
+                    "Group category {cat} still has {groups} groups; delete them first."
+                )));
+            }
+            diesel::delete(group_categories::table.find(category.id)).execute(conn)?;
+            Ok(())
+        })
+        .await?;
+    Ok(ok_empty())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Groups
+
+/// `GET .../groupcategories/(groupCategoryId)/groups/`
+pub async fn list_groups(
+    state: State,
+    auth: Authorized,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let (id, cat) = (course_id(&req)?, category_id(&req)?);
+    let permission = auth.permission()?;
+    let caller = auth.caller;
+    let groups = state
+        .db
+        .read(move |conn| {
+            let unit = course(conn, &caller, id, permission, StatusCode::NOT_FOUND)?;
+            let category = find_category(conn, unit.id, cat)?;
+            let groups = groups_of(conn, category.id)?;
+            let ids: Vec<i64> = groups.iter().map(|g| g.id).collect();
+            let mut members = membership::members_of(conn, &ids)?;
+            Ok(groups
+                .iter()
+                .map(|g| group_fetch(g, members.remove(&g.id).unwrap_or_default()))
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    ok(&groups)
+}
+
+fn validated_group(input: &GroupInput) -> ApiResult<RichText> {
+    validate::name("Name", &input.name, 256).map_err(ApiError::BadRequest)?;
+    validate::code("Code", &input.code).map_err(ApiError::BadRequest)?;
+    Ok(input
+        .description
+        .as_ref()
+        .map(|d| d.render())
+        .unwrap_or(RichText {
+            text: String::new(),
+            html: String::new(),
+        }))
+}
+
+/// `POST .../groupcategories/(groupCategoryId)/groups/`
+pub async fn create_group(
+    state: State,
+    auth: Authorized,
+    req: HttpRequest,
+    body: Body<GroupInput>,
+) -> ApiResult<HttpResponse> {
+    let (id, cat) = (course_id(&req)?, category_id(&req)?);
+    let input = body.0;
+    let description = validated_group(&input)?;
+    let permission = auth.permission()?;
+    let caller = auth.caller;
+    let group = state
+        .db
+        .write(move |conn| {
+            let unit = course(conn, &caller, id, permission, StatusCode::NOT_FOUND)?;
+            let category = find_category(conn, unit.id, cat)?;
+            writable(&category)?;
+            membership::require_code_free(conn, unit.id, &input.code, None)?;
+            let group_id = membership::create_child(
+                conn,
+                &unit,
+                org_unit_type::GROUP,
+                &input.name,
+                &input.code,
+                Some(&description),
+            )?;
+            diesel::insert_into(category_groups::table)
+                .values((
+                    category_groups::group_id.eq(group_id),
+                    category_groups::category_id.eq(category.id),
+                ))
+                .execute(conn)?;
+            let group = find_group(conn, category.id, group_id)?;
+            Ok(group_fetch(&group, Vec::new()))
+        })
+        .await?;
+    ok(&group)
+}
+
+/// `GET .../groups/(groupId)`
+pub async fn get_group(
+    state: State,
+    auth: Authorized,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let (id, cat, gid) = (course_id(&req)?, category_id(&req)?, group_id(&req)?);
+    let permission = auth.permission()?;
+    let caller = auth.caller;
+    let group = state
+        .db
+        .read(move |conn| {
+            let unit = course(conn, &caller, id, permission, StatusCode::BAD_REQUEST)?;
+            let category = find_category(conn, unit.id, cat)?;
+            let group = find_group(conn, category.id, gid)?;
+            let members = members_of_one(conn, group.id)?;
+            Ok(group_fetch(&group, members))
+        })
+        .await?;
+    ok(&group)
+}
+
+/// `PUT .../groups/(groupId)`: Name, Code, Description.
+pub async fn update_group(
+    state: State,
+    auth: Authorized,
+    req: HttpRequest,
+    body: Body<GroupInput>,
+) -> ApiResult<HttpResponse> {
+    let (id, cat, gid) = (course_id(&req)?, category_id(&req)?, group_id(&req)?);
+    let input = body.0;
+    let description = validated_group(&input)?;
+    let permission = auth.permission()?;
+    let caller = auth.caller;
+    let group = state
+        .db
+        .write(move |conn| {
+            let unit = course(conn, &caller, id, permission, StatusCode::NOT_FOUND)?;
+            let category = find_category(conn, unit.id, cat)?;
+            writable(&category)?;
+            let group = find_group(conn, category.id, gid)?;
+            membership::require_code_free(conn, unit.id, &input.code, Some(group.id))?;
+            diesel::update(org_units::table.find(group.id))
+                .set((
+                    org_units::name.eq(&input.name),
+                    org_units::code.eq(&input.code),
+                    org_units::description_text.eq(&description.text),
+                    org_units::description_html.eq(&description.html),
+                ))
+                .execute(conn)?;
+            let group = find_group(conn, category.id, gid)?;
+            let members = members_of_one(conn, group.id)?;
+            Ok(group_fetch(&group, members))
+        })
+        .await?;
+    ok(&group)
+}
+
+/// `DELETE .../groups/(groupId)`: the group and its memberships.
+pub async fn delete_group(
+    state: State,
+    auth: Authorized,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let (id, cat, gid) = (course_id(&req)?, category_id(&req)?, group_id(&req)?);
+    let permission = auth.permission()?;
+    let caller = auth.caller;
+    state
+        .db
+        .write(move |conn| {
+            let unit = course(conn, &caller, id, permission, StatusCode::BAD_REQUEST)?;
+            let category = find_category(conn, unit.id, cat)?;
+            writable(&category)?;
+            let group = find_group(conn, category.id, gid)?;
+            diesel::delete(org_units::table.find(group.id)).execute(conn)?;
+            Ok(())
+        })
+        .await?;
+    Ok(ok_empty())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Group members
+
+/// `POST .../groups/(groupId)/enrollments/`: the user must be enrolled in the course (and a
+/// member of the restricting org unit, if any), else 404. Caps do not bind this explicit call.
+pub async fn enroll(
+    state: State,
+    auth: Authorized,
+    req: HttpRequest,
+    body: Body<UserEnrollment>,
+) -> ApiResult<HttpResponse> {
+    let (id, cat, gid) = (course_id(&req)?, category_id(&req)?, group_id(&req)?);
+    let user_id = body.0.user_id;
+    let permission = auth.permission()?;
+    let caller = auth.caller;
+    state
+        .db
+        .write(move |conn| {
+            let unit = course(conn, &caller, id, permission, StatusCode::NOT_FOUND)?;
+            let category = find_category(conn, unit.id, cat)?;
+            writable(&category)?;
+            let group = find_group(conn, category.id, gid)?;
+            let eligible = membership::is_enrolled(conn, unit.id, user_id)?
+                && match category.restricted_by_org_unit_id {
+                    Some(restriction) => members_of_one(conn, restriction)?.contains(&user_id),
+                    None => true,
+                };
+            if !eligible {
+                return Err(ApiError::not_found(format!(
+                    "User {user_id} not found among the users this category's groups admit."
+                )));
+            }
+            membership::add_member(conn, group.id, unit.id, user_id)?;
+            Ok(())
+        })
+        .await?;
+    Ok(ok_empty())
+}
+
+/// `DELETE .../groups/(groupId)/enrollments/(userId)`
+pub async fn unenroll(state: State, auth: Authorized, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let (id, cat, gid) = (course_id(&req)?, category_id(&req)?, group_id(&req)?);
+    let user_id = path_param(&req, "userId", "User")?;
+    let permission = auth.permission()?;
+    let caller = auth.caller;
+    state
+        .db
+        .write(move |conn| {
+            let unit = course(conn, &caller, id, permission, StatusCode::BAD_REQUEST)?;
+            let category = find_category(conn, unit.id, cat)?;
+            writable(&category)?;
+            let group = find_group(conn, category.id, gid)?;
+            let removed = diesel::delete(
+                org_unit_members::table
+                    .filter(org_unit_members::org_unit_id.eq(group.id))
+                    .filter(org_unit_members::user_id.eq(user_id)),
+            )
+            .execute(conn)?;
+            if removed == 0 {
+                return Err(ApiError::not_found(format!(
+                    "User {user_id} is not a member of group {gid}."
+                )));
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(ok_empty())
+}
+
+/// `GET .../groups/(groupId)/enrollments`: the members' user ids.
+pub async fn members(state: State, auth: Authorized, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let (id, cat, gid) = (course_id(&req)?, category_id(&req)?, group_id(&req)?);
+    let permission = auth.permission()?;
+    let caller = auth.caller;
+    let members = state
+        .db
+        .read(move |conn| {
+            let unit = course(conn, &caller, id, permission, StatusCode::BAD_REQUEST)?;
+            let category = find_category(conn, unit.id, cat)?;
+            let group = find_group(conn, category.id, gid)?;
+            members_of_one(conn, group.id)
+        })
+        .await?;
+    ok(&members)
+}

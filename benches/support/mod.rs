@@ -44,8 +44,12 @@ pub fn seed_learners(app: &common::TestApp, course: i64, count: usize) -> Vec<i6
                 .collect();
             for chunk in new_users.chunks(1000) {
                 match conn {
-                    DbConnection::Pg(c) => diesel::insert_into(users::table).values(chunk).execute(c)?,
-                    DbConnection::Sqlite(c) => diesel::insert_into(users::table).values(chunk).execute(c)?,
+                    DbConnection::Pg(c) => {
+                        diesel::insert_into(users::table).values(chunk).execute(c)?
+                    }
+                    DbConnection::Sqlite(c) => {
+                        diesel::insert_into(users::table).values(chunk).execute(c)?
+                    }
                 };
             }
             let ids: Vec<i64> = users::table
@@ -65,8 +69,12 @@ pub fn seed_learners(app: &common::TestApp, course: i64, count: usize) -> Vec<i6
                 .collect();
             for chunk in rows.chunks(1000) {
                 match conn {
-                    DbConnection::Pg(c) => diesel::insert_into(enrollments::table).values(chunk).execute(c)?,
-                    DbConnection::Sqlite(c) => diesel::insert_into(enrollments::table).values(chunk).execute(c)?,
+                    DbConnection::Pg(c) => diesel::insert_into(enrollments::table)
+                        .values(chunk)
+                        .execute(c)?,
+                    DbConnection::Sqlite(c) => diesel::insert_into(enrollments::table)
+                        .values(chunk)
+                        .execute(c)?,
                 };
             }
             Ok(ids)

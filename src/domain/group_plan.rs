@@ -176,29 +176,29 @@ mod tests {
     #[test]
     fn each_style_demands_its_numbers() {
         assert!(validate(NumberOfGroupsNoEnrollment, &q(None, None, None))
-            .unwrap_err()
+            .expect_err("invalid")
             .starts_with("NumberOfGroups"));
         assert!(
             validate(PeoplePerGroupAutoEnrollment, &q(None, Some(3), None))
-                .unwrap_err()
+                .expect_err("invalid")
                 .starts_with("MaxUsersPerGroup")
         );
         assert!(validate(
             PeoplePerNumberOfGroupsSelfEnrollment,
             &q(None, Some(3), None)
         )
-        .unwrap_err()
+        .expect_err("invalid")
         .starts_with("MaxUsersPerGroup"));
         assert!(validate(
             PeoplePerNumberOfGroupsSelfEnrollment,
             &q(None, None, Some(3))
         )
-        .unwrap_err()
+        .expect_err("invalid")
         .starts_with("NumberOfGroups"));
         assert!(validate(NumberOfGroupsAutoEnrollment, &q(None, Some(0), None)).is_err());
         assert!(
             validate(NumberOfGroupsAutoEnrollment, &q(Some(0), Some(3), None))
-                .unwrap_err()
+                .expect_err("invalid")
                 .starts_with("EnrollmentQuantity")
         );
         assert!(validate(

@@ -352,11 +352,11 @@ fn place(
     Ok(Some(slot.0))
 }
 
+/// A category's groups with their sizes, and the users already in one of them.
+type Occupancy = (Vec<(i64, usize)>, HashSet<i64>);
+
 /// The groups of a category with their sizes, and the set of users already in one.
-fn sizes_and_members(
-    conn: &mut DbConnection,
-    category_id: i64,
-) -> ApiResult<(Vec<(i64, usize)>, HashSet<i64>)> {
+fn sizes_and_members(conn: &mut DbConnection, category_id: i64) -> ApiResult<Occupancy> {
     let ids = group_ids_of(conn, category_id)?;
     let members = membership::members_of(conn, &ids)?;
     let placed: HashSet<i64> = members.values().flatten().copied().collect();

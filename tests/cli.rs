@@ -3,11 +3,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_d2l-groups");
+use common::BIN;
 
 fn run(database_url: &str, args: &[&str]) -> Output {
     Command::new(BIN)
@@ -105,27 +104,8 @@ async fn serve_answers_cli_credentials_and_stops_on_sigterm() {
     };
     let (client_id, client_secret) = (field("client_id"), field("client_secret"));
 
-    let mut child = Command::new(BIN)
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("DATABASE_URL", &url)
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn serve");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let mut address = None;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while address.is_none() && Instant::now() < deadline {
-        let Some(Ok(line)) = lines.next() else { break };
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
-            continue;
-        };
-        if v["message"] == "serving" {
-            address = v["address"].as_str().map(str::to_string);
-        }
-    }
-    let address = address.expect("the server logs the address it serves");
+    let mut server = common::ServerProcess::start(&url, &[]);
+    let address = server.address.clone();
     let http = reqwest::Client::new();
 
     let me = http
@@ -151,23 +131,12 @@ async fn serve_answers_cli_credentials_and_stops_on_sigterm() {
     assert_eq!(issued["token_type"], "Bearer");
     assert_eq!(issued["scope"], "users:own_profile:read");
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let exit = loop {
-        if let Some(exit) = child.try_wait().expect("wait") {
-            break exit;
-        }
-        assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    server.signal("-TERM");
+    let exit = server.wait(Duration::from_secs(20));
     assert!(exit.success(), "exit status {exit:?}");
-    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let log = server.log.lock().expect("log").clone();
     assert!(
-        rest.iter().any(|l| l.contains("\"stopped\"")),
-        "log ends with a stop: {rest:?}"
+        log.iter().any(|l| l.contains("\"stopped\"")),
+        "log ends with a stop: {log:?}"
     );
 }

@@ -122,6 +122,9 @@ pub fn run_next(db: &Db) -> ApiResult<Outcome> {
 #[derive(Clone)]
 pub struct JobRunner {
     wake: Option<Arc<(Mutex<bool>, Condvar)>>,
+    /// The worker thread runs while any handle holds this (it keeps only a weak reference), so
+    /// a dropped application does not leave a thread and its pool behind.
+    _alive: Arc<()>,
     /// Jobs this runner completed, for operators' logs and for tests that count runs.
     done: Arc<AtomicU64>,
 }
@@ -130,6 +133,7 @@ impl JobRunner {
     pub fn disabled() -> Self {
         Self {
             wake: None,
+            _alive: Arc::new(()),
             done: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -146,9 +150,14 @@ impl JobRunner {
         let signal = wake.clone();
         let done = Arc::new(AtomicU64::new(0));
         let counter = done.clone();
+        let alive = Arc::new(());
+        let watch = Arc::downgrade(&alive);
         let spawned = std::thread::Builder::new()
             .name("job-worker".into())
             .spawn(move || loop {
+                if watch.strong_count() == 0 {
+                    break;
+                }
                 match run_next(&db) {
                     Ok(Outcome::Done) => {
                         counter.fetch_add(1, Ordering::Relaxed);
@@ -176,6 +185,7 @@ impl JobRunner {
         }
         Self {
             wake: Some(wake),
+            _alive: alive,
             done,
         }
     }

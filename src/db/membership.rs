@@ -181,19 +181,35 @@ pub fn create_child(
         .get_result(conn)?)
 }
 
-/// Inserts memberships in batches.
-pub fn insert_members(conn: &mut DbConnection, rows: &[Member]) -> ApiResult<()> {
+/// Serializes writers of one course's sections and groups: every such write locks the course
+/// row first (PostgreSQL; SQLite has a single writer already). One lock, always the same, so
+/// writers cannot deadlock.
+pub fn lock_course(conn: &mut DbConnection, course_id: i64) -> ApiResult<()> {
+    if let DbConnection::Pg(pg) = conn {
+        org_units::table
+            .filter(org_units::id.eq(course_id))
+            .select(org_units::id)
+            .for_update()
+            .load::<i64>(pg)?;
+    }
+    Ok(())
+}
+
+/// Inserts memberships in batches; one that exists already is left as it is.
+pub fn insert_members(conn: &mut DbConnection, rows: &[Member]) -> ApiResult<usize> {
+    let mut added = 0;
     for chunk in rows.chunks(BATCH_ROWS) {
-        match conn {
+        added += match conn {
             DbConnection::Pg(c) => diesel::insert_into(org_unit_members::table)
                 .values(chunk)
+                .on_conflict_do_nothing()
                 .execute(c)?,
-            DbConnection::Sqlite(c) => diesel::insert_into(org_unit_members::table)
+            DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(org_unit_members::table)
                 .values(chunk)
                 .execute(c)?,
         };
     }
-    Ok(())
+    Ok(added)
 }
 
 /// Adds one membership unless it exists; answers whether it was added.
@@ -203,15 +219,7 @@ pub fn add_member(
     course_id: i64,
     user_id: i64,
 ) -> ApiResult<bool> {
-    let exists: i64 = org_unit_members::table
-        .filter(org_unit_members::org_unit_id.eq(org_unit_id))
-        .filter(org_unit_members::user_id.eq(user_id))
-        .count()
-        .get_result(conn)?;
-    if exists > 0 {
-        return Ok(false);
-    }
-    insert_members(
+    let added = insert_members(
         conn,
         &[Member {
             org_unit_id,
@@ -220,7 +228,7 @@ pub fn add_member(
             created_at: Utc::now().naive_utc(),
         }],
     )?;
-    Ok(true)
+    Ok(added > 0)
 }
 
 /// Members of each of `units`, by user id, keyed by unit id (every unit present).

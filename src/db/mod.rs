@@ -138,6 +138,8 @@ impl Db {
         let backend = url.backend;
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))
+            // Connections open on demand; a handful of idle ones is enough.
+            .min_idle(Some(pool_size.clamp(1, 2)))
             .connection_timeout(Duration::from_secs(10))
             .build(Manager { url })
             .map_err(|e| format!("cannot connect to the database: {e}"))?;

@@ -8,7 +8,6 @@ use std::collections::HashSet;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::Utc;
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use crate::app::State;
@@ -26,7 +25,7 @@ use crate::routes::Authorized;
 use crate::schema::{category_groups, group_categories, org_unit_members, org_units};
 use crate::wire::groups::*;
 use crate::wire::sections::UserEnrollment;
-use crate::wire::{ok, ok_empty, path_param, reply, Body, RichText, UtcDateTime};
+use crate::wire::{ok, ok_empty, path_param, reply, Body, RawBody, RichText, UtcDateTime};
 
 /// Longest category name and group prefix accepted.
 const MAX_NAME_CHARS: usize = 200;
@@ -190,16 +189,6 @@ fn eligible_learners(
     }
 }
 
-/// On PostgreSQL, serializes writers of one category (SQLite has one writer anyway).
-fn lock_category(conn: &mut DbConnection, category_id: i64) -> ApiResult<()> {
-    if let DbConnection::Pg(_) = conn {
-        conn.batch_execute(&format!(
-            "SELECT 1 FROM group_categories WHERE id = {category_id} FOR UPDATE"
-        ))?;
-    }
-    Ok(())
-}
-
 fn course_id(req: &HttpRequest) -> ApiResult<i64> {
     path_param(req, "orgUnitId", "Org unit")
 }
@@ -269,6 +258,7 @@ pub fn create_groups(conn: &mut DbConnection, category_id: i64) -> ApiResult<()>
         .find(category.course_id)
         .select(OrgUnit::as_select())
         .first(conn)?;
+    membership::lock_course(conn, course.id)?;
     let style = style_of(&category)?.style();
     let learners = allocation::dealing_order(
         eligible_learners(conn, &course, &category)?,
@@ -382,6 +372,7 @@ pub fn allocate_after_expiry(conn: &mut DbConnection, category_id: i64) -> ApiRe
         .find(category.course_id)
         .select(OrgUnit::as_select())
         .first(conn)?;
+    membership::lock_course(conn, course.id)?;
     let (mut groups, placed) = sizes_and_members(conn, category.id)?;
     let waiting: Vec<i64> = eligible_learners(conn, &course, &category)?
         .into_iter()
@@ -400,12 +391,14 @@ pub fn allocate_after_expiry(conn: &mut DbConnection, category_id: i64) -> ApiRe
             });
         }
     }
-    membership::insert_members(conn, &members)
+    membership::insert_members(conn, &members)?;
+    Ok(())
 }
 
 /// Called when `user_id` has just become a learner of `course` (inside that transaction): each
 /// complete AutoEnroll category the learner is eligible for and not yet placed in gets them.
 pub fn place_new_learner(conn: &mut DbConnection, course: &OrgUnit, user_id: i64) -> ApiResult<()> {
+    membership::lock_course(conn, course.id)?;
     let categories: Vec<GroupCategory> = group_categories::table
         .filter(group_categories::course_id.eq(course.id))
         .filter(group_categories::auto_enroll.eq(true))
@@ -419,7 +412,6 @@ pub fn place_new_learner(conn: &mut DbConnection, course: &OrgUnit, user_id: i64
                 continue;
             }
         }
-        lock_category(conn, category.id)?;
         let (mut groups, placed) = sizes_and_members(conn, category.id)?;
         if placed.contains(&user_id) {
             continue;
@@ -522,6 +514,7 @@ pub async fn create_category(
         .db
         .write(move |conn| {
             let unit = course(conn, &caller, id, permission, StatusCode::BAD_REQUEST)?;
+            membership::lock_course(conn, unit.id)?;
             if let Some(restriction) = input.restricted_by_org_unit_id {
                 let ok = org_units::table
                     .filter(org_units::id.eq(restriction))
@@ -637,6 +630,7 @@ pub async fn update_category(
         .db
         .write(move |conn| {
             let unit = course(conn, &caller, id, permission, StatusCode::NOT_FOUND)?;
+            membership::lock_course(conn, unit.id)?;
             let category = find_category(conn, unit.id, cat)?;
             writable(&category)?;
             diesel::update(group_categories::table.find(category.id))
@@ -671,6 +665,7 @@ pub async fn delete_category(
         .db
         .write(move |conn| {
             let unit = course(conn, &caller, id, permission, StatusCode::BAD_REQUEST)?;
+            membership::lock_course(conn, unit.id)?;
             let category = find_category(conn, unit.id, cat)?;
             writable(&category)?;
             let groups = group_ids_of(conn, category.id)?.len();
@@ -744,6 +739,7 @@ pub async fn create_group(
         .db
         .write(move |conn| {
             let unit = course(conn, &caller, id, permission, StatusCode::NOT_FOUND)?;
+            membership::lock_course(conn, unit.id)?;
             let category = find_category(conn, unit.id, cat)?;
             writable(&category)?;
             membership::require_code_free(conn, unit.id, &input.code, None)?;
@@ -806,6 +802,7 @@ pub async fn update_group(
         .db
         .write(move |conn| {
             let unit = course(conn, &caller, id, permission, StatusCode::NOT_FOUND)?;
+            membership::lock_course(conn, unit.id)?;
             let category = find_category(conn, unit.id, cat)?;
             writable(&category)?;
             let group = find_group(conn, category.id, gid)?;
@@ -839,6 +836,7 @@ pub async fn delete_group(
         .db
         .write(move |conn| {
             let unit = course(conn, &caller, id, permission, StatusCode::BAD_REQUEST)?;
+            membership::lock_course(conn, unit.id)?;
             let category = find_category(conn, unit.id, cat)?;
             writable(&category)?;
             let group = find_group(conn, category.id, gid)?;
@@ -858,16 +856,17 @@ pub async fn enroll(
     state: State,
     auth: Authorized,
     req: HttpRequest,
-    body: Body<UserEnrollment>,
+    body: RawBody,
 ) -> ApiResult<HttpResponse> {
     let (id, cat, gid) = (course_id(&req)?, category_id(&req)?, group_id(&req)?);
-    let user_id = body.0.user_id;
+    let user_id = UserEnrollment::from_body(&body.0)?;
     let permission = auth.permission()?;
     let caller = auth.caller;
     state
         .db
         .write(move |conn| {
             let unit = course(conn, &caller, id, permission, StatusCode::NOT_FOUND)?;
+            membership::lock_course(conn, unit.id)?;
             let category = find_category(conn, unit.id, cat)?;
             writable(&category)?;
             let group = find_group(conn, category.id, gid)?;
@@ -898,6 +897,7 @@ pub async fn unenroll(state: State, auth: Authorized, req: HttpRequest) -> ApiRe
         .db
         .write(move |conn| {
             let unit = course(conn, &caller, id, permission, StatusCode::BAD_REQUEST)?;
+            membership::lock_course(conn, unit.id)?;
             let category = find_category(conn, unit.id, cat)?;
             writable(&category)?;
             let group = find_group(conn, category.id, gid)?;

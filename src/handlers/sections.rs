@@ -6,7 +6,6 @@ use std::collections::HashSet;
 
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::Utc;
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use crate::app::State;
@@ -21,7 +20,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::routes::Authorized;
 use crate::schema::{org_units, section_settings};
 use crate::wire::sections::*;
-use crate::wire::{ok, ok_empty, path_param, Body, RichText};
+use crate::wire::{ok, ok_empty, path_param, Body, RawBody, RichText};
 
 /// Most sections one initialization may create.
 pub const MAX_SECTIONS: i64 = 5_000;
@@ -106,14 +105,16 @@ fn initialized(
     Ok((unit, settings))
 }
 
-/// On PostgreSQL, serializes writers of one course's sections (SQLite has one writer anyway).
-fn lock_settings(conn: &mut DbConnection, course_id: i64) -> ApiResult<()> {
-    if let DbConnection::Pg(_) = conn {
-        conn.batch_execute(&format!(
-            "SELECT 1 FROM section_settings WHERE org_unit_id = {course_id} FOR UPDATE"
-        ))?;
-    }
-    Ok(())
+/// [`initialized`] for a write: also takes the course's write lock.
+fn initialized_for_write(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i64,
+    permission: Permission,
+) -> ApiResult<(OrgUnit, SectionSettings)> {
+    let unit = course(conn, caller, id, permission)?;
+    membership::lock_course(conn, unit.id)?;
+    initialized(conn, caller, id, permission)
 }
 
 fn ids(req: &HttpRequest) -> ApiResult<i64> {
@@ -164,6 +165,7 @@ pub async fn create_settings(
         .db
         .write(move |conn| {
             let unit = course(conn, &caller, id, permission)?;
+            membership::lock_course(conn, unit.id)?;
             if find_settings(conn, unit.id)?.is_some() {
                 return Err(ApiError::bad_request(format!(
                     "Org unit {id} already has section settings; use PUT to change them."
@@ -184,9 +186,19 @@ pub async fn create_settings(
                 created_at: now,
                 updated_at: now,
             };
-            diesel::insert_into(section_settings::table)
+            let inserted = diesel::insert_into(section_settings::table)
                 .values(&settings)
-                .execute(conn)?;
+                .execute(conn);
+            match inserted {
+                Err(e) if crate::db::is_unique_violation(&e) => {
+                    return Err(ApiError::bad_request(format!(
+                        "Org unit {id} already has section settings; use PUT to change them."
+                    )));
+                }
+                other => {
+                    other?;
+                }
+            }
 
             let learners = allocation::dealing_order(
                 membership::learners(conn, &unit)?,
@@ -252,7 +264,7 @@ pub async fn update_settings(
     let fetch = state
         .db
         .write(move |conn| {
-            let (unit, _) = initialized(conn, &caller, id, permission)?;
+            let (unit, _) = initialized_for_write(conn, &caller, id, permission)?;
             diesel::update(section_settings::table.find(unit.id))
                 .set((
                     section_settings::name.eq(&input.name),
@@ -322,7 +334,7 @@ pub async fn create(
     let section = state
         .db
         .write(move |conn| {
-            let (unit, _) = initialized(conn, &caller, id, permission)?;
+            let (unit, _) = initialized_for_write(conn, &caller, id, permission)?;
             membership::require_code_free(conn, unit.id, &input.code, None)?;
             let section_id = membership::create_child(
                 conn,
@@ -379,7 +391,7 @@ pub async fn update(
     let section = state
         .db
         .write(move |conn| {
-            let (unit, _) = initialized(conn, &caller, id, permission)?;
+            let (unit, _) = initialized_for_write(conn, &caller, id, permission)?;
             let section =
                 membership::child(conn, unit.id, org_unit_type::SECTION, section_id, "Section")?;
             membership::require_code_free(conn, unit.id, &input.code, Some(section.id))?;
@@ -410,7 +422,7 @@ pub async fn delete(state: State, auth: Authorized, req: HttpRequest) -> ApiResu
     state
         .db
         .write(move |conn| {
-            let (unit, _) = initialized(conn, &caller, id, permission)?;
+            let (unit, _) = initialized_for_write(conn, &caller, id, permission)?;
             let section =
                 membership::child(conn, unit.id, org_unit_type::SECTION, section_id, "Section")?;
             diesel::delete(org_units::table.find(section.id)).execute(conn)?;
@@ -425,16 +437,16 @@ pub async fn enroll(
     state: State,
     auth: Authorized,
     req: HttpRequest,
-    body: Body<UserEnrollment>,
+    body: RawBody,
 ) -> ApiResult<HttpResponse> {
     let (id, section_id) = (ids(&req)?, section_id(&req)?);
-    let user_id = body.0.user_id;
+    let user_id = UserEnrollment::from_body(&body.0)?;
     let permission = auth.permission()?;
     let caller = auth.caller;
     state
         .db
         .write(move |conn| {
-            let (unit, _) = initialized(conn, &caller, id, permission)?;
+            let (unit, _) = initialized_for_write(conn, &caller, id, permission)?;
             let section =
                 membership::child(conn, unit.id, org_unit_type::SECTION, section_id, "Section")?;
             if !membership::is_enrolled(conn, unit.id, user_id)? {
@@ -533,7 +545,7 @@ pub fn place_new_learner(conn: &mut DbConnection, course: &OrgUnit, user_id: i64
     if !settings.auto_enroll {
         return Ok(());
     }
-    lock_settings(conn, course.id)?;
+    membership::lock_course(conn, course.id)?;
     let sections = membership::children(conn, course.id, org_unit_type::SECTION)?;
     let ids: Vec<i64> = sections.iter().map(|s| s.id).collect();
     if !membership::units_of_user(conn, &ids, user_id)?.is_empty() {

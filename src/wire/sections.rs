@@ -52,11 +52,31 @@ pub struct SectionEnrolled {
     pub description: Option<RichText>,
 }
 
-/// SectionEnrollment (and GroupEnrollment): `{"UserId"}`.
-#[derive(Debug, Deserialize)]
+/// SectionEnrollment (and GroupEnrollment): `{"UserId"}`. The reference answers a missing
+/// enrollment parameter with 404, so the field is optional here and checked by [`Self::user`].
+#[derive(Debug, Default, Deserialize)]
 pub struct UserEnrollment {
-    #[serde(rename = "UserId")]
-    pub user_id: i64,
+    #[serde(rename = "UserId", default)]
+    pub user_id: Option<i64>,
+}
+
+impl UserEnrollment {
+    /// The user to enroll: 404 when none was given.
+    pub fn user(&self) -> crate::error::ApiResult<i64> {
+        self.user_id.ok_or_else(|| {
+            crate::error::ApiError::not_found(
+                "No enrollment parameter provided: UserId is required.",
+            )
+        })
+    }
+
+    /// Reads the body: an empty body is a missing parameter (404), malformed JSON a 400.
+    pub fn from_body(body: &[u8]) -> crate::error::ApiResult<i64> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Self::default().user();
+        }
+        super::parse_json::<Self>(body)?.user()
+    }
 }
 
 /// SectionSettingsData, Create form.

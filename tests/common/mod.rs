@@ -304,6 +304,7 @@ pub struct ServerProcess {
     pub child: std::process::Child,
     pub address: String,
     pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_d2l-groups");
@@ -328,7 +329,7 @@ impl ServerProcess {
         let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let (tx, rx) = std::sync::mpsc::channel();
         let sink = log.clone();
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Ok(v) = serde_json::from_str::<Value>(&line) {
                     if v["message"] == "serving" {
@@ -345,6 +346,7 @@ impl ServerProcess {
             child,
             address,
             log,
+            reader: Some(reader),
         }
     }
 
@@ -365,6 +367,10 @@ impl ServerProcess {
         let deadline = std::time::Instant::now() + within;
         loop {
             if let Some(exit) = self.child.try_wait().expect("wait") {
+                // The log is read to its end once the process is gone.
+                if let Some(reader) = self.reader.take() {
+                    let _ = reader.join();
+                }
                 return exit;
             }
             assert!(std::time::Instant::now() < deadline, "server did not stop");

@@ -93,6 +93,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         state,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // Below the server's 5 s keep-alive, so an idle pooled connection is never reused
+            // just as the server closes it.
+            .pool_idle_timeout(std::time::Duration::from_secs(3))
             .build()
             .expect("client"),
         database_url,

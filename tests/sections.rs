@@ -2131,3 +2131,46 @@ async fn concurrent_section_enrollments_of_one_user_are_all_harmless() {
     }
     assert_eq!(member_rows(&app, s), ROUNDS as i64);
 }
+
+#[actix_web::test]
+async fn enrollment_bodies_must_be_json_objects() {
+    let app = spawn_app().await;
+    let course = app.create_course("ARRAY-1").await;
+    let user = app.create_user("array.learner", "Student").await;
+    app.enroll(user, course, "Student").await;
+    let settings = serde_json::json!({"EnrollmentStyle": 2, "EnrollmentQuantity": 1});
+    json_ok(
+        app.post(
+            &app.lp(&format!("/{course}/sections/settings")),
+            &app.admin,
+            &settings,
+        )
+        .await,
+    )
+    .await;
+    let sections = json_ok(
+        app.get(&app.lp(&format!("/{course}/sections/")), &app.admin)
+            .await,
+    )
+    .await;
+    let section = sections[0]["SectionId"].as_i64().expect("SectionId");
+    let url = app.lp(&format!("/{course}/sections/{section}/enrollments/"));
+    // serde would read a one-element array as the struct; the wire takes objects only.
+    let detail = problem(
+        app.post(&url, &app.admin, &serde_json::json!([user])).await,
+        400,
+    )
+    .await;
+    assert!(detail.contains("JSON object"), "{detail}");
+    let detail = problem(
+        app.post(&url, &app.admin, &serde_json::json!({"UserId": "x"}))
+            .await,
+        400,
+    )
+    .await;
+    assert!(detail.starts_with("UserId"), "{detail}");
+    let res = app
+        .post(&url, &app.admin, &serde_json::json!({"UserId": user}))
+        .await;
+    assert_eq!(res.status(), 200);
+}

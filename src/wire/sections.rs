@@ -75,7 +75,15 @@ impl UserEnrollment {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Self::default().user();
         }
-        super::parse_json::<Self>(body)?.user()
+        let value: serde_json::Value = super::parse_json(body)?;
+        if !value.is_object() {
+            return Err(crate::error::ApiError::bad_request(
+                "The request body must be a JSON object such as {\"UserId\": 123}.",
+            ));
+        }
+        serde_json::from_value::<Self>(value)
+            .map_err(|e| crate::error::ApiError::bad_request(format!("UserId: {e}.")))?
+            .user()
     }
 }
 

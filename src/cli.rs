@@ -72,6 +72,28 @@ pub enum Command {
     /// Manage OAuth clients.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Manage institutions (tenants).
+    #[command(subcommand)]
+    Institution(InstitutionCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum InstitutionCommand {
+    /// Create an institution with its root org unit, roles, signing key and `admin` user;
+    /// prints its id and tenant id.
+    Add(InstitutionAddArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct InstitutionAddArgs {
+    /// Short unique name, e.g. UOC (letters, digits, '-' and '_').
+    #[arg(long)]
+    pub acronym: String,
+    #[arg(long)]
+    pub name: String,
+    /// The only e-mail domain VLE clients may give new users.
+    #[arg(long)]
+    pub mail_domain: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -143,6 +165,7 @@ pub fn run() -> i32 {
         Command::Migrate => migrate(&cli),
         Command::Token(args) => token(&cli, args),
         Command::Client(ClientCommand::Add(args)) => client_add(&cli, args),
+        Command::Institution(InstitutionCommand::Add(args)) => institution_add(&cli, args),
     };
     match outcome {
         Ok(()) => 0,
@@ -254,5 +277,53 @@ fn client_add(cli: &Cli, args: &ClientAddArgs) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     println!("client_id={client_id}");
     println!("client_secret={secret}");
+    Ok(())
+}
+
+fn institution_add(cli: &Cli, args: &InstitutionAddArgs) -> Result<(), String> {
+    let acronym = args.acronym.trim();
+    if acronym.is_empty()
+        || acronym.len() > 32
+        || !acronym
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err("--acronym must be 1 to 32 letters, digits, '-' or '_'".into());
+    }
+    if args.name.trim().is_empty() {
+        return Err("--name must not be empty".into());
+    }
+    let mail_domain = args
+        .mail_domain
+        .as_deref()
+        .map(|d| d.trim().trim_start_matches('@').to_ascii_lowercase())
+        .filter(|d| !d.is_empty());
+    if let Some(d) = &mail_domain {
+        if !d.contains('.') || d.contains(char::is_whitespace) {
+            return Err(format!("--mail-domain {d:?} is not a domain name"));
+        }
+    }
+    let db = open(cli)?;
+    let key = crate::auth::tokens::generate_key_row(0)?;
+    let created = db
+        .write_sync(|conn| {
+            if find_institution(conn, acronym).is_ok() {
+                return Err(ApiError::bad_request(format!(
+                    "an institution with acronym {acronym:?} exists already"
+                )));
+            }
+            crate::bootstrap::create_institution(
+                conn,
+                acronym,
+                args.name.trim(),
+                mail_domain.as_deref(),
+                key,
+            )
+        })
+        .map_err(|e| e.to_string())?;
+    println!("institution_id={}", created.institution.id);
+    println!("tenant_id={}", created.institution.tenant_id);
+    println!("root_org_unit_id={}", created.root.id);
+    println!("admin_user_id={}", created.admin.id);
     Ok(())
 }

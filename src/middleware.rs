@@ -132,6 +132,7 @@ async fn authenticate(state: &web::Data<AppState>, req: &ServiceRequest) -> Auth
 
 async fn verify(state: &web::Data<AppState>, token: &str) -> Result<Arc<Caller>, String> {
     if let Some(caller) = state.tokens.cached(token) {
+        require_active_client(state, &caller).await?;
         return Ok(caller);
     }
     let kid = TokenService::kid_of(token)?;
@@ -148,7 +149,28 @@ async fn verify(state: &web::Data<AppState>, token: &str) -> Result<Arc<Caller>,
                 .ok_or_else(|| "The access token is signed by an unknown key.".to_string())?
         }
     };
-    state.tokens.verify(token, &key)
+    let caller = state.tokens.verify(token, &key)?;
+    require_active_client(state, &caller).await?;
+    Ok(caller)
+}
+
+/// Tokens of a registered OAuth client stop working the moment the client is revoked (a
+/// deleted VLE), in every process: its state is read on each request. CLI tokens have no
+/// client row to revoke.
+async fn require_active_client(state: &web::Data<AppState>, caller: &Caller) -> Result<(), String> {
+    let Some(client_id) = caller.client_id.clone().filter(|c| c != CLI_CLIENT_ID) else {
+        return Ok(());
+    };
+    let active = state
+        .db
+        .read(move |conn| crate::handlers::institutions::client_is_active(conn, &client_id))
+        .await
+        .map_err(|e| format!("The token's client could not be checked: {e}"))?;
+    if active {
+        Ok(())
+    } else {
+        Err("The token's OAuth client has been revoked.".into())
+    }
 }
 
 /// The per-route gate: the version must be one the route serves (else 404), a verified token
@@ -159,18 +181,25 @@ pub async fn gate(
     req: ServiceRequest,
     next: Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let version_text = req
-        .match_info()
-        .get("version")
-        .unwrap_or_default()
-        .to_string();
-    let support = ApiVersion::parse(&version_text).and_then(|v| spec.versions.classify(v));
-    let Some(support) = support else {
-        let err = ApiError::not_found(format!(
-            "LP API version {version_text:?} is not served by this route (served: {} to {}).",
-            spec.versions.deprecated_from, spec.versions.latest
-        ));
-        return Ok(req.error_response(err));
+    let support = match spec.versions {
+        None => Support::Supported,
+        Some(range) => {
+            let version_text = req
+                .match_info()
+                .get("version")
+                .unwrap_or_default()
+                .to_string();
+            match ApiVersion::parse(&version_text).and_then(|v| range.classify(v)) {
+                Some(support) => support,
+                None => {
+                    let err = ApiError::not_found(format!(
+                        "LP API version {version_text:?} is not served by this route (served: {} to {}).",
+                        range.deprecated_from, range.latest
+                    ));
+                    return Ok(req.error_response(err));
+                }
+            }
+        }
     };
     let checked = check_caller(&spec, &req);
     let mut res = match checked {

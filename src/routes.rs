@@ -16,7 +16,7 @@ use crate::auth::permissions::Permission::{self, *};
 use crate::auth::scopes::RequiredScope;
 use crate::error::ApiError;
 use crate::handlers::{
-    courses, enrollments, groups, health, oauth, roles, sections, users, versions,
+    courses, enrollments, groups, health, institutions, oauth, roles, sections, users, versions,
 };
 use crate::versions::{VersionRange, LP_ROUTES, REMOVED_IN_LP_1_39};
 
@@ -25,7 +25,8 @@ use crate::versions::{VersionRange, LP_ROUTES, REMOVED_IN_LP_1_39};
 pub struct RouteSpec {
     pub method: Method,
     pub path: &'static str,
-    pub versions: VersionRange,
+    /// The LP versions served; `None` for routes outside the versioned LP API.
+    pub versions: Option<VersionRange>,
     pub scope: RequiredScope,
     /// The permission the handler checks in the route's org unit; `None` for routes that only
     /// touch the caller's own data.
@@ -36,6 +37,7 @@ const GET: Method = Method::GET;
 const POST: Method = Method::POST;
 const PUT: Method = Method::PUT;
 const DELETE: Method = Method::DELETE;
+const PATCH: Method = Method::PATCH;
 
 #[rustfmt::skip]
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -111,6 +113,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/{groupId}/enrollments",          "groups:group:read",              Some(GroupsView),        groups::members);
     t.lp(LP_ROUTES,          DELETE, "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/{groupId}/enrollments/{userId}", "groups:enrollment:delete",       Some(GroupsEnroll),      groups::unenroll);
 
+    // The operator API (not versioned): an institution's own record and its VLE registrations.
+    t.api(GET,    "/api/v2/institution/",                                          "institutions:institution:read",   Some(InstitutionManage), institutions::list);
+    t.api(GET,    "/api/v2/institution/{institution_id}/",                         "institutions:institution:read",   Some(InstitutionManage), institutions::get);
+    t.api(PUT,    "/api/v2/institution/{institution_id}/",                         "institutions:institution:update", Some(InstitutionManage), institutions::put);
+    t.api(PATCH,  "/api/v2/institution/{institution_id}/",                         "institutions:institution:update", Some(InstitutionManage), institutions::patch);
+    t.api(GET,    "/api/v2/institution/{parent_lookup_institution_id}/vle/",       "institutions:vle:read",           Some(InstitutionManage), institutions::list_vles);
+    t.api(POST,   "/api/v2/institution/{parent_lookup_institution_id}/vle/",       "institutions:vle:create",         Some(InstitutionManage), institutions::create_vle);
+    t.api(GET,    "/api/v2/institution/{parent_lookup_institution_id}/vle/{id}/",  "institutions:vle:read",           Some(InstitutionManage), institutions::get_vle);
+    t.api(PUT,    "/api/v2/institution/{parent_lookup_institution_id}/vle/{id}/",  "institutions:vle:update",         Some(InstitutionManage), institutions::put_vle);
+    t.api(PATCH,  "/api/v2/institution/{parent_lookup_institution_id}/vle/{id}/",  "institutions:vle:update",         Some(InstitutionManage), institutions::patch_vle);
+    t.api(DELETE, "/api/v2/institution/{parent_lookup_institution_id}/vle/{id}/",  "institutions:vle:delete",         Some(InstitutionManage), institutions::delete_vle);
+
     t.register(cfg);
     cfg.default_service(web::to(not_found));
 }
@@ -153,7 +167,7 @@ impl RouteTable {
         let spec = Arc::new(RouteSpec {
             method: method.clone(),
             path,
-            versions,
+            versions: Some(versions),
             scope: RequiredScope::parse(scope)
                 .unwrap_or_else(|| panic!("route table: malformed scope {scope:?}")),
             permission,
@@ -164,6 +178,38 @@ impl RouteTable {
                 crate::middleware::gate(spec.clone(), req, next)
             }));
         self.add(format!("/d2l/api/lp/{{version}}{path}"), method, route);
+    }
+
+    /// Paths are keyed without their trailing slash: `.../enrollments/` and `.../enrollments`
+    /// are one resource answering both spellings.
+    /// A route outside the versioned LP API that still needs a token, a scope and a
+    /// permission (the operator API).
+    fn api<F, Args>(
+        &mut self,
+        method: Method,
+        path: &'static str,
+        scope: &'static str,
+        permission: Option<Permission>,
+        handler: F,
+    ) where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        let spec = Arc::new(RouteSpec {
+            method: method.clone(),
+            path,
+            versions: None,
+            scope: RequiredScope::parse(scope)
+                .unwrap_or_else(|| panic!("route table: malformed scope {scope:?}")),
+            permission,
+        });
+        let route = web::method(method.clone())
+            .to(handler)
+            .wrap(from_fn(move |req, next| {
+                crate::middleware::gate(spec.clone(), req, next)
+            }));
+        self.add(path.to_string(), method, route);
     }
 
     /// Paths are keyed without their trailing slash: `.../enrollments/` and `.../enrollments`

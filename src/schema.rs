@@ -7,7 +7,7 @@ diesel::table! {
         tenant_id -> Text,
         acronym -> Text,
         name -> Text,
-        external_ic -> Nullable<Text>,
+        external_ic -> Bool,
         mail_domain -> Nullable<Text>,
         disable_vle_learner_creation -> Bool,
         disable_vle_instructor_creation -> Bool,
@@ -158,6 +158,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    vles (id) {
+        id -> BigInt,
+        institution_id -> BigInt,
+        kind -> BigInt,
+        lti -> Text,
+        name -> Text,
+        name_key -> Text,
+        url -> Text,
+        client_id -> Text,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(org_units -> institutions (institution_id));
 diesel::joinable!(users -> institutions (institution_id));
 diesel::joinable!(roles -> institutions (institution_id));
@@ -182,6 +198,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     group_categories,
     category_groups,
     jobs,
+    vles,
 );
 
 diesel::table! {

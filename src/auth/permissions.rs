@@ -29,10 +29,12 @@ pub enum Permission {
     SectionsView,
     SectionsManage,
     SectionsEnroll,
+    /// Manage the institution's own record and its VLE registrations.
+    InstitutionManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 15] = [
         Permission::UsersRead,
         Permission::UsersCreate,
         Permission::CoursesRead,
@@ -47,6 +49,7 @@ impl Permission {
         Permission::SectionsView,
         Permission::SectionsManage,
         Permission::SectionsEnroll,
+        Permission::InstitutionManage,
     ];
 
     pub fn name(self) -> &'static str {
@@ -65,6 +68,7 @@ impl Permission {
             Permission::SectionsView => "sections.view",
             Permission::SectionsManage => "sections.manage",
             Permission::SectionsEnroll => "sections.enroll",
+            Permission::InstitutionManage => "institution.manage",
         }
     }
 
@@ -115,6 +119,15 @@ pub fn default_roles() -> Vec<(&'static str, &'static str, bool, Vec<Permission>
         ),
         ("Student", "Student", false, vec![CoursesRead]),
     ]
+}
+
+/// The permissions of the "LMS Integration" role held by VLE service users: all but deleting
+/// courses and managing the institution.
+pub fn default_role_permissions_for_integration() -> Vec<Permission> {
+    Permission::ALL
+        .into_iter()
+        .filter(|p| !matches!(p, Permission::CoursesDelete | Permission::InstitutionManage))
+        .collect()
 }
 
 pub type PermissionSet = HashSet<Permission>;

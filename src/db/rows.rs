@@ -36,7 +36,7 @@ pub struct Institution {
     pub tenant_id: String,
     pub acronym: String,
     pub name: String,
-    pub external_ic: Option<String>,
+    pub external_ic: bool,
     pub mail_domain: Option<String>,
     pub disable_vle_learner_creation: bool,
     pub disable_vle_instructor_creation: bool,
@@ -302,4 +302,36 @@ pub struct NewJob<'a> {
     pub run_at: NaiveDateTime,
     pub attempts: i64,
     pub created_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
+#[diesel(table_name = vles)]
+pub struct Vle {
+    pub id: i64,
+    pub institution_id: i64,
+    pub kind: i64,
+    /// The LTI settings, a JSON object kept as text.
+    pub lti: String,
+    pub name: String,
+    pub name_key: String,
+    pub url: String,
+    pub client_id: String,
+    pub user_id: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = vles)]
+pub struct NewVle {
+    pub institution_id: i64,
+    pub kind: i64,
+    pub lti: String,
+    pub name: String,
+    pub name_key: String,
+    pub url: String,
+    pub client_id: String,
+    pub user_id: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
 }

@@ -60,6 +60,21 @@ pub async fn create(
             let role = find_role_for_input(conn, caller.institution_id, "RoleId", input.role_id)?;
             let mine = permissions::permissions_in(conn, caller.user_id, &unit)?;
             require_grantable(conn, &mine, &role)?;
+            if let Some(institution) =
+                crate::handlers::institutions::vle_institution(conn, &caller)?
+            {
+                let refused = match role.name.as_str() {
+                    "Student" => institution.disable_vle_learner_creation,
+                    "Instructor" => institution.disable_vle_instructor_creation,
+                    _ => false,
+                };
+                if refused {
+                    return Err(ApiError::forbidden(format!(
+                        "This institution does not allow VLE clients to enroll users as {}.",
+                        role.name
+                    )));
+                }
+            }
             if let Some(existing) = find_enrollment(conn, user.id, unit.id)? {
                 let old_role = roles::table
                     .filter(roles::id.eq(existing.role_id))

@@ -97,6 +97,23 @@ pub async fn create(
         .db
         .write(move |conn| {
             let root = require_at_root(conn, &caller, permission)?;
+            if let Some(institution) =
+                crate::handlers::institutions::vle_institution(conn, &caller)?
+            {
+                if institution.disable_vle_user_creation {
+                    return Err(ApiError::forbidden(
+                        "This institution does not allow VLE clients to create users.",
+                    ));
+                }
+                let email = input.external_email.as_deref().filter(|e| !e.is_empty());
+                if let (Some(domain), Some(email)) = (institution.mail_domain.as_deref(), email) {
+                    if validate::email_domain(email).as_deref() != Some(domain) {
+                        return Err(ApiError::bad_request(format!(
+                            "ExternalEmail: VLE clients may only give addresses at {domain}."
+                        )));
+                    }
+                }
+            }
             let role = find_role_for_input(conn, caller.institution_id, "RoleId", input.role_id)?;
             let mine = permissions::permissions_in(conn, caller.user_id, &root)?;
             require_grantable(conn, &mine, &role)?;

@@ -5,6 +5,7 @@
 pub mod courses;
 pub mod enrollments;
 pub mod groups;
+pub mod institutions;
 pub mod oauth;
 pub mod roles;
 pub mod sections;

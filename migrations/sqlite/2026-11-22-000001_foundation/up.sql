@@ -7,7 +7,7 @@ CREATE TABLE institutions (
     tenant_id TEXT NOT NULL UNIQUE,
     acronym TEXT NOT NULL UNIQUE,
     name TEXT NOT NULL,
-    external_ic TEXT,
+    external_ic BOOLEAN NOT NULL DEFAULT 0,
     mail_domain TEXT,
     disable_vle_learner_creation BOOLEAN NOT NULL DEFAULT 0,
     disable_vle_instructor_creation BOOLEAN NOT NULL DEFAULT 0,

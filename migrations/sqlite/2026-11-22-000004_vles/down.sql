@@ -1,0 +1,2 @@
+DELETE FROM role_permissions WHERE permission = 'institution.manage';
+DROP TABLE vles;

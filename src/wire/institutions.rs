@@ -1,0 +1,209 @@
+//! The operator API's shapes (`/api/v2/institution/...`): snake_case fields, DRF-style pages,
+//! and bodies read field by field so that PUT can require every writable field, PATCH any
+//! subset, read-only fields are ignored and a wrong type names its field.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::utc;
+use crate::db::rows::{Institution, Vle};
+use crate::error::{ApiError, ApiResult};
+
+#[derive(Debug, Serialize)]
+pub struct InstitutionOut {
+    pub id: i64,
+    pub acronym: String,
+    pub name: String,
+    pub external_ic: bool,
+    pub mail_domain: Option<String>,
+    pub disable_vle_learner_creation: bool,
+    pub disable_vle_instructor_creation: bool,
+    pub disable_vle_user_creation: bool,
+    pub allow_learner_report: bool,
+    pub allow_learner_audit: bool,
+    pub allow_valid_audit: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&Institution> for InstitutionOut {
+    fn from(i: &Institution) -> Self {
+        Self {
+            id: i.id,
+            acronym: i.acronym.clone(),
+            name: i.name.clone(),
+            external_ic: i.external_ic,
+            mail_domain: i.mail_domain.clone(),
+            disable_vle_learner_creation: i.disable_vle_learner_creation,
+            disable_vle_instructor_creation: i.disable_vle_instructor_creation,
+            disable_vle_user_creation: i.disable_vle_user_creation,
+            allow_learner_report: i.allow_learner_report,
+            allow_learner_audit: i.allow_learner_audit,
+            allow_valid_audit: i.allow_valid_audit,
+            created_at: utc(i.created_at),
+            updated_at: utc(i.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct VleOut {
+    pub id: i64,
+    #[serde(rename = "type")]
+    pub kind: i64,
+    pub lti: Value,
+    pub name: String,
+    /// The client secret: only in the answer that creates the VLE, null afterwards.
+    pub credentials: Option<String>,
+    pub url: String,
+    pub client_id: String,
+}
+
+impl VleOut {
+    pub fn new(v: &Vle, credentials: Option<String>) -> Self {
+        Self {
+            id: v.id,
+            kind: v.kind,
+            lti: serde_json::from_str(&v.lti).unwrap_or_else(|_| Value::Object(Map::new())),
+            name: v.name.clone(),
+            credentials,
+            url: v.url.clone(),
+            client_id: v.client_id.clone(),
+        }
+    }
+}
+
+/// A page of a list: `{"count", "next", "previous", "results"}`.
+#[derive(Debug, Serialize)]
+pub struct Page<T> {
+    pub count: usize,
+    pub next: Option<String>,
+    pub previous: Option<String>,
+    pub results: Vec<T>,
+}
+
+/// The kinds of system a VLE can be (its `type`).
+pub const VLE_TYPES: &[(i64, &str)] = &[
+    (0, "Other"),
+    (1, "Moodle"),
+    (2, "Brightspace"),
+    (3, "Canvas"),
+    (4, "Sakai"),
+    (5, "Blackboard"),
+];
+
+/// A JSON object body, field by field.
+pub struct Fields {
+    map: Map<String, Value>,
+    /// PUT: every writable field must be present.
+    require_all: bool,
+}
+
+impl Fields {
+    pub fn parse(body: &[u8], require_all: bool) -> ApiResult<Self> {
+        let value: Value = super::parse_json(body)?;
+        match value {
+            Value::Object(map) => Ok(Self { map, require_all }),
+            _ => Err(ApiError::bad_request(
+                "The request body must be a JSON object.",
+            )),
+        }
+    }
+
+    fn get(&self, field: &str) -> ApiResult<Option<&Value>> {
+        match self.map.get(field) {
+            None if self.require_all => Err(ApiError::bad_request(format!(
+                "{field}: this field is required."
+            ))),
+            other => Ok(other),
+        }
+    }
+
+    /// A string that may not be null.
+    pub fn string(&self, field: &str) -> ApiResult<Option<String>> {
+        match self.get(field)? {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::Null) => Err(ApiError::bad_request(format!("{field}: may not be null."))),
+            Some(_) => Err(ApiError::bad_request(format!("{field}: must be a string."))),
+        }
+    }
+
+    /// A string that may be null: `Some(None)` sets null.
+    pub fn nullable_string(&self, field: &str) -> ApiResult<Option<Option<String>>> {
+        match self.get(field)? {
+            None => Ok(None),
+            Some(Value::Null) => Ok(Some(None)),
+            Some(Value::String(s)) => Ok(Some(Some(s.clone()))),
+            Some(_) => Err(ApiError::bad_request(format!(
+                "{field}: must be a string or null."
+            ))),
+        }
+    }
+
+    pub fn boolean(&self, field: &str) -> ApiResult<Option<bool>> {
+        match self.get(field)? {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(ApiError::bad_request(format!(
+                "{field}: must be true or false."
+            ))),
+        }
+    }
+
+    pub fn integer(&self, field: &str) -> ApiResult<Option<i64>> {
+        match self.get(field)? {
+            None => Ok(None),
+            Some(v) => v
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| ApiError::bad_request(format!("{field}: must be an integer."))),
+        }
+    }
+
+    pub fn object(&self, field: &str) -> ApiResult<Option<Map<String, Value>>> {
+        match self.get(field)? {
+            None => Ok(None),
+            Some(Value::Object(m)) => Ok(Some(m.clone())),
+            Some(_) => Err(ApiError::bad_request(format!(
+                "{field}: must be a JSON object."
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_name_what_is_wrong() {
+        let f = Fields::parse(
+            br#"{"name": 5, "flag": "yes", "n": 1.5, "obj": [], "nul": null}"#,
+            false,
+        )
+        .expect("object");
+        assert!(f
+            .string("name")
+            .expect_err("type")
+            .to_string()
+            .starts_with("name:"));
+        assert!(f
+            .boolean("flag")
+            .expect_err("type")
+            .to_string()
+            .starts_with("flag:"));
+        assert!(f.integer("n").is_err());
+        assert!(f.object("obj").is_err());
+        assert!(f.string("nul").is_err());
+        assert_eq!(f.nullable_string("nul").expect("null"), Some(None));
+        assert_eq!(f.string("absent").expect("optional"), None);
+        let all = Fields::parse(b"{}", true).expect("object");
+        assert!(all
+            .string("name")
+            .expect_err("required")
+            .to_string()
+            .contains("required"));
+        assert!(Fields::parse(b"[1]", false).is_err());
+    }
+}

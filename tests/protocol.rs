@@ -483,6 +483,33 @@ async fn garbage_bearer_token_is_401() {
 }
 
 #[actix_web::test]
+async fn a_signed_token_of_an_unknown_or_revoked_client_is_401() {
+    let app = spawn_app().await;
+    let mut claims = admin_claims(&app);
+    claims["client_id"] = json!("no-such-client");
+    let detail = assert_unauthorized(whoami(&app, &sign_real(&app, &claims)).await).await;
+    assert!(detail.contains("revoked"), "{detail}");
+
+    // A registered client's token works until the client is revoked, then at once it does not.
+    let (client_id, _) = register_client(&app, "users:*:*");
+    claims["client_id"] = json!(client_id);
+    let token = sign_real(&app, &claims);
+    json_ok(whoami(&app, &token).await).await;
+    app.state
+        .db
+        .write_sync(|conn| {
+            use d2l_groups::schema::oauth_clients;
+            use diesel::prelude::*;
+            diesel::update(oauth_clients::table.find(&client_id))
+                .set(oauth_clients::revoked_at.eq(Some(chrono::Utc::now().naive_utc())))
+                .execute(conn)?;
+            Ok(())
+        })
+        .expect("revoke");
+    assert_unauthorized(whoami(&app, &token).await).await;
+}
+
+#[actix_web::test]
 async fn crafted_valid_token_is_accepted() {
     let app = spawn_app().await;
     let token = sign_real(&app, &admin_claims(&app));

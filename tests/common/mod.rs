@@ -157,7 +157,7 @@ pub fn standard_claims(tenant: &str, user_id: i64) -> Claims {
         iat: now,
         nbf: now,
         exp: now + 600,
-        client_id: Some("test".into()),
+        client_id: Some(CLI_CLIENT_ID.into()),
     }
 }
 

@@ -181,6 +181,25 @@ pub fn create_child(
         .get_result(conn)?)
 }
 
+/// Renames a section or group and replaces its description.
+pub fn update_child(
+    conn: &mut DbConnection,
+    id: i64,
+    name: &str,
+    code: &str,
+    description: &crate::wire::RichText,
+) -> ApiResult<()> {
+    diesel::update(org_units::table.find(id))
+        .set((
+            org_units::name.eq(name),
+            org_units::code.eq(code),
+            org_units::description_text.eq(&description.text),
+            org_units::description_html.eq(&description.html),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Serializes writers of one course's sections and groups: every such write locks the course
 /// row first (PostgreSQL; SQLite has a single writer already). One lock, always the same, so
 /// writers cannot deadlock.

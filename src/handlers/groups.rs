@@ -25,7 +25,9 @@ use crate::routes::Authorized;
 use crate::schema::{category_groups, group_categories, org_unit_members, org_units};
 use crate::wire::groups::*;
 use crate::wire::sections::UserEnrollment;
-use crate::wire::{ok, ok_empty, path_param, reply, Body, RawBody, RichText, UtcDateTime};
+use crate::wire::{
+    ok, ok_empty, path_param, reply, Body, RawBody, RichText, RichTextInput, UtcDateTime,
+};
 
 /// Longest category name and group prefix accepted.
 const MAX_NAME_CHARS: usize = 200;
@@ -488,14 +490,7 @@ fn validate_create(input: &GroupCategoryCreate) -> ApiResult<RichText> {
             )));
         }
     }
-    Ok(input
-        .description
-        .as_ref()
-        .map(|d| d.render())
-        .unwrap_or(RichText {
-            text: String::new(),
-            html: String::new(),
-        }))
+    Ok(RichTextInput::render_optional(input.description.as_ref()))
 }
 
 /// `POST .../groupcategories/`: validates, records the category and its creation job, 202.
@@ -616,14 +611,7 @@ pub async fn update_category(
     let (id, cat) = (course_id(&req)?, category_id(&req)?);
     let input = body.0;
     validate::name("Name", &input.name, MAX_NAME_CHARS).map_err(ApiError::BadRequest)?;
-    let description = input
-        .description
-        .as_ref()
-        .map(|d| d.render())
-        .unwrap_or(RichText {
-            text: String::new(),
-            html: String::new(),
-        });
+    let description = RichTextInput::render_optional(input.description.as_ref());
     let permission = auth.permission()?;
     let caller = auth.caller;
     let fetch = state
@@ -713,14 +701,7 @@ pub async fn list_groups(
 fn validated_group(input: &GroupInput) -> ApiResult<RichText> {
     validate::name("Name", &input.name, 256).map_err(ApiError::BadRequest)?;
     validate::code("Code", &input.code).map_err(ApiError::BadRequest)?;
-    Ok(input
-        .description
-        .as_ref()
-        .map(|d| d.render())
-        .unwrap_or(RichText {
-            text: String::new(),
-            html: String::new(),
-        }))
+    Ok(RichTextInput::render_optional(input.description.as_ref()))
 }
 
 /// `POST .../groupcategories/(groupCategoryId)/groups/`
@@ -807,14 +788,7 @@ pub async fn update_group(
             writable(&category)?;
             let group = find_group(conn, category.id, gid)?;
             membership::require_code_free(conn, unit.id, &input.code, Some(group.id))?;
-            diesel::update(org_units::table.find(group.id))
-                .set((
-                    org_units::name.eq(&input.name),
-                    org_units::code.eq(&input.code),
-                    org_units::description_text.eq(&description.text),
-                    org_units::description_html.eq(&description.html),
-                ))
-                .execute(conn)?;
+            membership::update_child(conn, group.id, &input.name, &input.code, &description)?;
             let group = find_group(conn, category.id, gid)?;
             let members = members_of_one(conn, group.id)?;
             Ok(group_fetch(&group, members))

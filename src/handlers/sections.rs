@@ -20,7 +20,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::routes::Authorized;
 use crate::schema::{org_units, section_settings};
 use crate::wire::sections::*;
-use crate::wire::{ok, ok_empty, path_param, Body, RawBody, RichText};
+use crate::wire::{ok, ok_empty, path_param, Body, RawBody, RichText, RichTextInput};
 
 /// Most sections one initialization may create.
 pub const MAX_SECTIONS: i64 = 5_000;
@@ -251,14 +251,7 @@ pub async fn update_settings(
     let id = ids(&req)?;
     let input = body.0;
     validate::name("Name", &input.name, 256).map_err(ApiError::BadRequest)?;
-    let description = input
-        .description
-        .as_ref()
-        .map(|d| d.render())
-        .unwrap_or(RichText {
-            text: String::new(),
-            html: String::new(),
-        });
+    let description = RichTextInput::render_optional(input.description.as_ref());
     let permission = auth.permission()?;
     let caller = auth.caller;
     let fetch = state
@@ -309,14 +302,7 @@ pub async fn list(state: State, auth: Authorized, req: HttpRequest) -> ApiResult
 fn validated(input: &SectionInput) -> ApiResult<RichText> {
     validate::name("Name", &input.name, 256).map_err(ApiError::BadRequest)?;
     validate::code("Code", &input.code).map_err(ApiError::BadRequest)?;
-    Ok(input
-        .description
-        .as_ref()
-        .map(|d| d.render())
-        .unwrap_or(RichText {
-            text: String::new(),
-            html: String::new(),
-        }))
+    Ok(RichTextInput::render_optional(input.description.as_ref()))
 }
 
 /// `POST /sections/`: one more section.
@@ -395,14 +381,7 @@ pub async fn update(
             let section =
                 membership::child(conn, unit.id, org_unit_type::SECTION, section_id, "Section")?;
             membership::require_code_free(conn, unit.id, &input.code, Some(section.id))?;
-            diesel::update(org_units::table.find(section.id))
-                .set((
-                    org_units::name.eq(&input.name),
-                    org_units::code.eq(&input.code),
-                    org_units::description_text.eq(&description.text),
-                    org_units::description_html.eq(&description.html),
-                ))
-                .execute(conn)?;
+            membership::update_child(conn, section.id, &input.name, &input.code, &description)?;
             let section =
                 membership::child(conn, unit.id, org_unit_type::SECTION, section_id, "Section")?;
             let members = membership::members_of(conn, &[section.id])?

@@ -229,6 +229,14 @@ impl RichTextInput {
     pub fn render(&self) -> RichText {
         crate::domain::rich_text::render(&self.content, self.kind == RichTextType::Html)
     }
+
+    /// An optional description: absent or null is empty text.
+    pub fn render_optional(input: Option<&RichTextInput>) -> RichText {
+        input.map(Self::render).unwrap_or(RichText {
+            text: String::new(),
+            html: String::new(),
+        })
+    }
 }
 
 /// Brightspace's paged answer.

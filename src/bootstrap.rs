@@ -33,11 +33,9 @@ pub fn ensure_default_institution(db: &Db) -> ApiResult<Option<CreatedInstitutio
         if let DbConnection::Pg(_) = conn {
             conn.batch_execute("SELECT pg_advisory_xact_lock(660602)")?;
         }
-        let exists = institutions::table
-            .filter(institutions::acronym.eq(DEFAULT_ACRONYM))
-            .count()
-            .get_result::<i64>(conn)?
-            > 0;
+        // Only an empty database gets one: once created, the default institution may be
+        // renamed (even its acronym) without a new "DEFAULT" appearing at the next start.
+        let exists = institutions::table.count().get_result::<i64>(conn)? > 0;
         if exists {
             return Ok(None);
         }
@@ -159,6 +157,16 @@ pub fn create_institution(
         root,
         admin,
     })
+}
+
+/// The default institution: the first one created (the bootstrap's, root org unit 6606).
+pub fn default_institution(conn: &mut DbConnection) -> ApiResult<Institution> {
+    institutions::table
+        .order(institutions::id.asc())
+        .select(Institution::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("There is no institution yet; run d2l-groups migrate."))
 }
 
 /// Finds an institution by numeric id or acronym (case-insensitive).

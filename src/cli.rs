@@ -11,7 +11,7 @@ use crate::auth::scopes::ScopeSet;
 use crate::auth::secrets::{generate_secret, hash_secret};
 use crate::auth::tokens::{TokenService, CLI_CLIENT_ID};
 use crate::bootstrap::{
-    ensure_default_institution, find_institution, find_user_by_name_or_id, DEFAULT_ACRONYM,
+    default_institution, ensure_default_institution, find_institution, find_user_by_name_or_id,
 };
 use crate::config::{RateLimitSettings, Settings, DEFAULT_AUDIENCE, DEFAULT_ISSUER};
 use crate::db::rows::OAuthClient;
@@ -131,9 +131,9 @@ pub struct TokenArgs {
     /// Lifetime in seconds.
     #[arg(long, default_value_t = 3600)]
     pub ttl: i64,
-    /// Institution id or acronym.
-    #[arg(long, default_value = DEFAULT_ACRONYM)]
-    pub institution: String,
+    /// Institution id or acronym (default: the first institution, created by the bootstrap).
+    #[arg(long)]
+    pub institution: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -151,9 +151,9 @@ pub struct ClientAddArgs {
     pub user: String,
     #[arg(long)]
     pub scope: String,
-    /// Institution id or acronym.
-    #[arg(long, default_value = DEFAULT_ACRONYM)]
-    pub institution: String,
+    /// Institution id or acronym (default: the first institution, created by the bootstrap).
+    #[arg(long)]
+    pub institution: Option<String>,
 }
 
 /// Runs the command line; returns the process exit code.
@@ -235,7 +235,7 @@ fn token(cli: &Cli, args: &TokenArgs) -> Result<(), String> {
     let tokens = TokenService::new(cli.token_issuer.clone(), cli.token_audience.clone());
     let (token, _) = db
         .read_sync(|conn| {
-            let institution = find_institution(conn, &args.institution)?;
+            let institution = institution_arg(conn, args.institution.as_deref())?;
             let user = find_user_by_name_or_id(conn, institution.id, &args.user)?;
             let key = tokens.signing_key(conn, institution.id)?;
             tokens.issue(&key, user.id, &scopes, CLI_CLIENT_ID, args.ttl)
@@ -258,7 +258,7 @@ fn client_add(cli: &Cli, args: &ClientAddArgs) -> Result<(), String> {
     let secret_hash = hash_secret(&secret)?;
     let client_id = uuid::Uuid::new_v4().to_string();
     db.write_sync(|conn| {
-        let institution = find_institution(conn, &args.institution)?;
+        let institution = institution_arg(conn, args.institution.as_deref())?;
         let user = find_user_by_name_or_id(conn, institution.id, &args.user)?;
         diesel::insert_into(oauth_clients::table)
             .values(OAuthClient {
@@ -326,4 +326,15 @@ fn institution_add(cli: &Cli, args: &InstitutionAddArgs) -> Result<(), String> {
     println!("root_org_unit_id={}", created.root.id);
     println!("admin_user_id={}", created.admin.id);
     Ok(())
+}
+
+/// `--institution` if given, else the default institution.
+fn institution_arg(
+    conn: &mut crate::db::DbConnection,
+    given: Option<&str>,
+) -> Result<crate::db::rows::Institution, ApiError> {
+    match given {
+        Some(id_or_acronym) => find_institution(conn, id_or_acronym),
+        None => default_institution(conn),
+    }
 }

@@ -213,8 +213,8 @@ fn paged<T: serde::Serialize>(
         None => values.sort_by(|a, b| compare(&a["id"], &b["id"])),
     }
     let count = values.len();
-    let next = (params.offset + params.limit < count)
-        .then(|| page_url(req, params.limit, Some(params.offset + params.limit)));
+    let after = params.offset.saturating_add(params.limit);
+    let next = (after < count).then(|| page_url(req, params.limit, Some(after)));
     let previous = (params.offset > 0).then(|| {
         let back = params.offset.saturating_sub(params.limit);
         page_url(req, params.limit, (back > 0).then_some(back))
@@ -540,6 +540,15 @@ fn require_name_free(
     }
 }
 
+/// A unique-index violation on a VLE write: another request took the name in the meantime.
+fn name_taken(e: diesel::result::Error) -> ApiError {
+    if is_unique_violation(&e) {
+        ApiError::bad_request("name: a VLE with this name already exists in this institution.")
+    } else {
+        e.into()
+    }
+}
+
 /// The institution's integration role, created on first use.
 fn integration_role(conn: &mut DbConnection, institution_id: i64) -> ApiResult<Role> {
     let existing = roles::table
@@ -698,7 +707,8 @@ pub async fn create_vle(
                     updated_at: now,
                 })
                 .returning(vles::id)
-                .get_result(conn)?;
+                .get_result(conn)
+                .map_err(name_taken)?;
             Ok(vles::table.find(id).select(Vle::as_select()).first(conn)?)
         })
         .await?;
@@ -793,7 +803,8 @@ async fn update_vle(
                     vles::url.eq(&vle.url),
                     vles::updated_at.eq(vle.updated_at),
                 ))
-                .execute(conn)?;
+                .execute(conn)
+                .map_err(name_taken)?;
             diesel::update(oauth_clients::table.find(&vle.client_id))
                 .set(oauth_clients::name.eq(format!("VLE: {}", vle.name)))
                 .execute(conn)?;

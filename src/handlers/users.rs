@@ -115,6 +115,22 @@ pub async fn create(
                 }
             }
             let role = find_role_for_input(conn, caller.institution_id, "RoleId", input.role_id)?;
+            if let Some(institution) =
+                crate::handlers::institutions::vle_institution(conn, &caller)?
+            {
+                // The new user is enrolled at the root with RoleId: the role flags bind that too.
+                let refused = match role.name.as_str() {
+                    "Student" => institution.disable_vle_learner_creation,
+                    "Instructor" => institution.disable_vle_instructor_creation,
+                    _ => false,
+                };
+                if refused {
+                    return Err(ApiError::forbidden(format!(
+                        "This institution does not allow VLE clients to create users as {}.",
+                        role.name
+                    )));
+                }
+            }
             let mine = permissions::permissions_in(conn, caller.user_id, &root)?;
             require_grantable(conn, &mine, &role)?;
             let key = input.user_name.to_lowercase();

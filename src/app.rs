@@ -7,7 +7,7 @@ use std::time::Duration;
 use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
 
 use crate::auth::tokens::TokenService;
-use crate::config::Settings;
+use crate::config::{Settings, TlsFiles};
 use crate::db::Db;
 use crate::jobs::JobRunner;
 use crate::rate_limit::RateLimits;
@@ -50,6 +50,37 @@ impl AppState {
     }
 }
 
+/// The rustls configuration for serving HTTPS (ring as the crypto provider).
+pub fn tls_config(files: &TlsFiles) -> std::io::Result<rustls::ServerConfig> {
+    use std::io::{BufReader, Error};
+    let open = |path: &std::path::Path| {
+        std::fs::File::open(path)
+            .map(BufReader::new)
+            .map_err(|e| Error::other(format!("cannot read {}: {e}", path.display())))
+    };
+    let certs = rustls_pemfile::certs(&mut open(&files.cert_chain)?)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Error::other(format!("{}: {e}", files.cert_chain.display())))?;
+    if certs.is_empty() {
+        return Err(Error::other(format!(
+            "{} holds no certificate",
+            files.cert_chain.display()
+        )));
+    }
+    let key = rustls_pemfile::private_key(&mut open(&files.private_key)?)
+        .map_err(|e| Error::other(format!("{}: {e}", files.private_key.display())))?
+        .ok_or_else(|| {
+            Error::other(format!(
+                "{} holds no private key",
+                files.private_key.display()
+            ))
+        })?;
+    rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
+        .map_err(|e| Error::other(format!("TLS configuration: {e}")))
+}
+
 /// Builds the HTTP server on a bound listener. The caller awaits (or spawns) the `Server`.
 pub fn server(state: Arc<AppState>, listener: TcpListener) -> std::io::Result<Server> {
     let data = web::Data::from(state.clone());
@@ -64,8 +95,11 @@ pub fn server(state: Arc<AppState>, listener: TcpListener) -> std::io::Result<Se
             .wrap(from_fn(crate::middleware::authenticate_and_limit))
             .wrap(from_fn(crate::middleware::request_context))
     })
-    .listen(listener)?
     .shutdown_timeout(30);
+    server = match &state.settings.tls {
+        None => server.listen(listener)?,
+        Some(files) => server.listen_rustls_0_23(listener, tls_config(files)?)?,
+    };
     if workers > 0 {
         server = server.workers(workers);
     }

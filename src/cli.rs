@@ -119,6 +119,12 @@ pub struct ServeArgs {
     /// How often, in milliseconds, an idle job worker polls for due jobs.
     #[arg(long, env = "JOB_POLL_INTERVAL_MS", default_value_t = 500)]
     pub job_poll_interval_ms: u64,
+    /// Serve HTTPS: the certificate chain (PEM). Needs --tls-key too.
+    #[arg(long, env = "TLS_CERT_FILE", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// Serve HTTPS: the private key (PEM: PKCS#8, PKCS#1 or SEC1). Needs --tls-cert too.
+    #[arg(long, env = "TLS_KEY_FILE", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -196,13 +202,29 @@ fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), String> {
     settings.token_ttl_seconds = args.token_ttl_seconds;
     settings.workers = args.workers;
     settings.job_worker = args.job_worker == "on";
+    settings.tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert_chain), Some(private_key)) => Some(crate::config::TlsFiles {
+            cert_chain: cert_chain.clone(),
+            private_key: private_key.clone(),
+        }),
+        _ => None,
+    };
+    if let Some(files) = &settings.tls {
+        // Fail before binding and migrating when the files are wrong.
+        crate::app::tls_config(files).map_err(|e| e.to_string())?;
+    }
     settings.job_poll_interval =
         std::time::Duration::from_millis(args.job_poll_interval_ms.clamp(10, 60_000));
     let state = AppState::initialize(settings)?;
     let listener =
         TcpListener::bind(&args.bind).map_err(|e| format!("cannot bind {}: {e}", args.bind))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
-    tracing::info!(%address, backend = ?state.db.backend(), "serving");
+    let scheme = if state.settings.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    tracing::info!(%address, scheme, backend = ?state.db.backend(), "serving");
     actix_web::rt::System::new()
         .block_on(async move { server(state, listener)?.await })
         .map_err(|e| format!("server error: {e}"))?;

@@ -23,6 +23,15 @@ pub struct Settings {
     pub job_worker: bool,
     /// How often an idle worker looks for jobs queued elsewhere or falling due.
     pub job_poll_interval: std::time::Duration,
+    /// Serve HTTPS with this certificate chain and key (PEM files) instead of plain HTTP.
+    pub tls: Option<TlsFiles>,
+}
+
+/// PEM files for serving HTTPS.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    pub cert_chain: std::path::PathBuf,
+    pub private_key: std::path::PathBuf,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -72,6 +81,7 @@ impl Settings {
             workers: 0,
             job_worker: true,
             job_poll_interval: std::time::Duration::from_millis(500),
+            tls: None,
         }
     }
 }

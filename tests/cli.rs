@@ -140,3 +140,109 @@ async fn serve_answers_cli_credentials_and_stops_on_sigterm() {
         "log ends with a stop: {log:?}"
     );
 }
+
+/// A self-signed certificate for 127.0.0.1 and localhost, made with the openssl command.
+fn self_signed(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let out = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl (install the openssl package)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (cert, key)
+}
+
+fn curl(args: &[&str]) -> Output {
+    Command::new("curl")
+        .args(["-s", "-S"])
+        .args(args)
+        .output()
+        .expect("curl (install the curl package)")
+}
+
+#[test]
+fn serve_speaks_https_when_given_a_certificate() {
+    let url = common::fresh_database_url();
+    let dir = std::env::temp_dir().join(format!("d2l-tls-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let (cert, key) = self_signed(&dir);
+    let token = run(&url, &["token", "--user", "admin"]);
+    assert!(token.status.success());
+    let token = stdout(&token).trim().to_string();
+
+    let server = common::ServerProcess::start(
+        &url,
+        &[
+            ("TLS_CERT_FILE", cert.to_str().expect("path")),
+            ("TLS_KEY_FILE", key.to_str().expect("path")),
+        ],
+    );
+    let base = format!("https://{}", server.address);
+    let cacert = cert.to_str().expect("path");
+
+    let versions = curl(&["--cacert", cacert, &format!("{base}/d2l/api/versions/")]);
+    assert!(
+        versions.status.success(),
+        "{}",
+        String::from_utf8_lossy(&versions.stderr)
+    );
+    let body: serde_json::Value = serde_json::from_slice(&versions.stdout).expect("json");
+    assert_eq!(body[0]["ProductCode"], "lp");
+
+    let me = curl(&[
+        "--cacert",
+        cacert,
+        "-H",
+        &format!("Authorization: Bearer {token}"),
+        &format!("{base}/d2l/api/lp/1.47/users/whoami"),
+    ]);
+    let me: serde_json::Value = serde_json::from_slice(&me.stdout).expect("json");
+    assert_eq!(me["UniqueName"], "admin");
+
+    // The certificate is what clients verify: without it, curl refuses the connection.
+    let untrusted = curl(&[&format!("{base}/d2l/api/versions/")]);
+    assert!(!untrusted.status.success());
+    // And plain HTTP on the TLS port gets no HTTP answer.
+    let plain = curl(&[
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        &format!("http://{}/healthz", server.address),
+    ]);
+    assert_ne!(stdout(&plain), "200");
+
+    // A missing key file is refused at start, before serving.
+    let out = Command::new(BIN)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("DATABASE_URL", &url)
+        .env("TLS_CERT_FILE", cert.to_str().expect("path"))
+        .env(
+            "TLS_KEY_FILE",
+            dir.join("missing.pem").to_str().expect("path"),
+        )
+        .output()
+        .expect("serve");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.pem"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

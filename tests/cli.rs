@@ -115,6 +115,12 @@ async fn serve_answers_cli_credentials_and_stops_on_sigterm() {
         .await
         .expect("whoami");
     assert_eq!(me.status(), 200);
+    let request_id = me
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("X-Request-Id")
+        .to_string();
     let me: serde_json::Value = me.json().await.expect("json");
     assert_eq!(me["UniqueName"], "admin");
 
@@ -139,6 +145,17 @@ async fn serve_answers_cli_credentials_and_stops_on_sigterm() {
         log.iter().any(|l| l.contains("\"stopped\"")),
         "log ends with a stop: {log:?}"
     );
+    // Structured logs: the request's line carries the id answered in X-Request-Id.
+    let line = log
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| {
+            v["message"] == "request completed" && v["span"]["request_id"] == request_id.as_str()
+        })
+        .unwrap_or_else(|| panic!("no log line for request {request_id}: {log:?}"));
+    assert_eq!(line["status"], 200);
+    assert_eq!(line["span"]["path"], "/d2l/api/lp/1.47/users/whoami");
+    assert!(line["elapsed_ms"].as_f64().is_some());
 }
 
 /// A self-signed certificate for 127.0.0.1 and localhost, made with the openssl command.

@@ -181,6 +181,69 @@ pub fn create_child(
         .get_result(conn)?)
 }
 
+/// Creates many child org units of the course at once (batched per backend); answers their ids
+/// in the order of `names_and_codes`. Codes must be free in the course (see [`next_name`]): the
+/// ids are found again by code.
+pub fn create_children(
+    conn: &mut DbConnection,
+    course: &OrgUnit,
+    type_id: i64,
+    names_and_codes: &[(String, String)],
+) -> ApiResult<Vec<i64>> {
+    let now = Utc::now().naive_utc();
+    let rows: Vec<NewOrgUnit> = names_and_codes
+        .iter()
+        .map(|(name, code)| NewOrgUnit {
+            institution_id: course.institution_id,
+            type_id,
+            parent_id: Some(course.id),
+            name: name.clone(),
+            code: Some(code.clone()),
+            description_text: Some(String::new()),
+            description_html: Some(String::new()),
+            is_active: true,
+            created_at: now,
+            ..NewOrgUnit::default()
+        })
+        .collect();
+    for chunk in rows.chunks(BATCH_ROWS / 4) {
+        match conn {
+            DbConnection::Pg(c) => diesel::insert_into(org_units::table)
+                .values(chunk)
+                .execute(c)?,
+            DbConnection::Sqlite(c) => diesel::insert_into(org_units::table)
+                .values(chunk)
+                .execute(c)?,
+        };
+    }
+    let mut by_code = std::collections::HashMap::with_capacity(rows.len());
+    let codes: Vec<&str> = names_and_codes
+        .iter()
+        .map(|(_, code)| code.as_str())
+        .collect();
+    for chunk in codes.chunks(BATCH_ROWS) {
+        let found: Vec<(i64, Option<String>)> = org_units::table
+            .filter(org_units::parent_id.eq(course.id))
+            .filter(org_units::type_id.eq(type_id))
+            .filter(org_units::code.eq_any(chunk))
+            .select((org_units::id, org_units::code))
+            .load(conn)?;
+        by_code.extend(
+            found
+                .into_iter()
+                .filter_map(|(id, code)| code.map(|c| (c, id))),
+        );
+    }
+    codes
+        .iter()
+        .map(|code| {
+            by_code.get(*code).copied().ok_or_else(|| {
+                ApiError::internal(format!("created org unit {code:?} not found again"))
+            })
+        })
+        .collect()
+}
+
 /// Renames a section or group and replaces its description.
 pub fn update_child(
     conn: &mut DbConnection,

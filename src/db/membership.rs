@@ -244,6 +244,26 @@ pub fn create_children(
         .collect()
 }
 
+/// Creates `count` children named `<prefix> 1`, `<prefix> 2`, ... (skipping codes taken in the
+/// course), in one batch; answers their ids in order.
+pub fn create_numbered(
+    conn: &mut DbConnection,
+    course: &OrgUnit,
+    type_id: i64,
+    prefix: &str,
+    count: usize,
+) -> ApiResult<Vec<i64>> {
+    let mut taken = taken_codes(conn, course.id)?;
+    let mut names = Vec::with_capacity(count);
+    let mut next = 1;
+    for _ in 0..count {
+        let (name, code, used) = next_name(prefix, next, &mut taken);
+        next = used + 1;
+        names.push((name, code));
+    }
+    create_children(conn, course, type_id, &names)
+}
+
 /// Renames a section or group and replaces its description.
 pub fn update_child(
     conn: &mut DbConnection,

@@ -270,19 +270,12 @@ pub fn create_groups(conn: &mut DbConnection, category_id: i64) -> ApiResult<()>
     let piles = group_plan::initial_members(style, &plan, &learners);
 
     let prefix = prefix_of(&category);
-    let mut taken = membership::taken_codes(conn, course.id)?;
     let now = Utc::now().naive_utc();
     let mut members = Vec::with_capacity(learners.len());
-    // Names and codes first, then every group in one batch: on PostgreSQL a thousand single
-    // inserts would cost a round trip each.
-    let mut names = Vec::with_capacity(piles.len());
-    let mut next = 1;
-    for _ in &piles {
-        let (name, code, used) = membership::next_name(&prefix, next, &mut taken);
-        next = used + 1;
-        names.push((name, code));
-    }
-    let groups = membership::create_children(conn, &course, org_unit_type::GROUP, &names)?;
+    // Every group in one batch: on PostgreSQL a thousand single inserts would cost a round
+    // trip each.
+    let groups =
+        membership::create_numbered(conn, &course, org_unit_type::GROUP, &prefix, piles.len())?;
     let links: Vec<(i64, i64)> = groups.iter().map(|g| (*g, category.id)).collect();
     for chunk in links.chunks(1_000) {
         let rows: Vec<_> = chunk

@@ -213,20 +213,15 @@ pub async fn create_settings(
                     allocation::count_off(&learners, quantity)
                 }
             };
-            let mut taken = membership::taken_codes(conn, unit.id)?;
+            let sections = membership::create_numbered(
+                conn,
+                &unit,
+                org_unit_type::SECTION,
+                SECTION_PREFIX,
+                piles.len(),
+            )?;
             let mut members = Vec::with_capacity(learners.len());
-            let mut n = 1;
-            for pile in piles {
-                let (name, code, used) = membership::next_name(SECTION_PREFIX, n, &mut taken);
-                n = used + 1;
-                let section = membership::create_child(
-                    conn,
-                    &unit,
-                    org_unit_type::SECTION,
-                    &name,
-                    &code,
-                    None,
-                )?;
+            for (section, pile) in sections.into_iter().zip(piles) {
                 members.extend(pile.into_iter().map(|user_id| Member {
                     org_unit_id: section,
                     user_id,

@@ -352,6 +352,28 @@ pub fn members_of(conn: &mut DbConnection, units: &[i64]) -> ApiResult<BTreeMap<
     Ok(out)
 }
 
+/// How many members each of `units` has, in the order of `units`: counted by the database,
+/// so placing one learner does not load every membership of a large course.
+pub fn sizes_of(conn: &mut DbConnection, units: &[i64]) -> ApiResult<Vec<usize>> {
+    let mut counts = std::collections::HashMap::with_capacity(units.len());
+    for chunk in units.chunks(BATCH_ROWS) {
+        let rows: Vec<(i64, i64)> = org_unit_members::table
+            .filter(org_unit_members::org_unit_id.eq_any(chunk))
+            .group_by(org_unit_members::org_unit_id)
+            .select((org_unit_members::org_unit_id, diesel::dsl::count_star()))
+            .load(conn)?;
+        counts.extend(rows);
+    }
+    Ok(units
+        .iter()
+        .map(|u| {
+            counts
+                .get(u)
+                .map_or(0, |n| usize::try_from(*n).unwrap_or(0))
+        })
+        .collect())
+}
+
 /// The units among `units` that `user_id` belongs to.
 pub fn units_of_user(conn: &mut DbConnection, units: &[i64], user_id: i64) -> ApiResult<Vec<i64>> {
     Ok(org_unit_members::table

@@ -430,14 +430,16 @@ pub fn place_new_learner(conn: &mut DbConnection, course: &OrgUnit, user_id: i64
         .load(conn)?;
     for category in categories {
         if let Some(restriction) = category.restricted_by_org_unit_id {
-            if !members_of_one(conn, restriction)?.contains(&user_id) {
+            if membership::units_of_user(conn, &[restriction], user_id)?.is_empty() {
                 continue;
             }
         }
-        let (mut groups, placed) = sizes_and_members(conn, category.id)?;
-        if placed.contains(&user_id) {
+        let ids = group_ids_of(conn, category.id)?;
+        if !membership::units_of_user(conn, &ids, user_id)?.is_empty() {
             continue;
         }
+        let sizes = membership::sizes_of(conn, &ids)?;
+        let mut groups: Vec<(i64, usize)> = ids.into_iter().zip(sizes).collect();
         let mut taken = membership::taken_codes(conn, course.id)?;
         if let Some(group) = place(conn, course, &category, &mut groups, &mut taken)? {
             membership::add_member(conn, group, course.id, user_id)?;

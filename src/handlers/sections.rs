@@ -525,11 +525,7 @@ pub fn place_new_learner(conn: &mut DbConnection, course: &OrgUnit, user_id: i64
     if !membership::units_of_user(conn, &ids, user_id)?.is_empty() {
         return Ok(());
     }
-    let members = membership::members_of(conn, &ids)?;
-    let sizes: Vec<usize> = ids
-        .iter()
-        .map(|id| members.get(id).map_or(0, Vec::len))
-        .collect();
+    let sizes = membership::sizes_of(conn, &ids)?;
     let placement = match style_of(&settings)? {
         SectionEnrollmentStyle::NumberOfSectionsAutoEnrollment => allocation::smallest(&sizes),
         SectionEnrollmentStyle::PeoplePerSectionAutoEnrollment => allocation::first_not_full(

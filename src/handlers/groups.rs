@@ -720,12 +720,6 @@ pub async fn list_groups(
     ok(&groups)
 }
 
-fn validated_group(input: &GroupInput) -> ApiResult<RichText> {
-    validate::name("Name", &input.name, 256).map_err(ApiError::BadRequest)?;
-    validate::code("Code", &input.code).map_err(ApiError::BadRequest)?;
-    Ok(RichTextInput::render_optional(input.description.as_ref()))
-}
-
 /// `POST .../groupcategories/(groupCategoryId)/groups/`
 pub async fn create_group(
     state: State,
@@ -735,7 +729,7 @@ pub async fn create_group(
 ) -> ApiResult<HttpResponse> {
     let (id, cat) = (course_id(&req)?, category_id(&req)?);
     let input = body.0;
-    let description = validated_group(&input)?;
+    let description = input.validated()?;
     let permission = auth.permission()?;
     let caller = auth.caller;
     let group = state
@@ -798,7 +792,7 @@ pub async fn update_group(
 ) -> ApiResult<HttpResponse> {
     let (id, cat, gid) = (course_id(&req)?, category_id(&req)?, group_id(&req)?);
     let input = body.0;
-    let description = validated_group(&input)?;
+    let description = input.validated()?;
     let permission = auth.permission()?;
     let caller = auth.caller;
     let group = state

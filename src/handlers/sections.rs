@@ -294,12 +294,6 @@ pub async fn list(state: State, auth: Authorized, req: HttpRequest) -> ApiResult
     ok(&sections)
 }
 
-fn validated(input: &SectionInput) -> ApiResult<RichText> {
-    validate::name("Name", &input.name, 256).map_err(ApiError::BadRequest)?;
-    validate::code("Code", &input.code).map_err(ApiError::BadRequest)?;
-    Ok(RichTextInput::render_optional(input.description.as_ref()))
-}
-
 /// `POST /sections/`: one more section.
 pub async fn create(
     state: State,
@@ -309,7 +303,7 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     let id = ids(&req)?;
     let input = body.0;
-    let description = validated(&input)?;
+    let description = input.validated()?;
     let permission = auth.permission()?;
     let caller = auth.caller;
     let section = state
@@ -366,7 +360,7 @@ pub async fn update(
 ) -> ApiResult<HttpResponse> {
     let (id, section_id) = (ids(&req)?, section_id(&req)?);
     let input = body.0;
-    let description = validated(&input)?;
+    let description = input.validated()?;
     let permission = auth.permission()?;
     let caller = auth.caller;
     let section = state

@@ -113,15 +113,7 @@ pub struct GroupCategoryFetch {
 }
 
 /// GroupData, Create and Update forms.
-#[derive(Debug, Deserialize)]
-pub struct GroupInput {
-    #[serde(rename = "Name")]
-    pub name: String,
-    #[serde(rename = "Code")]
-    pub code: String,
-    #[serde(rename = "Description", default)]
-    pub description: Option<RichTextInput>,
-}
+pub type GroupInput = super::ChildOrgUnitInput;
 
 /// GroupData, Fetch form.
 #[derive(Debug, Serialize)]

@@ -239,6 +239,27 @@ impl RichTextInput {
     }
 }
 
+/// The Create and Update forms of SectionData and GroupData, which are the same:
+/// `{"Name", "Code", "Description"}`.
+#[derive(Debug, Deserialize)]
+pub struct ChildOrgUnitInput {
+    #[serde(rename = "Name")]
+    pub name: String,
+    #[serde(rename = "Code")]
+    pub code: String,
+    #[serde(rename = "Description", default)]
+    pub description: Option<RichTextInput>,
+}
+
+impl ChildOrgUnitInput {
+    /// Checks the name and code rules; answers the description as stored.
+    pub fn validated(&self) -> ApiResult<RichText> {
+        crate::domain::validate::name("Name", &self.name, 256).map_err(ApiError::BadRequest)?;
+        crate::domain::validate::code("Code", &self.code).map_err(ApiError::BadRequest)?;
+        Ok(RichTextInput::render_optional(self.description.as_ref()))
+    }
+}
+
 /// Brightspace's paged answer.
 #[derive(Debug, Serialize)]
 pub struct PagedResultSet<T> {

@@ -14,15 +14,7 @@ crate::wire_enum! {
 }
 
 /// SectionData, Create and Update forms.
-#[derive(Debug, Deserialize)]
-pub struct SectionInput {
-    #[serde(rename = "Name")]
-    pub name: String,
-    #[serde(rename = "Code")]
-    pub code: String,
-    #[serde(rename = "Description", default)]
-    pub description: Option<RichTextInput>,
-}
+pub type SectionInput = super::ChildOrgUnitInput;
 
 /// SectionData, Fetch form.
 #[derive(Debug, Serialize)]

@@ -8,7 +8,7 @@ use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
 
 use crate::auth::tokens::TokenService;
 use crate::config::{Settings, TlsFiles};
-use crate::db::Db;
+use crate::db::{Db, PoolOptions};
 use crate::jobs::JobRunner;
 use crate::rate_limit::RateLimits;
 
@@ -26,7 +26,13 @@ pub type State = web::Data<AppState>;
 impl AppState {
     /// Connects, migrates, bootstraps the default institution if needed, and loads the keys.
     pub fn initialize(settings: Settings) -> Result<Arc<Self>, String> {
-        let db = Db::connect(&settings.database_url, settings.database_pool_size)?;
+        let db = Db::connect_with(
+            &settings.database_url,
+            PoolOptions {
+                size: settings.database_pool_size,
+                checkout_timeout: settings.database_checkout_timeout,
+            },
+        )?;
         db.migrate()?;
         crate::bootstrap::ensure_default_institution(&db).map_err(|e| e.to_string())?;
         let tokens = TokenService::new(

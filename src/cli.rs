@@ -37,8 +37,13 @@ pub struct Cli {
     pub database_url: String,
 
     /// Connections in the database pool.
-    #[arg(long, env = "DATABASE_POOL_SIZE", global = true, default_value_t = 8)]
+    #[arg(long, env = "DATABASE_POOL_SIZE", global = true, default_value_t = crate::config::DEFAULT_POOL_SIZE)]
     pub database_pool_size: u32,
+
+    /// Longest wait, in milliseconds, for a free database connection before a request is
+    /// answered 503 with Retry-After.
+    #[arg(long, env = "DATABASE_CHECKOUT_TIMEOUT_MS", global = true, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub database_checkout_timeout_ms: u64,
 
     /// `iss` of issued tokens, required of presented ones.
     #[arg(long, env = "TOKEN_ISSUER", global = true, default_value = DEFAULT_ISSUER)]
@@ -185,6 +190,8 @@ pub fn run() -> i32 {
 fn settings_of(cli: &Cli) -> Settings {
     let mut settings = Settings::new(cli.database_url.clone());
     settings.database_pool_size = cli.database_pool_size;
+    settings.database_checkout_timeout =
+        std::time::Duration::from_millis(cli.database_checkout_timeout_ms);
     settings.token_issuer = cli.token_issuer.clone();
     settings.token_audience = cli.token_audience.clone();
     settings
@@ -288,7 +295,7 @@ fn client_add(cli: &Cli, args: &ClientAddArgs) -> Result<(), String> {
                 institution_id: institution.id,
                 user_id: user.id,
                 name: args.name.clone(),
-                secret_hash,
+                secret_hash: secret_hash.clone(),
                 scope: scopes.to_string(),
                 revoked_at: None,
                 created_at: chrono::Utc::now().naive_utc(),
@@ -339,7 +346,7 @@ fn institution_add(cli: &Cli, args: &InstitutionAddArgs) -> Result<(), String> {
                 acronym,
                 args.name.trim(),
                 mail_domain.as_deref(),
-                key,
+                key.clone(),
             )
         })
         .map_err(|e| e.to_string())?;

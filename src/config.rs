@@ -8,10 +8,17 @@ use std::num::NonZeroU32;
 pub const DEFAULT_ISSUER: &str = "https://api.brightspace.com/auth";
 pub const DEFAULT_AUDIENCE: &str = "https://api.brightspace.com/auth/token";
 
+/// Connections per process: enough that 200 concurrent writers to one course queue for locks
+/// inside PostgreSQL rather than for connections, few enough that several processes fit under
+/// PostgreSQL's default of 100 connections.
+pub const DEFAULT_POOL_SIZE: u32 = 16;
+
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub database_url: String,
     pub database_pool_size: u32,
+    /// Longest wait for a free connection before a request is answered 503.
+    pub database_checkout_timeout: std::time::Duration,
     pub rate_limit: RateLimitSettings,
     pub token_issuer: String,
     pub token_audience: String,
@@ -73,7 +80,8 @@ impl Settings {
     pub fn new(database_url: impl Into<String>) -> Self {
         Self {
             database_url: database_url.into(),
-            database_pool_size: 8,
+            database_pool_size: DEFAULT_POOL_SIZE,
+            database_checkout_timeout: crate::db::PoolOptions::DEFAULT_CHECKOUT_TIMEOUT,
             rate_limit: RateLimitSettings::default(),
             token_issuer: DEFAULT_ISSUER.into(),
             token_audience: DEFAULT_AUDIENCE.into(),

@@ -31,12 +31,60 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("The API call-rate limit has been exceeded; retry in {retry_after_secs} seconds.")]
     TooManyRequests { retry_after_secs: u64 },
-    /// The database or the blocking pool is unreachable or saturated: worth retrying.
-    #[error("{0}")]
+    /// The database or the blocking pool is unreachable or saturated: worth retrying. The
+    /// cause is logged, never sent (it can name hosts, ports and databases).
+    #[error("The service is temporarily unavailable; retry after the time given in Retry-After.")]
     Unavailable(String),
+    /// A concurrent writer got in the way (deadlock, serialization failure, a row inserted or
+    /// removed under us). `Db::write` runs the unit of work again a bounded number of times;
+    /// what is still left is 409 for a clash with data, 503 for lock trouble.
+    #[error("{}", .0.public_text())]
+    Contention(Contention),
     /// Anything unexpected. The cause is logged, never sent.
-    #[error("internal error: {0}")]
+    #[error("An unexpected error occurred.")]
     Internal(String),
+}
+
+/// What kind of concurrent write a unit of work ran into, with the database's own words (logged
+/// only).
+#[derive(Debug)]
+pub struct Contention {
+    pub kind: ContentionKind,
+    pub cause: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContentionKind {
+    Deadlock,
+    SerializationFailure,
+    /// A unique key another transaction took first.
+    UniqueViolation,
+    /// A referenced row another transaction removed (or has not yet committed).
+    ForeignKeyViolation,
+}
+
+impl Contention {
+    fn public_text(&self) -> &'static str {
+        match self.kind {
+            ContentionKind::UniqueViolation | ContentionKind::ForeignKeyViolation => {
+                "The request conflicts with a concurrent change; retry it."
+            }
+            ContentionKind::Deadlock | ContentionKind::SerializationFailure => {
+                "The request collided with concurrent changes; retry after the time given in Retry-After."
+            }
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self.kind {
+            ContentionKind::UniqueViolation | ContentionKind::ForeignKeyViolation => {
+                StatusCode::CONFLICT
+            }
+            ContentionKind::Deadlock | ContentionKind::SerializationFailure => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+        }
+    }
 }
 
 impl ApiError {
@@ -51,6 +99,14 @@ impl ApiError {
     }
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         ApiError::Internal(cause.to_string())
+    }
+    pub fn unavailable(cause: impl std::fmt::Display) -> Self {
+        ApiError::Unavailable(cause.to_string())
+    }
+
+    /// Whether running the same unit of work again may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, ApiError::Contention(_))
     }
 }
 
@@ -107,23 +163,22 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Contention(c) => c.status(),
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
-        let detail = match self {
-            ApiError::Internal(cause) => {
-                tracing::error!(%cause, "internal error");
-                "An unexpected error occurred.".to_string()
+        match self {
+            ApiError::Internal(cause) => tracing::error!(%cause, "internal error"),
+            ApiError::Unavailable(cause) => tracing::warn!(%cause, "service unavailable"),
+            ApiError::Contention(c) => {
+                tracing::warn!(kind = ?c.kind, cause = %c.cause, "concurrent change left unresolved")
             }
-            ApiError::Unavailable(cause) => {
-                tracing::warn!(%cause, "service unavailable");
-                self.to_string()
-            }
-            other => other.to_string(),
-        };
+            _ => {}
+        }
+        let detail = self.to_string();
         let mut response = problem_response(status, &detail);
         let headers = response.headers_mut();
         match self {
@@ -147,6 +202,9 @@ impl ResponseError for ApiError {
             ApiError::Unavailable(_) => {
                 headers.insert(header::RETRY_AFTER, 1u64.into());
             }
+            ApiError::Contention(c) if c.status() == StatusCode::SERVICE_UNAVAILABLE => {
+                headers.insert(header::RETRY_AFTER, 1u64.into());
+            }
             ApiError::MethodNotAllowed { allow, .. } => {
                 if let Ok(v) = header::HeaderValue::from_str(allow) {
                     headers.insert(header::ALLOW, v);
@@ -159,17 +217,61 @@ impl ResponseError for ApiError {
 }
 
 impl From<diesel::result::Error> for ApiError {
+    /// Sorts the database's errors by what the caller can do about them: retry (contention,
+    /// a lost connection) or nothing (a fault of ours, 500). Never sends the database's text.
     fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind as Kind, Error};
+        let contention = |kind, cause: String| ApiError::Contention(Contention { kind, cause });
         match e {
-            diesel::result::Error::NotFound => ApiError::NotFound("Not found.".into()),
+            Error::NotFound => ApiError::NotFound("Not found.".into()),
+            Error::DatabaseError(kind, info) => {
+                let message = info.message().to_string();
+                match kind {
+                    Kind::UniqueViolation => contention(ContentionKind::UniqueViolation, message),
+                    Kind::ForeignKeyViolation => {
+                        contention(ContentionKind::ForeignKeyViolation, message)
+                    }
+                    Kind::SerializationFailure => {
+                        contention(ContentionKind::SerializationFailure, message)
+                    }
+                    Kind::ClosedConnection | Kind::UnableToSendCommand => {
+                        ApiError::Unavailable(format!("database connection lost: {message}"))
+                    }
+                    _ if message.contains("deadlock detected") => {
+                        contention(ContentionKind::Deadlock, message)
+                    }
+                    _ if is_connection_trouble(&message) => {
+                        ApiError::Unavailable(format!("database connection lost: {message}"))
+                    }
+                    _ if message.contains("invalid byte sequence") => ApiError::bad_request(
+                        "The request contains text the database cannot store (such as U+0000).",
+                    ),
+                    _ => ApiError::Internal(format!("database: {message}")),
+                }
+            }
             other => ApiError::Internal(format!("database: {other}")),
         }
     }
 }
 
+/// PostgreSQL's words for a connection that died under a statement (the server restarted or
+/// went away): the unit of work could not finish, and a later attempt may.
+fn is_connection_trouble(message: &str) -> bool {
+    const SIGNS: [&str; 7] = [
+        "server closed the connection",
+        "terminating connection",
+        "could not receive data",
+        "could not send data",
+        "no connection to the server",
+        "connection to server",
+        "the database system is",
+    ];
+    SIGNS.iter().any(|sign| message.contains(sign))
+}
+
 impl From<diesel::r2d2::PoolError> for ApiError {
     fn from(e: diesel::r2d2::PoolError) -> Self {
-        ApiError::Unavailable(format!("The database is unavailable: {e}"))
+        ApiError::Unavailable(format!("no database connection: {e}"))
     }
 }
 

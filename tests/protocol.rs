@@ -147,7 +147,7 @@ fn register_client(app: &TestApp, scope: &str) -> (String, String) {
                     institution_id: institution.id,
                     user_id: user.id,
                     name: "protocol tests".into(),
-                    secret_hash,
+                    secret_hash: secret_hash.clone(),
                     scope: scopes.to_string(),
                     revoked_at: None,
                     created_at: Utc::now().naive_utc(),

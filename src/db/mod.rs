@@ -1,9 +1,15 @@
 //! One connection type over SQLite and PostgreSQL, the pool, and the only two ways handlers
 //! touch the database: [`Db::read`] and [`Db::write`]. Both run the pool checkout and the whole
 //! unit of work on actix's blocking pool, so no actix worker ever waits on the database.
+//!
+//! Two promises are kept here rather than in every handler: a request that cannot have a
+//! connection hears so (503) within the checkout timeout, and at once while the database is
+//! known to be down; and a unit of work that loses a race with another writer (deadlock,
+//! serialization failure, a key taken first) is run again, a bounded number of times.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
@@ -14,6 +20,7 @@ use crate::error::{ApiError, ApiResult};
 
 pub mod membership;
 pub mod rows;
+pub mod standing;
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -70,16 +77,57 @@ impl DatabaseUrl {
     }
 }
 
+/// How the pool behaves: its size, and how long a request may wait for a connection.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolOptions {
+    pub size: u32,
+    /// Longest wait for a connection before answering 503 (`DATABASE_CHECKOUT_TIMEOUT_MS`).
+    pub checkout_timeout: Duration,
+}
+
+impl PoolOptions {
+    pub const DEFAULT_CHECKOUT_TIMEOUT: Duration = Duration::from_secs(2);
+
+    pub fn sized(size: u32) -> Self {
+        Self {
+            size,
+            checkout_timeout: Self::DEFAULT_CHECKOUT_TIMEOUT,
+        }
+    }
+}
+
+/// Whether the database is known to be down: the last attempt to open a connection failed and
+/// none has succeeded since. While it is, requests that find no idle connection are answered
+/// 503 at once instead of each waiting out the checkout timeout; r2d2 keeps retrying the
+/// connection in the background, and its first success clears the mark.
+#[derive(Default)]
+struct Health {
+    down: AtomicBool,
+}
+
+impl Health {
+    fn is_down(&self) -> bool {
+        self.down.load(Ordering::Relaxed)
+    }
+
+    fn record(&self, connected: bool) {
+        let was_down = self.down.swap(!connected, Ordering::Relaxed);
+        if was_down && connected {
+            tracing::info!("database reachable again");
+        } else if !was_down && !connected {
+            tracing::warn!("database unreachable; answering 503 until it returns");
+        }
+    }
+}
+
 /// Opens connections for r2d2 and sets SQLite's per-connection pragmas.
 pub struct Manager {
     url: DatabaseUrl,
+    health: Arc<Health>,
 }
 
-impl ManageConnection for Manager {
-    type Connection = DbConnection;
-    type Error = r2d2::Error;
-
-    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+impl Manager {
+    fn open(&self) -> Result<DbConnection, r2d2::Error> {
         match self.url.backend {
             Backend::Postgres => diesel::PgConnection::establish(&self.url.target)
                 .map(DbConnection::Pg)
@@ -95,6 +143,17 @@ impl ManageConnection for Manager {
                 Ok(DbConnection::Sqlite(conn))
             }
         }
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        let opened = self.open();
+        self.health.record(opened.is_ok());
+        opened
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
@@ -115,37 +174,69 @@ impl ManageConnection for Manager {
 pub type Pool = r2d2::Pool<Manager>;
 pub type PooledConn = r2d2::PooledConnection<Manager>;
 
+/// How often a unit of work is run in all when it keeps losing races with other writers.
+const WRITE_ATTEMPTS: u32 = 5;
+/// How long a waiting checkout sleeps between looks at the database's health.
+const CHECKOUT_SLICE: Duration = Duration::from_millis(50);
+/// libpq's wait for a server that does not answer at all (seconds; it allows no less than 2).
+const PG_CONNECT_TIMEOUT_SECS: u32 = 2;
+
 /// The database handle shared by the server, the worker and the CLI.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
     backend: Backend,
+    checkout_timeout: Duration,
+    health: Arc<Health>,
     /// SQLite allows one writer; writers queue here instead of spinning on SQLITE_BUSY.
     sqlite_writer: Arc<Mutex<()>>,
 }
 
 impl Db {
+    /// [`Db::connect_with`] with the default checkout timeout.
+    pub fn connect(url: &str, pool_size: u32) -> Result<Self, String> {
+        Self::connect_with(url, PoolOptions::sized(pool_size))
+    }
+
     /// Builds the pool. For SQLite, WAL is switched on once here, before any pooled connection
     /// exists (doing it per connection races and reports "database is locked").
-    pub fn connect(url: &str, pool_size: u32) -> Result<Self, String> {
-        let url = DatabaseUrl::parse(url)?;
+    pub fn connect_with(url: &str, options: PoolOptions) -> Result<Self, String> {
+        let mut url = DatabaseUrl::parse(url)?;
         if url.backend == Backend::Sqlite {
             let mut conn = diesel::SqliteConnection::establish(&url.target)
                 .map_err(|e| format!("cannot open SQLite database {}: {e}", url.target))?;
             conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;")
                 .map_err(|e| format!("cannot switch SQLite to WAL: {e}"))?;
         }
+        if url.backend == Backend::Postgres && !url.target.contains("connect_timeout=") {
+            // A server that does not answer at all must not hold r2d2's connecting threads.
+            let sep = if url.target.contains('?') { '&' } else { '?' };
+            url.target = format!(
+                "{}{sep}connect_timeout={PG_CONNECT_TIMEOUT_SECS}",
+                url.target
+            );
+        }
         let backend = url.backend;
+        let health = Arc::new(Health::default());
+        let size = options.size.max(1);
+        let checkout_timeout = options.checkout_timeout.max(Duration::from_millis(1));
         let pool = r2d2::Pool::builder()
-            .max_size(pool_size.max(1))
+            .max_size(size)
             // Connections open on demand; a handful of idle ones is enough.
-            .min_idle(Some(pool_size.clamp(1, 2)))
-            .connection_timeout(Duration::from_secs(10))
-            .build(Manager { url })
+            .min_idle(Some(size.clamp(1, 2)))
+            // Also r2d2's retry interval while the database is down (it waits half of this).
+            .connection_timeout(checkout_timeout.max(Duration::from_secs(1)))
+            .error_handler(Box::new(LogPoolErrors))
+            .build(Manager {
+                url,
+                health: health.clone(),
+            })
             .map_err(|e| format!("cannot connect to the database: {e}"))?;
         Ok(Self {
             pool,
             backend,
+            checkout_timeout,
+            health,
             sqlite_writer: Arc::new(Mutex::new(())),
         })
     }
@@ -154,8 +245,42 @@ impl Db {
         self.backend
     }
 
+    /// A pooled connection within the checkout timeout, or 503. While the database is known
+    /// to be down, only an idle connection that still answers is handed out; otherwise the
+    /// answer is immediate.
     pub fn conn(&self) -> ApiResult<PooledConn> {
-        Ok(self.pool.get()?)
+        self.conn_within(self.checkout_timeout)
+    }
+
+    fn conn_within(&self, timeout: Duration) -> ApiResult<PooledConn> {
+        if let Some(conn) = self.pool.try_get() {
+            return Ok(conn);
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.health.is_down() {
+                return Err(ApiError::unavailable("the database is unreachable"));
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(ApiError::unavailable(format!(
+                    "no database connection free within {} ms (pool of {})",
+                    timeout.as_millis(),
+                    self.pool.max_size()
+                )));
+            }
+            // Short waits, so that a connection attempt failing meanwhile ends the wait.
+            if let Ok(conn) = self.pool.get_timeout(left.min(CHECKOUT_SLICE)) {
+                return Ok(conn);
+            }
+        }
+    }
+
+    /// Whether the database answers within `timeout` (the readiness probe).
+    pub fn ping(&self, timeout: Duration) -> ApiResult<()> {
+        let mut conn = self.conn_within(timeout)?;
+        conn.batch_execute("SELECT 1")
+            .map_err(|e| ApiError::unavailable(format!("the database does not answer: {e}")))
     }
 
     /// Runs a read-only unit of work on the blocking pool.
@@ -168,10 +293,11 @@ impl Db {
         actix_web::web::block(move || db.read_sync(f)).await?
     }
 
-    /// Runs a unit of work that writes, in one transaction, on the blocking pool.
+    /// Runs a unit of work that writes, in one transaction, on the blocking pool. The unit may
+    /// run more than once (see [`Db::write_sync`]), so it must not consume what it captures.
     pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
     where
-        F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+        F: FnMut(&mut DbConnection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
         let db = self.clone();
@@ -184,12 +310,31 @@ impl Db {
     }
 
     /// The write path for code that is already off the actix workers (CLI, background jobs).
-    pub fn write_sync<T>(&self, f: impl FnOnce(&mut DbConnection) -> ApiResult<T>) -> ApiResult<T> {
+    ///
+    /// On PostgreSQL a unit of work that fails for contention (deadlock, serialization failure,
+    /// a unique or foreign key that a concurrent transaction got to first) is rolled back and run
+    /// again, up to [`WRITE_ATTEMPTS`] times with a short random pause, on the same connection:
+    /// the next run sees what the other transaction committed and answers accordingly (an
+    /// update instead of an insert, a 404, a 400). SQLite has one writer, so it never races.
+    pub fn write_sync<T>(
+        &self,
+        mut f: impl FnMut(&mut DbConnection) -> ApiResult<T>,
+    ) -> ApiResult<T> {
         match self.backend {
             Backend::Postgres => {
                 let mut conn = self.conn()?;
                 let conn: &mut DbConnection = &mut conn;
-                conn.transaction(f)
+                let mut attempt = 1;
+                loop {
+                    match conn.transaction(&mut f) {
+                        Err(err) if err.is_retryable() && attempt < WRITE_ATTEMPTS => {
+                            tracing::debug!(attempt, error = ?err, "unit of work lost a race; running it again");
+                            std::thread::sleep(retry_pause(attempt));
+                            attempt += 1;
+                        }
+                        outcome => return outcome,
+                    }
+                }
             }
             Backend::Sqlite => {
                 let _writer = self
@@ -226,16 +371,34 @@ impl Db {
     }
 }
 
+/// A random pause before attempt `attempt + 1`, growing with each attempt (1–4 ms, 2–8 ms, ...),
+/// so that transactions that collided do not collide again in step.
+fn retry_pause(attempt: u32) -> Duration {
+    use rand::Rng;
+    let base = 1u64 << attempt.min(6);
+    Duration::from_micros(rand::thread_rng().gen_range(base * 1_000..base * 4_000))
+}
+
+/// r2d2 reports failed connection attempts here; its default prints them to stderr.
+#[derive(Debug)]
+struct LogPoolErrors;
+
+impl r2d2::HandleError<r2d2::Error> for LogPoolErrors {
+    fn handle_error(&self, error: r2d2::Error) {
+        tracing::warn!(%error, "database connection attempt failed");
+    }
+}
+
 /// SQLite's `BEGIN IMMEDIATE` around `f`: the write lock is taken up front, so a transaction
 /// never fails half-way for want of it. Nested `transaction` calls inside `f` become savepoints.
 fn immediate_transaction<T>(
     conn: &mut DbConnection,
-    f: impl FnOnce(&mut DbConnection) -> ApiResult<T>,
+    mut f: impl FnMut(&mut DbConnection) -> ApiResult<T>,
 ) -> ApiResult<T> {
     if let DbConnection::Sqlite(sqlite) = &mut *conn {
         AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
     } else {
-        return conn.transaction(f);
+        return conn.transaction(&mut f);
     }
     let outcome = f(conn);
     let DbConnection::Sqlite(sqlite) = conn else {

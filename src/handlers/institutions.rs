@@ -388,7 +388,7 @@ async fn update(
         .write(move |conn| {
             require_admin(conn, &caller, permission)?;
             let mut row = own_institution(conn, &caller, &institution_text)?;
-            if let Some(a) = acronym {
+            if let Some(a) = acronym.clone() {
                 let clash = institutions::table
                     .filter(institutions::id.ne(row.id))
                     .select(institutions::acronym)
@@ -402,13 +402,13 @@ async fn update(
                 }
                 row.acronym = a;
             }
-            if let Some(n) = name {
+            if let Some(n) = name.clone() {
                 row.name = n;
             }
             if let Some(x) = external_ic {
                 row.external_ic = x;
             }
-            if let Some(d) = mail_domain {
+            if let Some(d) = mail_domain.clone() {
                 row.mail_domain = d;
             }
             let targets = [
@@ -687,7 +687,7 @@ pub async fn create_vle(
                     institution_id: institution.id,
                     user_id,
                     name: format!("VLE: {name}"),
-                    secret_hash,
+                    secret_hash: secret_hash.clone(),
                     scope: VLE_CLIENT_SCOPE.into(),
                     revoked_at: None,
                     created_at: now,
@@ -697,10 +697,10 @@ pub async fn create_vle(
                 .values(NewVle {
                     institution_id: institution.id,
                     kind,
-                    lti,
+                    lti: lti.clone(),
                     name_key: name.to_lowercase(),
-                    name,
-                    url,
+                    name: name.clone(),
+                    url: url.clone(),
                     client_id,
                     user_id,
                     created_at: now,
@@ -779,7 +779,7 @@ async fn update_vle(
             require_admin(conn, &caller, permission)?;
             let institution = own_institution(conn, &caller, &institution_text)?;
             let mut vle = find_vle(conn, institution.id, &vle_text)?;
-            if let Some(name) = changes.name {
+            if let Some(name) = changes.name.clone() {
                 require_name_free(conn, institution.id, &name, Some(vle.id))?;
                 vle.name_key = name.to_lowercase();
                 vle.name = name;
@@ -787,10 +787,10 @@ async fn update_vle(
             if let Some(kind) = changes.kind {
                 vle.kind = kind;
             }
-            if let Some(lti) = changes.lti {
+            if let Some(lti) = changes.lti.clone() {
                 vle.lti = lti;
             }
-            if let Some(url) = changes.url {
+            if let Some(url) = changes.url.clone() {
                 vle.url = url;
             }
             vle.updated_at = Utc::now().naive_utc();
@@ -848,16 +848,6 @@ pub async fn delete_vle(
         .await?;
     state.tokens.forget_client(&client_id);
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// Whether an OAuth client may still act: it exists and is not revoked.
-pub fn client_is_active(conn: &mut DbConnection, client_id: &str) -> ApiResult<bool> {
-    let revoked: Option<Option<chrono::NaiveDateTime>> = oauth_clients::table
-        .find(client_id)
-        .select(oauth_clients::revoked_at)
-        .first(conn)
-        .optional()?;
-    Ok(matches!(revoked, Some(None)))
 }
 
 /// The institution flags that bind a VLE client, checked by user and enrollment creation.

@@ -15,6 +15,7 @@ use tracing::Instrument;
 use crate::app::AppState;
 use crate::auth::tokens::{TokenService, CLI_CLIENT_ID};
 use crate::auth::{Authentication, Caller};
+use crate::db::standing;
 use crate::error::ApiError;
 use crate::rate_limit::{Decision, RateKey};
 use crate::routes::RouteSpec;
@@ -126,16 +127,31 @@ async fn authenticate(state: &web::Data<AppState>, req: &ServiceRequest) -> Auth
     }
     match verify(state, token).await {
         Ok(caller) => Authentication::Verified(caller),
-        Err(reason) => Authentication::Rejected(reason),
+        Err(refusal) => refusal.into(),
     }
 }
 
-async fn verify(state: &web::Data<AppState>, token: &str) -> Result<Arc<Caller>, String> {
+/// Why a presented token did not yield a caller: refused (401) or not checkable (503).
+enum Refusal {
+    Rejected(String),
+    Unchecked(String),
+}
+
+impl From<Refusal> for Authentication {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Rejected(reason) => Authentication::Rejected(reason),
+            Refusal::Unchecked(cause) => Authentication::Unchecked(cause),
+        }
+    }
+}
+
+async fn verify(state: &web::Data<AppState>, token: &str) -> Result<Arc<Caller>, Refusal> {
     if let Some(caller) = state.tokens.cached(token) {
-        require_active_client(state, &caller).await?;
+        require_standing(state, &caller).await?;
         return Ok(caller);
     }
-    let kid = TokenService::kid_of(token)?;
+    let kid = TokenService::kid_of(token).map_err(Refusal::Rejected)?;
     let key = match state.tokens.key(&kid) {
         Some(key) => key,
         None => {
@@ -145,31 +161,33 @@ async fn verify(state: &web::Data<AppState>, token: &str) -> Result<Arc<Caller>,
                 .db
                 .read(move |conn| lookup.tokens.load_key(conn, &kid_owned))
                 .await
-                .map_err(|e| format!("The signing key could not be looked up: {e}"))?
-                .ok_or_else(|| "The access token is signed by an unknown key.".to_string())?
+                .map_err(|e| Refusal::Unchecked(format!("signing key lookup: {e:?}")))?
+                .ok_or_else(|| {
+                    Refusal::Rejected("The access token is signed by an unknown key.".into())
+                })?
         }
     };
-    let caller = state.tokens.verify(token, &key)?;
-    require_active_client(state, &caller).await?;
+    let caller = state.tokens.verify(token, &key).map_err(Refusal::Rejected)?;
+    require_standing(state, &caller).await?;
     Ok(caller)
 }
 
-/// Tokens of a registered OAuth client stop working the moment the client is revoked (a
-/// deleted VLE), in every process: its state is read on each request. CLI tokens have no
-/// client row to revoke.
-async fn require_active_client(state: &web::Data<AppState>, caller: &Caller) -> Result<(), String> {
-    let Some(client_id) = caller.client_id.clone().filter(|c| c != CLI_CLIENT_ID) else {
-        return Ok(());
-    };
-    let active = state
+/// A token stops working the moment its user is deactivated or removed, or its OAuth client
+/// revoked (a deleted VLE), in every process: the holder's standing is read on each request.
+/// CLI tokens have no client row, but their user is checked all the same.
+async fn require_standing(state: &web::Data<AppState>, caller: &Caller) -> Result<(), Refusal> {
+    let client_id = caller.client_id.clone().filter(|c| c != CLI_CLIENT_ID);
+    let (institution_id, user_id) = (caller.institution_id, caller.user_id);
+    let standing = state
         .db
-        .read(move |conn| crate::handlers::institutions::client_is_active(conn, &client_id))
+        .read(move |conn| {
+            standing::of_token_holder(conn, institution_id, user_id, client_id.as_deref())
+        })
         .await
-        .map_err(|e| format!("The token's client could not be checked: {e}"))?;
-    if active {
-        Ok(())
-    } else {
-        Err("The token's OAuth client has been revoked.".into())
+        .map_err(|e| Refusal::Unchecked(format!("token holder lookup: {e:?}")))?;
+    match standing.refusal() {
+        None => Ok(()),
+        Some(reason) => Err(Refusal::Rejected(reason.into())),
     }
 }
 
@@ -218,20 +236,18 @@ pub async fn gate(
 
 fn check_caller(spec: &RouteSpec, req: &ServiceRequest) -> Result<(), ApiError> {
     let extensions = req.extensions();
-    match extensions.get::<Authentication>() {
-        Some(Authentication::Verified(caller)) => {
-            if caller.scopes.allows(&spec.scope) {
-                Ok(())
-            } else {
-                Err(ApiError::forbidden(format!(
-                    "Insufficient scope to call {} {}: the token lacks {}.",
-                    spec.method,
-                    req.path(),
-                    spec.scope
-                )))
-            }
-        }
-        Some(Authentication::Rejected(reason)) => Err(ApiError::Unauthorized(reason.clone())),
-        _ => Err(ApiError::Unauthorized("A bearer token is required.".into())),
+    let caller = extensions
+        .get::<Authentication>()
+        .unwrap_or(&Authentication::Anonymous)
+        .caller()?;
+    if caller.scopes.allows(&spec.scope) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "Insufficient scope to call {} {}: the token lacks {}.",
+            spec.method,
+            req.path(),
+            spec.scope
+        )))
     }
 }

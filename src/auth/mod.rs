@@ -29,6 +29,24 @@ pub enum Authentication {
     Verified(std::sync::Arc<Caller>),
     /// A token was sent and rejected; the reason goes back in the 401.
     Rejected(String),
+    /// The token could not be checked because the database is out of reach: 503, never 401
+    /// (a client told its token is bad would throw it away and start over for nothing).
+    Unchecked(String),
+}
+
+impl Authentication {
+    /// The verified caller, or the answer for a request that needs one and has none.
+    pub fn caller(&self) -> Result<&std::sync::Arc<Caller>, crate::error::ApiError> {
+        use crate::error::ApiError;
+        match self {
+            Authentication::Verified(caller) => Ok(caller),
+            Authentication::Rejected(reason) => Err(ApiError::Unauthorized(reason.clone())),
+            Authentication::Unchecked(cause) => Err(ApiError::Unavailable(cause.clone())),
+            Authentication::Anonymous => Err(ApiError::Unauthorized(
+                "A bearer token is required.".into(),
+            )),
+        }
+    }
 }
 
 impl actix_web::FromRequest for Caller {
@@ -37,15 +55,12 @@ impl actix_web::FromRequest for Caller {
 
     fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         use actix_web::HttpMessage;
-        let outcome = match req.extensions().get::<Authentication>() {
-            Some(Authentication::Verified(caller)) => Ok(Caller::clone(caller)),
-            Some(Authentication::Rejected(reason)) => {
-                Err(crate::error::ApiError::Unauthorized(reason.clone()))
-            }
-            _ => Err(crate::error::ApiError::Unauthorized(
-                "A bearer token is required.".into(),
-            )),
-        };
+        let outcome = req
+            .extensions()
+            .get::<Authentication>()
+            .unwrap_or(&Authentication::Anonymous)
+            .caller()
+            .map(|caller| Caller::clone(caller));
         std::future::ready(outcome)
     }
 }

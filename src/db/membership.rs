@@ -283,18 +283,51 @@ pub fn update_child(
     Ok(())
 }
 
-/// Serializes writers of one course's sections and groups: every such write locks the course
-/// row first (PostgreSQL; SQLite has a single writer already). One lock, always the same, so
-/// writers cannot deadlock.
-pub fn lock_course(conn: &mut DbConnection, course_id: i64) -> ApiResult<()> {
+/// How a unit of work holds the course it changes (PostgreSQL; SQLite has one writer anyway).
+///
+/// Every unit of work that changes a course's sections, groups or memberships locks the course
+/// row first, before anything else it locks, so that all of them take their locks in one order:
+/// course, then the user's enrollment, then the section settings, then AutoEnroll categories by
+/// id. Neither mode conflicts with the key-share locks that foreign keys take on the course row,
+/// so an insert that references the course never deadlocks against a later lock of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CourseLock {
+    /// Changes who belongs to the course or its parts (enrollments, memberships, AutoEnroll
+    /// placement): any number at once (`FOR SHARE`).
+    Members,
+    /// Changes the course's structure (sections, groups, their codes, a category's groups and
+    /// initial members): alone, with no membership change in flight (`FOR NO KEY UPDATE`). A
+    /// creation job then sees every learner who will not be placed by their own transaction.
+    Structure,
+}
+
+/// Takes the course row's lock for the rest of the transaction (see [`CourseLock`]).
+pub fn lock_course(conn: &mut DbConnection, course_id: i64, mode: CourseLock) -> ApiResult<()> {
     if let DbConnection::Pg(pg) = conn {
-        org_units::table
+        let course = org_units::table
             .filter(org_units::id.eq(course_id))
-            .select(org_units::id)
-            .for_update()
-            .load::<i64>(pg)?;
+            .select(org_units::id);
+        match mode {
+            CourseLock::Members => course.for_share().load::<i64>(pg)?,
+            CourseLock::Structure => course.for_no_key_update().load::<i64>(pg)?,
+        };
     }
     Ok(())
+}
+
+/// Whether `user_id` is enrolled in `course_id`, holding that enrollment (`FOR SHARE`) so that
+/// it cannot be removed, nor its role changed and placed, until this transaction ends: a
+/// membership added now cannot outlive the enrollment or race its AutoEnroll placement.
+pub fn hold_enrollment(conn: &mut DbConnection, course_id: i64, user_id: i64) -> ApiResult<bool> {
+    let enrollment = enrollments::table
+        .filter(enrollments::org_unit_id.eq(course_id))
+        .filter(enrollments::user_id.eq(user_id))
+        .select(enrollments::user_id);
+    let found: Vec<i64> = match conn {
+        DbConnection::Pg(pg) => enrollment.for_share().load(pg)?,
+        DbConnection::Sqlite(sqlite) => enrollment.load(sqlite)?,
+    };
+    Ok(!found.is_empty())
 }
 
 /// Inserts memberships in batches; one that exists already is left as it is.

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use crate::app::State;
 use crate::auth::permissions::{self, find_org_unit, require};
-use crate::db::membership;
+use crate::db::membership::{self, CourseLock};
 use crate::db::rows::{org_unit_type, Enrollment, OrgUnit, Role, User};
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
@@ -75,6 +75,9 @@ pub async fn create(
                     )));
                 }
             }
+            if unit.type_id == org_unit_type::COURSE_OFFERING {
+                membership::lock_course(conn, unit.id, CourseLock::Members)?;
+            }
             if let Some(existing) = find_enrollment(conn, user.id, unit.id)? {
                 let old_role = roles::table
                     .filter(roles::id.eq(existing.role_id))
@@ -127,6 +130,9 @@ pub async fn delete(state: State, auth: Authorized, req: HttpRequest) -> ApiResu
         .db
         .write(move |conn| {
             let unit = require(conn, &caller, org_unit_id, permission)?;
+            if unit.type_id == org_unit_type::COURSE_OFFERING {
+                membership::lock_course(conn, unit.id, CourseLock::Members)?;
+            }
             let enrollment = find_enrollment(conn, user_id, unit.id)?.ok_or_else(|| {
                 ApiError::not_found(format!(
                     "User {user_id} is not enrolled in org unit {org_unit_id}."

@@ -13,7 +13,7 @@ use diesel::prelude::*;
 use crate::app::State;
 use crate::auth::permissions::{find_org_unit, require_in, Permission};
 use crate::auth::Caller;
-use crate::db::membership;
+use crate::db::membership::{self, CourseLock};
 use crate::db::rows::{org_unit_type, GroupCategory, Member, NewGroupCategory, OrgUnit};
 use crate::db::DbConnection;
 use crate::domain::allocation::{self, Placement};
@@ -260,7 +260,7 @@ pub fn create_groups(conn: &mut DbConnection, category_id: i64) -> ApiResult<()>
         .find(category.course_id)
         .select(OrgUnit::as_select())
         .first(conn)?;
-    membership::lock_course(conn, course.id)?;
+    membership::lock_course(conn, course.id, CourseLock::Structure)?;
     let style = style_of(&category)?.style();
     let learners = allocation::dealing_order(
         eligible_learners(conn, &course, &category)?,
@@ -394,7 +394,7 @@ pub fn allocate_after_expiry(conn: &mut DbConnection, category_id: i64) -> ApiRe
         .find(category.course_id)
         .select(OrgUnit::as_select())
         .first(conn)?;
-    membership::lock_course(conn, course.id)?;
+    membership::lock_course(conn, course.id, CourseLock::Structure)?;
     let (mut groups, placed) = sizes_and_members(conn, category.id)?;
     let waiting: Vec<i64> = eligible_learners(conn, &course, &category)?
         .into_iter()
@@ -417,17 +417,35 @@ pub fn allocate_after_expiry(conn: &mut DbConnection, category_id: i64) -> ApiRe
     Ok(())
 }
 
-/// Called when `user_id` has just become a learner of `course` (inside that transaction): each
-/// complete AutoEnroll category the learner is eligible for and not yet placed in gets them.
+/// The course's complete AutoEnroll categories, by id, each locked (`FOR NO KEY UPDATE` on
+/// PostgreSQL) for the rest of the transaction: placements into one category take turns, so
+/// that sizes and caps are read after the previous placement committed. Locked in id order, the
+/// one order every placement uses.
+fn lock_auto_enroll_categories(
+    conn: &mut DbConnection,
+    course_id: i64,
+) -> ApiResult<Vec<GroupCategory>> {
+    macro_rules! categories {
+        () => {
+            group_categories::table
+                .filter(group_categories::course_id.eq(course_id))
+                .filter(group_categories::auto_enroll.eq(true))
+                .filter(group_categories::status.eq(GroupCategory::COMPLETE))
+                .order(group_categories::id.asc())
+                .select(GroupCategory::as_select())
+        };
+    }
+    Ok(match conn {
+        DbConnection::Pg(pg) => categories!().for_no_key_update().load(pg)?,
+        DbConnection::Sqlite(sqlite) => categories!().load(sqlite)?,
+    })
+}
+
+/// Called when `user_id` has just become a learner of `course` (inside that transaction, which
+/// holds the course with [`CourseLock::Members`]): each complete AutoEnroll category the learner
+/// is eligible for and not yet placed in gets them.
 pub fn place_new_learner(conn: &mut DbConnection, course: &OrgUnit, user_id: i64) -> ApiResult<()> {
-    membership::lock_course(conn, course.id)?;
-    let categories: Vec<GroupCategory> = group_categories::table
-        .filter(group_categories::course_id.eq(course.id))
-        .filter(group_categories::auto_enroll.eq(true))
-        .filter(group_categories::status.eq(GroupCategory::COMPLETE))
-        .order(group_categories::id.asc())
-        .select(GroupCategory::as_select())
-        .load(conn)?;
+    let categories = lock_auto_enroll_categories(conn, course.id)?;
     for category in categories {
         if let Some(restriction) = category.restricted_by_org_unit_id {
             if membership::units_of_user(conn, &[restriction], user_id)?.is_empty() {
@@ -531,7 +549,7 @@ pub async fn create_category(
         .db
         .write(move |conn| {
             let unit = course(conn, &caller, id, permission, StatusCode::BAD_REQUEST)?;
-            membership::lock_course(conn, unit.id)?;
+            membership::lock_course(conn, unit.id, CourseLock::Members)?;
             if let Some(restriction) = input.restricted_by_org_unit_id {
                 let ok = org_units::table
                     .filter(org_units::id.eq(restriction))
@@ -551,9 +569,9 @@ pub async fn create_category(
                 .values(NewGroupCategory {
                     course_id: unit.id,
                     institution_id: unit.institution_id,
-                    name: input.name,
-                    description_text: description.text,
-                    description_html: description.html,
+                    name: input.name.clone(),
+                    description_text: description.text.clone(),
+                    description_html: description.html.clone(),
                     enrollment_style: input.enrollment_style.number(),
                     enrollment_quantity: input.enrollment_quantity,
                     number_of_groups: input.number_of_groups,
@@ -562,7 +580,7 @@ pub async fn create_category(
                     randomize_enrollments: input.randomize_enrollments,
                     allocate_after_expiry: input.allocate_after_expiry,
                     self_enrollment_expiry_date: input.self_enrollment_expiry_date.map(|d| d.0),
-                    group_prefix: input.group_prefix,
+                    group_prefix: input.group_prefix.clone(),
                     restricted_by_org_unit_id: input.restricted_by_org_unit_id,
                     descriptions_visible: input.descriptions_visible_to_enrolees,
                     status: GroupCategory::PROCESSING,
@@ -640,7 +658,7 @@ pub async fn update_category(
         .db
         .write(move |conn| {
             let unit = course(conn, &caller, id, permission, StatusCode::NOT_FOUND)?;
-            membership::lock_course(conn, unit.id)?;
+            membership::lock_course(conn, unit.id, CourseLock::Members)?;
             let category = find_category(conn, unit.id, cat)?;
             writable(&category)?;
             diesel::update(group_categories::table.find(category.id))
@@ -675,7 +693,7 @@ pub async fn delete_category(
         .db
         .write(move |conn| {
             let unit = course(conn, &caller, id, permission, StatusCode::BAD_REQUEST)?;
-            membership::lock_course(conn, unit.id)?;
+            membership::lock_course(conn, unit.id, CourseLock::Structure)?;
             let category = find_category(conn, unit.id, cat)?;
             writable(&category)?;
             let groups = group_ids_of(conn, category.id)?.len();
@@ -736,7 +754,7 @@ pub async fn create_group(
         .db
         .write(move |conn| {
             let unit = course(conn, &caller, id, permission, StatusCode::NOT_FOUND)?;
-            membership::lock_course(conn, unit.id)?;
+            membership::lock_course(conn, unit.id, CourseLock::Structure)?;
             let category = find_category(conn, unit.id, cat)?;
             writable(&category)?;
             membership::require_code_free(conn, unit.id, &input.code, None)?;
@@ -799,7 +817,7 @@ pub async fn update_group(
         .db
         .write(move |conn| {
             let unit = course(conn, &caller, id, permission, StatusCode::NOT_FOUND)?;
-            membership::lock_course(conn, unit.id)?;
+            membership::lock_course(conn, unit.id, CourseLock::Structure)?;
             let category = find_category(conn, unit.id, cat)?;
             writable(&category)?;
             let group = find_group(conn, category.id, gid)?;
@@ -826,7 +844,7 @@ pub async fn delete_group(
         .db
         .write(move |conn| {
             let unit = course(conn, &caller, id, permission, StatusCode::BAD_REQUEST)?;
-            membership::lock_course(conn, unit.id)?;
+            membership::lock_course(conn, unit.id, CourseLock::Structure)?;
             let category = find_category(conn, unit.id, cat)?;
             writable(&category)?;
             let group = find_group(conn, category.id, gid)?;
@@ -856,11 +874,11 @@ pub async fn enroll(
         .db
         .write(move |conn| {
             let unit = course(conn, &caller, id, permission, StatusCode::NOT_FOUND)?;
-            membership::lock_course(conn, unit.id)?;
+            membership::lock_course(conn, unit.id, CourseLock::Members)?;
             let category = find_category(conn, unit.id, cat)?;
             writable(&category)?;
             let group = find_group(conn, category.id, gid)?;
-            let eligible = membership::is_enrolled(conn, unit.id, user_id)?
+            let eligible = membership::hold_enrollment(conn, unit.id, user_id)?
                 && match category.restricted_by_org_unit_id {
                     Some(restriction) => members_of_one(conn, restriction)?.contains(&user_id),
                     None => true,
@@ -887,7 +905,7 @@ pub async fn unenroll(state: State, auth: Authorized, req: HttpRequest) -> ApiRe
         .db
         .write(move |conn| {
             let unit = course(conn, &caller, id, permission, StatusCode::BAD_REQUEST)?;
-            membership::lock_course(conn, unit.id)?;
+            membership::lock_course(conn, unit.id, CourseLock::Members)?;
             let category = find_category(conn, unit.id, cat)?;
             writable(&category)?;
             let group = find_group(conn, category.id, gid)?;

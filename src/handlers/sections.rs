@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use crate::app::State;
 use crate::auth::permissions::{find_org_unit, require, Permission};
 use crate::auth::Caller;
-use crate::db::membership::{self, LEARNER_ROLE};
+use crate::db::membership::{self, CourseLock, LEARNER_ROLE};
 use crate::db::rows::{org_unit_type, Member, OrgUnit, SectionSettings};
 use crate::db::DbConnection;
 use crate::domain::allocation::{self, Placement};
@@ -105,15 +105,16 @@ fn initialized(
     Ok((unit, settings))
 }
 
-/// [`initialized`] for a write: also takes the course's write lock.
+/// [`initialized`] for a write: also takes the course's lock in `mode`.
 fn initialized_for_write(
     conn: &mut DbConnection,
     caller: &Caller,
     id: i64,
     permission: Permission,
+    mode: CourseLock,
 ) -> ApiResult<(OrgUnit, SectionSettings)> {
     let unit = course(conn, caller, id, permission)?;
-    membership::lock_course(conn, unit.id)?;
+    membership::lock_course(conn, unit.id, mode)?;
     initialized(conn, caller, id, permission)
 }
 
@@ -165,7 +166,7 @@ pub async fn create_settings(
         .db
         .write(move |conn| {
             let unit = course(conn, &caller, id, permission)?;
-            membership::lock_course(conn, unit.id)?;
+            membership::lock_course(conn, unit.id, CourseLock::Structure)?;
             if find_settings(conn, unit.id)?.is_some() {
                 return Err(ApiError::bad_request(format!(
                     "Org unit {id} already has section settings; use PUT to change them."
@@ -252,7 +253,7 @@ pub async fn update_settings(
     let fetch = state
         .db
         .write(move |conn| {
-            let (unit, _) = initialized_for_write(conn, &caller, id, permission)?;
+            let (unit, _) = initialized_for_write(conn, &caller, id, permission, CourseLock::Structure)?;
             diesel::update(section_settings::table.find(unit.id))
                 .set((
                     section_settings::name.eq(&input.name),
@@ -309,7 +310,7 @@ pub async fn create(
     let section = state
         .db
         .write(move |conn| {
-            let (unit, _) = initialized_for_write(conn, &caller, id, permission)?;
+            let (unit, _) = initialized_for_write(conn, &caller, id, permission, CourseLock::Structure)?;
             membership::require_code_free(conn, unit.id, &input.code, None)?;
             let section_id = membership::create_child(
                 conn,
@@ -366,7 +367,7 @@ pub async fn update(
     let section = state
         .db
         .write(move |conn| {
-            let (unit, _) = initialized_for_write(conn, &caller, id, permission)?;
+            let (unit, _) = initialized_for_write(conn, &caller, id, permission, CourseLock::Structure)?;
             let section =
                 membership::child(conn, unit.id, org_unit_type::SECTION, section_id, "Section")?;
             membership::require_code_free(conn, unit.id, &input.code, Some(section.id))?;
@@ -390,7 +391,7 @@ pub async fn delete(state: State, auth: Authorized, req: HttpRequest) -> ApiResu
     state
         .db
         .write(move |conn| {
-            let (unit, _) = initialized_for_write(conn, &caller, id, permission)?;
+            let (unit, _) = initialized_for_write(conn, &caller, id, permission, CourseLock::Structure)?;
             let section =
                 membership::child(conn, unit.id, org_unit_type::SECTION, section_id, "Section")?;
             diesel::delete(org_units::table.find(section.id)).execute(conn)?;
@@ -414,10 +415,10 @@ pub async fn enroll(
     state
         .db
         .write(move |conn| {
-            let (unit, _) = initialized_for_write(conn, &caller, id, permission)?;
+            let (unit, _) = initialized_for_write(conn, &caller, id, permission, CourseLock::Members)?;
             let section =
                 membership::child(conn, unit.id, org_unit_type::SECTION, section_id, "Section")?;
-            if !membership::is_enrolled(conn, unit.id, user_id)? {
+            if !membership::hold_enrollment(conn, unit.id, user_id)? {
                 return Err(ApiError::not_found(format!(
                     "User {user_id} not found among the users enrolled in org unit {id}."
                 )));
@@ -502,18 +503,35 @@ pub async fn legacy_initialize() -> ApiResult<HttpResponse> {
     ))
 }
 
-/// Called when `user_id` has just become a learner of `course` (inside that transaction):
-/// with AutoEnroll on, places them in a section unless they are in one already — the smallest
-/// for number-of-sections style; the first not full for people-per-section style, creating a
-/// new section when all are full.
+/// The course's section settings, locked (`FOR NO KEY UPDATE` on PostgreSQL) for the rest of
+/// the transaction: AutoEnroll placements into the course's sections take turns, each reading
+/// the sizes the previous one committed.
+fn lock_settings(conn: &mut DbConnection, course_id: i64) -> ApiResult<Option<SectionSettings>> {
+    macro_rules! settings {
+        () => {
+            section_settings::table
+                .find(course_id)
+                .select(SectionSettings::as_select())
+        };
+    }
+    Ok(match conn {
+        DbConnection::Pg(pg) => settings!().for_no_key_update().first(pg).optional()?,
+        DbConnection::Sqlite(sqlite) => settings!().first(sqlite).optional()?,
+    })
+}
+
+/// Called when `user_id` has just become a learner of `course` (inside that transaction, which
+/// holds the course with [`CourseLock::Members`]): with AutoEnroll on, places them in a section
+/// unless they are in one already — the smallest for number-of-sections style; the first not
+/// full for people-per-section style, creating a new section when all are full.
 pub fn place_new_learner(conn: &mut DbConnection, course: &OrgUnit, user_id: i64) -> ApiResult<()> {
-    let Some(settings) = find_settings(conn, course.id)? else {
-        return Ok(());
-    };
-    if !settings.auto_enroll {
+    // Read unlocked first: most courses have no AutoEnroll sections, and they need no turn.
+    if !find_settings(conn, course.id)?.is_some_and(|s| s.auto_enroll) {
         return Ok(());
     }
-    membership::lock_course(conn, course.id)?;
+    let Some(settings) = lock_settings(conn, course.id)?.filter(|s| s.auto_enroll) else {
+        return Ok(());
+    };
     let sections = membership::children(conn, course.id, org_unit_type::SECTION)?;
     let ids: Vec<i64> = sections.iter().map(|s| s.id).collect();
     if !membership::units_of_user(conn, &ids, user_id)?.is_empty() {

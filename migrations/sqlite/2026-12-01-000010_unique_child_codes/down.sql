@@ -1,0 +1,1 @@
+DROP INDEX org_units_child_code;

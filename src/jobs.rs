@@ -190,23 +190,20 @@ pub fn run_next(db: &Db, settings: &WorkerSettings) -> ApiResult<Outcome> {
 // What the routes and the operator need to know about jobs
 
 /// The categories among `processing` (ids of categories with Status 0) whose creation has
-/// failed for good: no live job is left to finish them (their job is dead, or was removed), so
-/// without this they would answer "still processing" forever.
+/// failed for good: their job is dead, so without this they would answer "still processing"
+/// forever. Asked positively (a dead job exists) rather than as "no live job is left": on
+/// PostgreSQL the category and its jobs are read by two statements, and a job completing
+/// between them must not make a category that just completed look failed.
 pub fn failed_creations(conn: &mut DbConnection, processing: &[i64]) -> ApiResult<HashSet<i64>> {
     if processing.is_empty() {
         return Ok(HashSet::new());
     }
-    let live: HashSet<i64> = jobs::table
+    Ok(jobs::table
         .filter(jobs::category_id.eq_any(processing))
-        .filter(jobs::dead_at.is_null())
+        .filter(jobs::dead_at.is_not_null())
         .select(jobs::category_id)
         .load::<i64>(conn)?
         .into_iter()
-        .collect();
-    Ok(processing
-        .iter()
-        .copied()
-        .filter(|id| !live.contains(id))
         .collect())
 }
 

@@ -42,7 +42,7 @@ impl AppState {
         db.read_sync(|conn| tokens.load_all(conn))
             .map_err(|e| e.to_string())?;
         let jobs = if settings.job_worker {
-            JobRunner::start(db.clone(), settings.job_poll_interval)
+            JobRunner::start(db.clone(), crate::jobs::WorkerSettings::of(&settings))
         } else {
             JobRunner::disabled()
         };

@@ -1,5 +1,5 @@
-//! The command line: `serve`, `migrate`, `token`, `client add`. Every flag can also come from
-//! the environment variable named beside it.
+//! The command line: `serve`, `migrate`, `token`, `client add`, `institution add`, `jobs`.
+//! Every flag can also come from the environment variable named beside it.
 
 use std::net::TcpListener;
 
@@ -80,6 +80,32 @@ pub enum Command {
     /// Manage institutions (tenants).
     #[command(subcommand)]
     Institution(InstitutionCommand),
+    /// See background jobs, and retry or discard the dead ones.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum JobsCommand {
+    /// List jobs, oldest first: what each does, its state, attempts and last error.
+    List(JobsListArgs),
+    /// Make a dead job due again with its attempts reset; its category is processing again.
+    Retry(JobIdArg),
+    /// Remove a dead job. A category whose creation it was (still processing) is deleted with it.
+    Discard(JobIdArg),
+}
+
+#[derive(Args, Debug)]
+pub struct JobsListArgs {
+    /// Only the dead jobs (those that failed their last allowed attempt).
+    #[arg(long)]
+    pub dead: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct JobIdArg {
+    /// The job's id, as `jobs list` prints it.
+    pub id: i64,
 }
 
 #[derive(Subcommand, Debug)]
@@ -124,6 +150,13 @@ pub struct ServeArgs {
     /// How often, in milliseconds, an idle job worker polls for due jobs.
     #[arg(long, env = "JOB_POLL_INTERVAL_MS", default_value_t = 500)]
     pub job_poll_interval_ms: u64,
+    /// Attempts a background job gets; after the last failed one it is dead (see `jobs`).
+    #[arg(long, env = "JOB_MAX_ATTEMPTS", default_value_t = crate::config::DEFAULT_JOB_MAX_ATTEMPTS)]
+    pub job_max_attempts: u32,
+    /// Milliseconds before a failed job's first retry; doubled for each further one, at most
+    /// five minutes.
+    #[arg(long, env = "JOB_RETRY_DELAY_MS", default_value_t = crate::config::DEFAULT_JOB_RETRY_DELAY_MS)]
+    pub job_retry_delay_ms: u64,
     /// Serve HTTPS: the certificate chain (PEM). Needs --tls-key too.
     #[arg(long, env = "TLS_CERT_FILE", requires = "tls_key")]
     pub tls_cert: Option<std::path::PathBuf>,
@@ -177,6 +210,9 @@ pub fn run() -> i32 {
         Command::Token(args) => token(&cli, args),
         Command::Client(ClientCommand::Add(args)) => client_add(&cli, args),
         Command::Institution(InstitutionCommand::Add(args)) => institution_add(&cli, args),
+        Command::Jobs(JobsCommand::List(args)) => jobs_list(&cli, args),
+        Command::Jobs(JobsCommand::Retry(args)) => jobs_retry(&cli, args),
+        Command::Jobs(JobsCommand::Discard(args)) => jobs_discard(&cli, args),
     };
     match outcome {
         Ok(()) => 0,
@@ -222,6 +258,14 @@ fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), String> {
     }
     settings.job_poll_interval =
         std::time::Duration::from_millis(args.job_poll_interval_ms.clamp(10, 60_000));
+    if !(1..=1_000).contains(&args.job_max_attempts) {
+        return Err("JOB_MAX_ATTEMPTS must be between 1 and 1000".into());
+    }
+    settings.job_max_attempts = args.job_max_attempts;
+    if args.job_retry_delay_ms > 300_000 {
+        return Err("JOB_RETRY_DELAY_MS must be at most 300000 (five minutes)".into());
+    }
+    settings.job_retry_delay = std::time::Duration::from_millis(args.job_retry_delay_ms);
     let state = AppState::initialize(settings)?;
     let listener =
         TcpListener::bind(&args.bind).map_err(|e| format!("cannot bind {}: {e}", args.bind))?;
@@ -366,4 +410,103 @@ fn institution_arg(
         Some(id_or_acronym) => find_institution(conn, id_or_acronym),
         None => default_institution(conn),
     }
+}
+
+/// The database for the `jobs` commands, migrated but never created: inspecting jobs of a
+/// database that is not there is a mistaken URL, and creating an empty one would hide it.
+fn open_existing(cli: &Cli) -> Result<Db, String> {
+    let url = crate::db::DatabaseUrl::parse(&cli.database_url)?;
+    if url.backend == crate::db::Backend::Sqlite && !std::path::Path::new(&url.target).exists() {
+        return Err(format!(
+            "no SQLite database at {}; check --database-url / DATABASE_URL",
+            url.target
+        ));
+    }
+    let db = Db::connect(&cli.database_url, 2)?;
+    db.migrate()?;
+    Ok(db)
+}
+
+fn timestamp(t: chrono::NaiveDateTime) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// One readable line per job: what it does, its state, attempts and last error (on one line).
+fn job_line(listed: &crate::jobs::Listed) -> String {
+    let job = &listed.job;
+    let state = match job.dead_at {
+        Some(dead) => format!("dead since {}", timestamp(dead)),
+        None if job.attempts > 0 => format!("retrying at {}", timestamp(job.run_at)),
+        None => format!("due at {}", timestamp(job.run_at)),
+    };
+    let mut line = format!(
+        "job {}: {} for category {} of course {}, {state}, {} attempt{}",
+        job.id,
+        job.kind,
+        job.category_id,
+        listed.course_id,
+        job.attempts,
+        if job.attempts == 1 { "" } else { "s" }
+    );
+    if let Some(error) = &job.last_error {
+        let error: String = error.split_whitespace().collect::<Vec<_>>().join(" ");
+        line.push_str(&format!("; last error: {error}"));
+    }
+    line
+}
+
+fn jobs_list(cli: &Cli, args: &JobsListArgs) -> Result<(), String> {
+    let db = open_existing(cli)?;
+    let all = db
+        .read_sync(|conn| crate::jobs::list(conn, args.dead))
+        .map_err(|e| e.to_string())?;
+    if all.is_empty() {
+        println!("{}", if args.dead { "no dead jobs" } else { "no jobs" });
+    }
+    for listed in &all {
+        println!("{}", job_line(listed));
+    }
+    Ok(())
+}
+
+fn jobs_retry(cli: &Cli, args: &JobIdArg) -> Result<(), String> {
+    let db = open_existing(cli)?;
+    let listed = db
+        .write_sync(|conn| crate::jobs::retry(conn, args.id))
+        .map_err(|e| e.to_string())?;
+    let job = &listed.job;
+    println!(
+        "job {}: {} for category {} is due again, attempts reset",
+        job.id, job.kind, job.category_id
+    );
+    if listed.category_status == crate::db::rows::GroupCategory::PROCESSING {
+        println!(
+            "category {} is processing again (Status 0) until the job completes it",
+            job.category_id
+        );
+    }
+    Ok(())
+}
+
+fn jobs_discard(cli: &Cli, args: &JobIdArg) -> Result<(), String> {
+    let db = open_existing(cli)?;
+    let (listed, outcome) = db
+        .write_sync(|conn| crate::jobs::discard(conn, args.id))
+        .map_err(|e| e.to_string())?;
+    let job = &listed.job;
+    println!(
+        "job {}: {} for category {} discarded",
+        job.id, job.kind, job.category_id
+    );
+    match outcome {
+        crate::jobs::Discarded::CategoryDeleted => println!(
+            "category {} was never created (no groups) and nothing would finish it; it is deleted",
+            job.category_id
+        ),
+        crate::jobs::Discarded::CategoryKept => println!(
+            "category {} is kept as it is; the job's work is not done",
+            job.category_id
+        ),
+    }
+    Ok(())
 }

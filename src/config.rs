@@ -13,6 +13,12 @@ pub const DEFAULT_AUDIENCE: &str = "https://api.brightspace.com/auth/token";
 /// PostgreSQL's default of 100 connections.
 pub const DEFAULT_POOL_SIZE: u32 = 16;
 
+/// Ten attempts with delays 1, 2, 4 ... 256 s: about eight and a half minutes of retrying, long
+/// enough to ride out a deadlock storm or a restart, short enough that an operator hears of a
+/// job that cannot succeed the same hour.
+pub const DEFAULT_JOB_MAX_ATTEMPTS: u32 = 10;
+pub const DEFAULT_JOB_RETRY_DELAY_MS: u64 = 1_000;
+
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub database_url: String,
@@ -30,6 +36,12 @@ pub struct Settings {
     pub job_worker: bool,
     /// How often an idle worker looks for jobs queued elsewhere or falling due.
     pub job_poll_interval: std::time::Duration,
+    /// Attempts a job gets before it is dead (`JOB_MAX_ATTEMPTS`): a job that fails for good
+    /// must stop retrying and release its category instead of keeping it 409 forever.
+    pub job_max_attempts: u32,
+    /// Wait before the first retry of a failed job (`JOB_RETRY_DELAY_MS`); it doubles with
+    /// each attempt, up to five minutes. Tests shorten it so that dying takes no minutes.
+    pub job_retry_delay: std::time::Duration,
     /// Serve HTTPS with this certificate chain and key (PEM files) instead of plain HTTP.
     pub tls: Option<TlsFiles>,
 }
@@ -89,6 +101,8 @@ impl Settings {
             workers: 0,
             job_worker: true,
             job_poll_interval: std::time::Duration::from_millis(500),
+            job_max_attempts: DEFAULT_JOB_MAX_ATTEMPTS,
+            job_retry_delay: std::time::Duration::from_millis(DEFAULT_JOB_RETRY_DELAY_MS),
             tls: None,
         }
     }

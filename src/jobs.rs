@@ -5,8 +5,13 @@
 //! start (delivery is at least once; the work itself is idempotent). On PostgreSQL the claim is
 //! `FOR UPDATE SKIP LOCKED`, so several server processes can share one queue and each job runs
 //! once; on SQLite one process owns the file and its single worker suffices. A failing job is
-//! retried with backoff, its error kept on the row.
+//! retried with backoff, its error kept on the row, a bounded number of times
+//! (`JOB_MAX_ATTEMPTS`); after the last failed attempt it is dead: kept, logged at error level,
+//! never claimed again, and left to an operator (`d2l-groups jobs list|retry|discard`). A
+//! category whose creation job is dead is a failed creation to the API (see
+//! docs/compatibility.md), never "processing" for good.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -14,10 +19,11 @@ use std::time::Duration;
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use crate::db::rows::{Job, NewJob};
+use crate::config::Settings;
+use crate::db::rows::{GroupCategory, Job, NewJob};
 use crate::db::{Db, DbConnection};
 use crate::error::{ApiError, ApiResult};
-use crate::schema::jobs;
+use crate::schema::{group_categories, jobs};
 
 /// Creates a category's groups and allocates its learners.
 pub const CREATE_GROUPS: &str = "create_groups";
@@ -48,6 +54,7 @@ fn claim(conn: &mut DbConnection, now: NaiveDateTime) -> ApiResult<Option<Job>> 
     macro_rules! due {
         () => {
             jobs::table
+                .filter(jobs::dead_at.is_null())
                 .filter(jobs::run_at.le(now))
                 .order((jobs::run_at.asc(), jobs::id.asc()))
                 .select(Job::as_select())
@@ -69,9 +76,38 @@ fn perform(conn: &mut DbConnection, job: &Job) -> ApiResult<()> {
     }
 }
 
-/// Seconds before retry number `attempts`: 1, 2, 4, ... up to 5 minutes.
-fn backoff(attempts: i64) -> i64 {
-    1i64 << attempts.clamp(0, 8).min(8)
+/// What the worker needs to know about retrying: how often to poll, how many attempts a job
+/// gets, and how long it waits before its first retry.
+#[derive(Clone, Copy, Debug)]
+pub struct WorkerSettings {
+    pub poll: Duration,
+    pub max_attempts: u32,
+    pub retry_delay: Duration,
+}
+
+impl WorkerSettings {
+    pub fn of(settings: &Settings) -> Self {
+        Self {
+            poll: settings.job_poll_interval,
+            max_attempts: settings.job_max_attempts,
+            retry_delay: settings.job_retry_delay,
+        }
+    }
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self::of(&Settings::new(String::new()))
+    }
+}
+
+/// The longest wait between two attempts of a job.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(300);
+
+/// The wait after a job's `attempts`-th failure: `first`, then doubling, at most five minutes.
+fn backoff(first: Duration, attempts: i64) -> Duration {
+    let doublings = u32::try_from((attempts - 1).clamp(0, 20)).unwrap_or(20);
+    first.saturating_mul(1u32 << doublings).min(MAX_RETRY_DELAY)
 }
 
 /// What one turn of the worker did.
@@ -82,10 +118,12 @@ pub enum Outcome {
     Done,
     /// The job failed and was rescheduled.
     Failed,
+    /// The job failed its last allowed attempt: it is kept, marked dead, never claimed again.
+    Dead,
 }
 
 /// Runs one due job if there is one.
-pub fn run_next(db: &Db) -> ApiResult<Outcome> {
+pub fn run_next(db: &Db, settings: &WorkerSettings) -> ApiResult<Outcome> {
     let now = Utc::now().naive_utc();
     db.write_sync(|conn| {
         let Some(job) = claim(conn, now)? else {
@@ -101,20 +139,179 @@ pub fn run_next(db: &Db) -> ApiResult<Outcome> {
             }
             Err(err) => {
                 let attempts = job.attempts + 1;
-                let retry_at = now + chrono::Duration::seconds(backoff(attempts).min(300));
-                tracing::warn!(job = job.id, kind = %job.kind, attempts, error = %err, "job failed; will retry");
-                diesel::update(jobs::table.find(job.id))
-                    .set((
-                        jobs::attempts.eq(attempts),
-                        jobs::run_at.eq(retry_at),
-                        jobs::last_error.eq(err.to_string()),
-                    ))
-                    .execute(conn)?;
-                Outcome::Failed
+                let cause = err.to_string();
+                if attempts >= i64::from(settings.max_attempts) {
+                    tracing::error!(
+                        job = job.id,
+                        kind = %job.kind,
+                        category = job.category_id,
+                        attempts,
+                        error = %cause,
+                        "job failed its last attempt and is dead; see `d2l-groups jobs list --dead`"
+                    );
+                    diesel::update(jobs::table.find(job.id))
+                        .set((
+                            jobs::attempts.eq(attempts),
+                            jobs::last_error.eq(&cause),
+                            jobs::dead_at.eq(Some(now)),
+                        ))
+                        .execute(conn)?;
+                    Outcome::Dead
+                } else {
+                    let delay = backoff(settings.retry_delay, attempts);
+                    let retry_at = now
+                        + chrono::Duration::from_std(delay)
+                            .unwrap_or_else(|_| chrono::Duration::seconds(300));
+                    tracing::warn!(
+                        job = job.id,
+                        kind = %job.kind,
+                        category = job.category_id,
+                        attempts,
+                        max_attempts = settings.max_attempts,
+                        error = %cause,
+                        "job failed; will retry"
+                    );
+                    diesel::update(jobs::table.find(job.id))
+                        .set((
+                            jobs::attempts.eq(attempts),
+                            jobs::run_at.eq(retry_at),
+                            jobs::last_error.eq(&cause),
+                        ))
+                        .execute(conn)?;
+                    Outcome::Failed
+                }
             }
         };
         Ok(outcome)
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the routes and the operator need to know about jobs
+
+/// The categories among `processing` (ids of categories with Status 0) whose creation has
+/// failed for good: their job is dead, so without this they would answer "still processing"
+/// forever. Asked positively (a dead job exists) rather than as "no live job is left": on
+/// PostgreSQL the category and its jobs are read by two statements, and a job completing
+/// between them must not make a category that just completed look failed.
+pub fn failed_creations(conn: &mut DbConnection, processing: &[i64]) -> ApiResult<HashSet<i64>> {
+    if processing.is_empty() {
+        return Ok(HashSet::new());
+    }
+    Ok(jobs::table
+        .filter(jobs::category_id.eq_any(processing))
+        .filter(jobs::dead_at.is_not_null())
+        .select(jobs::category_id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// A job as an operator sees it: the row and the course its category belongs to.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub job: Job,
+    pub course_id: i64,
+    pub category_status: i64,
+}
+
+/// Every job (or only the dead ones), oldest first.
+pub fn list(conn: &mut DbConnection, dead_only: bool) -> ApiResult<Vec<Listed>> {
+    let mut query = jobs::table
+        .inner_join(group_categories::table)
+        .order(jobs::id.asc())
+        .select((
+            Job::as_select(),
+            group_categories::course_id,
+            group_categories::status,
+        ))
+        .into_boxed();
+    if dead_only {
+        query = query.filter(jobs::dead_at.is_not_null());
+    }
+    Ok(query
+        .load::<(Job, i64, i64)>(conn)?
+        .into_iter()
+        .map(|(job, course_id, category_status)| Listed {
+            job,
+            course_id,
+            category_status,
+        })
+        .collect())
+}
+
+/// The dead job `id`, or a clear refusal naming what it is instead.
+fn dead_job(conn: &mut DbConnection, id: i64, action: &str) -> ApiResult<Listed> {
+    let found = jobs::table
+        .inner_join(group_categories::table)
+        .filter(jobs::id.eq(id))
+        .select((
+            Job::as_select(),
+            group_categories::course_id,
+            group_categories::status,
+        ))
+        .first::<(Job, i64, i64)>(conn)
+        .optional()?;
+    let Some((job, course_id, category_status)) = found else {
+        return Err(ApiError::not_found(format!(
+            "no job {id} (see `d2l-groups jobs list`)"
+        )));
+    };
+    if job.dead_at.is_none() {
+        return Err(ApiError::Conflict(format!(
+            "job {id} is not dead (attempts so far: {}, next run at {}); only dead jobs can be {action}",
+            job.attempts,
+            job.run_at.format("%Y-%m-%dT%H:%M:%SZ")
+        )));
+    }
+    Ok(Listed {
+        job,
+        course_id,
+        category_status,
+    })
+}
+
+/// Makes the dead job `id` due now with its attempts reset. Its category, if still processing,
+/// is processing again to the API (the job is live once more) until the job completes it.
+pub fn retry(conn: &mut DbConnection, id: i64) -> ApiResult<Listed> {
+    let listed = dead_job(conn, id, "retried")?;
+    diesel::update(jobs::table.find(id))
+        .set((
+            jobs::dead_at.eq(None::<chrono::NaiveDateTime>),
+            jobs::attempts.eq(0),
+            jobs::run_at.eq(Utc::now().naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(listed)
+}
+
+/// What discarding a dead job did to its category.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Discarded {
+    /// The category was still processing (its creation never finished) and nothing else would
+    /// ever finish it, so it was deleted with the job. It had no groups: creation is all or
+    /// nothing.
+    CategoryDeleted,
+    /// The category was complete (or has other jobs) and stays as it is.
+    CategoryKept,
+}
+
+/// Removes the dead job `id`, and its category when that was never completed.
+pub fn discard(conn: &mut DbConnection, id: i64) -> ApiResult<(Listed, Discarded)> {
+    let listed = dead_job(conn, id, "discarded")?;
+    diesel::delete(jobs::table.find(id)).execute(conn)?;
+    let category = listed.job.category_id;
+    let others: i64 = jobs::table
+        .filter(jobs::category_id.eq(category))
+        .count()
+        .get_result(conn)?;
+    let outcome = if listed.category_status == GroupCategory::PROCESSING && others == 0 {
+        diesel::delete(group_categories::table.find(category)).execute(conn)?;
+        Discarded::CategoryDeleted
+    } else {
+        Discarded::CategoryKept
+    };
+    Ok((listed, outcome))
 }
 
 /// A handle on the worker: wake it when a job is queued. A disabled runner (`JOB_WORKER=off`)
@@ -143,9 +340,11 @@ impl JobRunner {
         self.done.load(Ordering::Relaxed)
     }
 
-    /// Starts the worker thread: it drains due jobs, then sleeps until woken or `poll` passes
-    /// (jobs queued by other processes, and scheduled ones, are found by polling).
-    pub fn start(db: Db, poll: Duration) -> Self {
+    /// Starts the worker thread: it drains due jobs, then sleeps until woken or the poll
+    /// interval passes (jobs queued by other processes, and scheduled ones, are found by
+    /// polling).
+    pub fn start(db: Db, settings: WorkerSettings) -> Self {
+        let poll = settings.poll;
         let wake = Arc::new((Mutex::new(false), Condvar::new()));
         let signal = wake.clone();
         let done = Arc::new(AtomicU64::new(0));
@@ -158,12 +357,12 @@ impl JobRunner {
                 if watch.strong_count() == 0 {
                     break;
                 }
-                match run_next(&db) {
+                match run_next(&db, &settings) {
                     Ok(Outcome::Done) => {
                         counter.fetch_add(1, Ordering::Relaxed);
                         continue;
                     }
-                    Ok(Outcome::Failed) => continue,
+                    Ok(Outcome::Failed | Outcome::Dead) => continue,
                     Ok(Outcome::Idle) => {}
                     Err(err) => {
                         tracing::warn!(error = %err, "job worker could not reach the queue")
@@ -209,9 +408,13 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_is_bounded() {
-        assert_eq!(backoff(1), 2);
-        assert_eq!(backoff(2), 4);
-        assert_eq!(backoff(50), 256);
-        assert_eq!(backoff(-3), 1);
+        let second = Duration::from_secs(1);
+        assert_eq!(backoff(second, 1), Duration::from_secs(1));
+        assert_eq!(backoff(second, 2), Duration::from_secs(2));
+        assert_eq!(backoff(second, 9), Duration::from_secs(256));
+        assert_eq!(backoff(second, 10), MAX_RETRY_DELAY);
+        assert_eq!(backoff(second, 5_000), MAX_RETRY_DELAY);
+        assert_eq!(backoff(second, -3), second);
+        assert_eq!(backoff(Duration::ZERO, 7), Duration::ZERO);
     }
 }

@@ -155,6 +155,7 @@ diesel::table! {
         attempts -> BigInt,
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
+        dead_at -> Nullable<Timestamp>,
     }
 }
 
@@ -229,4 +230,5 @@ diesel::table! {
 
 diesel::joinable!(org_unit_members -> users (user_id));
 diesel::joinable!(category_groups -> group_categories (category_id));
+diesel::joinable!(jobs -> group_categories (category_id));
 diesel::joinable!(category_groups -> org_units (group_id));

@@ -1,5 +1,6 @@
 //! The binary as an operator uses it: `migrate` (twice), `token`, `client add`, and `serve`
-//! answering those credentials, then stopping cleanly on SIGTERM.
+//! answering those credentials, then stopping cleanly on SIGTERM; `jobs list|retry|discard`
+//! on dead jobs.
 
 mod common;
 
@@ -262,4 +263,274 @@ fn serve_speaks_https_when_given_a_certificate() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.pem"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---------------------------------------------------------------------------------------------
+// jobs list | retry | discard
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn lines(o: &Output) -> Vec<String> {
+    stdout(o).lines().map(str::to_string).collect()
+}
+
+fn category_body(name: &str) -> serde_json::Value {
+    serde_json::json!({
+        "Name": name, "Description": {"Content": "", "Type": "Text"},
+        "EnrollmentStyle": "NumberOfGroupsAutoEnrollment", "EnrollmentQuantity": null,
+        "AutoEnroll": false, "RandomizeEnrollments": false, "NumberOfGroups": 2,
+        "MaxUsersPerGroup": null, "AllocateAfterExpiry": false, "SelfEnrollmentExpiryDate": null,
+        "GroupPrefix": null, "RestrictedByOrgUnitId": null, "DescriptionsVisibleToEnrolees": false
+    })
+}
+
+async fn create_category(app: &common::TestApp, course: i64, name: &str) -> i64 {
+    let res = app
+        .post(
+            &app.lp(&format!("/{course}/groupcategories/")),
+            &app.admin,
+            &category_body(name),
+        )
+        .await;
+    assert_eq!(res.status(), 202);
+    let job: serde_json::Value = res.json().await.expect("json");
+    job["CategoryId"].as_i64().expect("CategoryId")
+}
+
+/// The one job of a category, by id.
+fn job_of(app: &common::TestApp, category: i64) -> Option<d2l_groups::db::rows::Job> {
+    use d2l_groups::schema::jobs;
+    use diesel::prelude::*;
+    app.state
+        .db
+        .read_sync(|conn| {
+            Ok(jobs::table
+                .filter(jobs::category_id.eq(category))
+                .select(d2l_groups::db::rows::Job::as_select())
+                .first(conn)
+                .optional()?)
+        })
+        .expect("job")
+}
+
+/// Marks a job dead as the worker does after its last attempt.
+fn kill_job(app: &common::TestApp, id: i64, attempts: i64, error: &str) {
+    use d2l_groups::schema::jobs;
+    use diesel::prelude::*;
+    app.state
+        .db
+        .write_sync(|conn| {
+            diesel::update(jobs::table.find(id))
+                .set((
+                    jobs::attempts.eq(attempts),
+                    jobs::last_error.eq(error),
+                    jobs::dead_at.eq(Some(chrono::Utc::now().naive_utc())),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
+        .expect("kill job");
+}
+
+async fn status_of(app: &common::TestApp, course: i64, category: i64) -> reqwest::Response {
+    app.get(
+        &app.lp(&format!("/{course}/groupcategories/{category}/status")),
+        &app.admin,
+    )
+    .await
+}
+
+#[actix_web::test]
+async fn jobs_list_retry_and_discard_act_on_dead_jobs() {
+    use d2l_groups::jobs::{run_next, Outcome, WorkerSettings};
+    let app = common::spawn_app_with(|s| s.job_worker = false).await;
+    let url = app.database_url.clone();
+    let course = app.create_course("OPS-1").await;
+
+    let out = run(&url, &["jobs", "list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(lines(&out), vec!["no jobs"]);
+
+    // A complete category with a dead allocation job, a category whose creation job is dead
+    // (the error spans lines, as database errors can), and one whose job is simply due.
+    let complete = create_category(&app, course, "Complete").await;
+    assert_eq!(
+        run_next(&app.state.db, &WorkerSettings::default()).expect("run"),
+        Outcome::Done
+    );
+    let allocation = app
+        .state
+        .db
+        .write_sync(|conn| {
+            d2l_groups::jobs::enqueue(
+                conn,
+                d2l_groups::jobs::ALLOCATE_AFTER_EXPIRY,
+                complete,
+                chrono::Utc::now().naive_utc(),
+            )?;
+            Ok(())
+        })
+        .map(|()| job_of(&app, complete).expect("allocation job").id)
+        .expect("enqueue");
+    kill_job(&app, allocation, 10, "internal error: no room");
+    let failed = create_category(&app, course, "Failed").await;
+    let creation = job_of(&app, failed).expect("creation job").id;
+    kill_job(&app, creation, 5, "internal error: boom\n  at line two");
+    let pending = create_category(&app, course, "Pending").await;
+    let due = job_of(&app, pending).expect("pending job").id;
+    problem_404(status_of(&app, course, failed).await).await;
+
+    let out = run(&url, &["jobs", "list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let all = lines(&out);
+    assert_eq!(all.len(), 3, "{all:?}");
+    assert!(
+        all[0].starts_with(&format!(
+            "job {allocation}: allocate_after_expiry for category {complete} of course {course}, dead since "
+        )) && all[0].ends_with(", 10 attempts; last error: internal error: no room"),
+        "{all:?}"
+    );
+    assert!(
+        all[1].starts_with(&format!(
+            "job {creation}: create_groups for category {failed} of course {course}, dead since "
+        )) && all[1].ends_with(", 5 attempts; last error: internal error: boom at line two"),
+        "{all:?}"
+    );
+    assert!(
+        all[2].starts_with(&format!(
+            "job {due}: create_groups for category {pending} of course {course}, due at "
+        )) && all[2].ends_with(", 0 attempts"),
+        "{all:?}"
+    );
+    let out = run(&url, &["jobs", "list", "--dead"]);
+    assert!(out.status.success());
+    assert_eq!(lines(&out), all[..2].to_vec());
+
+    // Unknown ids and live jobs are refused, and change nothing.
+    for action in ["retry", "discard"] {
+        let out = run(&url, &["jobs", action, "999999"]);
+        assert_eq!(out.status.code(), Some(1), "{action}");
+        assert!(stderr(&out).contains("no job 999999"), "{}", stderr(&out));
+        assert!(stdout(&out).is_empty());
+        let out = run(&url, &["jobs", action, &due.to_string()]);
+        assert_eq!(out.status.code(), Some(1), "{action}");
+        assert!(
+            stderr(&out).contains(&format!("job {due} is not dead")),
+            "{}",
+            stderr(&out)
+        );
+        let out = run(&url, &["jobs", action, "x"]);
+        assert_eq!(out.status.code(), Some(2), "clap refuses a non-number");
+    }
+    assert!(job_of(&app, pending).is_some());
+
+    // retry: due again, attempts reset; the category is processing again.
+    let out = run(&url, &["jobs", "retry", &creation.to_string()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        lines(&out),
+        vec![
+            format!(
+                "job {creation}: create_groups for category {failed} is due again, attempts reset"
+            ),
+            format!("category {failed} is processing again (Status 0) until the job completes it"),
+        ]
+    );
+    let job = job_of(&app, failed).expect("job");
+    assert_eq!((job.attempts, job.dead_at), (0, None));
+    assert!(job.run_at <= chrono::Utc::now().naive_utc());
+    let status = common::json_ok(status_of(&app, course, failed).await).await;
+    assert_eq!(status["Status"], 0);
+    let out = run(&url, &["jobs", "list", "--dead"]);
+    assert_eq!(lines(&out), all[..1].to_vec());
+
+    // discard of a complete category's job: the category stays as it was.
+    let out = run(&url, &["jobs", "discard", &allocation.to_string()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        lines(&out),
+        vec![
+            format!("job {allocation}: allocate_after_expiry for category {complete} discarded"),
+            format!("category {complete} is kept as it is; the job's work is not done"),
+        ]
+    );
+    assert!(job_of(&app, complete).is_none());
+    let status = common::json_ok(status_of(&app, course, complete).await).await;
+    assert_eq!(status["Status"], 1);
+
+    // discard of a creation job: the never-created category goes with it.
+    kill_job(&app, creation, 3, "internal error: boom again");
+    let out = run(&url, &["jobs", "discard", &creation.to_string()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        lines(&out),
+        vec![
+            format!("job {creation}: create_groups for category {failed} discarded"),
+            format!(
+                "category {failed} was never created (no groups) and nothing would finish it; it is deleted"
+            ),
+        ]
+    );
+    let detail = problem_404(status_of(&app, course, failed).await).await;
+    assert!(
+        !detail.contains("creation failed"),
+        "gone, not failed: {detail}"
+    );
+    let out = run(&url, &["jobs", "discard", &creation.to_string()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains(&format!("no job {creation}")));
+
+    let out = run(&url, &["jobs", "list", "--dead"]);
+    assert!(out.status.success());
+    assert_eq!(lines(&out), vec!["no dead jobs"]);
+    let out = run(&url, &["jobs", "list"]);
+    assert_eq!(lines(&out), all[2..].to_vec());
+}
+
+async fn problem_404(res: reqwest::Response) -> String {
+    common::problem(res, 404).await
+}
+
+#[test]
+fn jobs_commands_refuse_a_database_that_does_not_exist() {
+    let url = if common::is_postgres() {
+        let base = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
+        let (server, _) = base.rsplit_once('/').expect("a database in the URL");
+        format!("{server}/d2l_groups_no_such_database")
+    } else {
+        let path = std::env::temp_dir().join(format!(
+            "d2l-groups-missing-{}.db",
+            uuid::Uuid::new_v4().simple()
+        ));
+        format!("sqlite://{}", path.display())
+    };
+    let commands: &[&[&str]] = if common::is_postgres() {
+        // One is enough: each waits out the pool's connection timeout.
+        &[&["jobs", "list"]]
+    } else {
+        &[
+            &["jobs", "list"],
+            &["jobs", "list", "--dead"],
+            &["jobs", "retry", "1"],
+            &["jobs", "discard", "1"],
+        ]
+    };
+    for args in commands {
+        let out = run(&url, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stdout(&out));
+        assert!(stdout(&out).is_empty(), "{args:?}");
+        let err = stderr(&out);
+        if common::is_postgres() {
+            assert!(err.contains("d2l_groups_no_such_database"), "{err}");
+        } else {
+            assert!(err.contains("no SQLite database at"), "{err}");
+            let path = url.trim_start_matches("sqlite://");
+            assert!(
+                !std::path::Path::new(path).exists(),
+                "{args:?} created {path}"
+            );
+        }
+    }
 }

@@ -292,6 +292,9 @@ pub struct Job {
     pub attempts: i64,
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
+    /// When the job failed its last allowed attempt. A dead job is never claimed again; an
+    /// operator retries or discards it (`d2l-groups jobs`).
+    pub dead_at: Option<NaiveDateTime>,
 }
 
 #[derive(Insertable)]

@@ -1,7 +1,9 @@
 //! Group categories and their groups. Creating a category is asynchronous: the request records
 //! the category and a job in one transaction and answers 202; the job (see `crate::jobs`)
 //! creates the groups and allocates the learners in one transaction and marks the category
-//! Complete. Until then every write to the category, its groups or their members is 409.
+//! Complete. Until then every write to the category, its groups or their members is 409. If
+//! the job dies (it failed its last allowed attempt), the creation has failed: the category
+//! answers 404 everywhere but `DELETE`, which clears it away.
 
 use std::collections::HashSet;
 
@@ -60,12 +62,14 @@ fn course(
     Ok(unit)
 }
 
-fn find_category(
+/// The category, and whether its creation failed for good (its job is dead, so it would
+/// otherwise be "processing" forever). Only `DELETE` of the category sees a failed one.
+fn lookup_category(
     conn: &mut DbConnection,
     course_id: i64,
     category_id: i64,
-) -> ApiResult<GroupCategory> {
-    group_categories::table
+) -> ApiResult<(GroupCategory, bool)> {
+    let category = group_categories::table
         .filter(group_categories::id.eq(category_id))
         .filter(group_categories::course_id.eq(course_id))
         .select(GroupCategory::as_select())
@@ -75,10 +79,30 @@ fn find_category(
             ApiError::not_found(format!(
                 "Group category {category_id} not found in org unit {course_id}."
             ))
-        })
+        })?;
+    let failed = category.status == GroupCategory::PROCESSING
+        && !jobs::failed_creations(conn, &[category.id])?.is_empty();
+    Ok((category, failed))
 }
 
-/// 409 while the category's creation job has not finished.
+/// The category named by the path. One whose creation failed for good is, to every route but
+/// `DELETE`, a category that was never created: 404, saying so (docs/compatibility.md).
+fn find_category(
+    conn: &mut DbConnection,
+    course_id: i64,
+    category_id: i64,
+) -> ApiResult<GroupCategory> {
+    match lookup_category(conn, course_id, category_id)? {
+        (_, true) => Err(ApiError::not_found(format!(
+            "Group category {category_id} not found in org unit {course_id}: its creation failed. \
+             Create it again; DELETE clears the failed one away."
+        ))),
+        (category, false) => Ok(category),
+    }
+}
+
+/// 409 while the category's creation job has not finished (a failed creation never gets here:
+/// `find_category` answers 404 for it).
 fn writable(category: &GroupCategory) -> ApiResult<()> {
     if category.status == GroupCategory::PROCESSING {
         Err(ApiError::Conflict(format!(
@@ -482,11 +506,19 @@ pub async fn list_categories(
         .db
         .read(move |conn| {
             let unit = course(conn, &caller, id, permission, StatusCode::BAD_REQUEST)?;
-            let categories: Vec<GroupCategory> = group_categories::table
+            let mut categories: Vec<GroupCategory> = group_categories::table
                 .filter(group_categories::course_id.eq(unit.id))
                 .order(group_categories::id.asc())
                 .select(GroupCategory::as_select())
                 .load(conn)?;
+            // Failed creations are left out, as everywhere else.
+            let processing: Vec<i64> = categories
+                .iter()
+                .filter(|c| c.status == GroupCategory::PROCESSING)
+                .map(|c| c.id)
+                .collect();
+            let failed = jobs::failed_creations(conn, &processing)?;
+            categories.retain(|c| !failed.contains(&c.id));
             categories
                 .iter()
                 .map(|c| category_fetch(conn, c))
@@ -681,6 +713,8 @@ pub async fn update_category(
 }
 
 /// `DELETE .../groupcategories/(groupCategoryId)`: only once it has no groups (400 otherwise).
+/// A category whose creation failed for good can be deleted (it has no groups, creation being
+/// all or nothing), with its dead job: that is how an administrator starts again.
 pub async fn delete_category(
     state: State,
     auth: Authorized,
@@ -694,8 +728,10 @@ pub async fn delete_category(
         .write(move |conn| {
             let unit = course(conn, &caller, id, permission, StatusCode::BAD_REQUEST)?;
             membership::lock_course(conn, unit.id, CourseLock::Structure)?;
-            let category = find_category(conn, unit.id, cat)?;
-            writable(&category)?;
+            let (category, failed) = lookup_category(conn, unit.id, cat)?;
+            if !failed {
+                writable(&category)?;
+            }
             let groups = group_ids_of(conn, category.id)?.len();
             if groups > 0 {
                 return Err(ApiError::bad_request(format!(

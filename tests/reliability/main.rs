@@ -3,3 +3,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+
+mod concurrency;
+mod outage;
+mod tokens;

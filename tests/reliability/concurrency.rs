@@ -260,7 +260,10 @@ async fn users(app: &TestApp, prefix: &str, n: usize, role_id: i64) -> Vec<i64> 
         let user = json_ok(app.post(&app.lp("/users/"), &app.admin, &body).await).await;
         ids.push(user["UserId"].as_i64().expect("UserId"));
     }
-    println!("setup: {n} POST /users/ one after another in {:?}", start.elapsed());
+    println!(
+        "setup: {n} POST /users/ one after another in {:?}",
+        start.elapsed()
+    );
     ids
 }
 
@@ -344,10 +347,7 @@ fn assert_exactly_once(what: &str, got: &[i64], want: &[i64]) {
         .iter()
         .filter(|id| !counts.contains_key(id))
         .collect();
-    let extra: Vec<_> = counts
-        .keys()
-        .filter(|id| !want_set.contains(id))
-        .collect();
+    let extra: Vec<_> = counts.keys().filter(|id| !want_set.contains(id)).collect();
     assert!(
         doubled.is_empty() && missing.is_empty() && extra.is_empty(),
         "{what}: {} expected, {} found; doubled (id, times) {doubled:?}; missing {missing:?}; \
@@ -661,9 +661,7 @@ async fn two_hundred_unenrollments_from_one_course_at_once() {
 
     let calls = learners
         .iter()
-        .map(|user| {
-            Call::delete(app.lp(&format!("/enrollments/orgUnits/{course}/users/{user}")))
-        })
+        .map(|user| Call::delete(app.lp(&format!("/enrollments/orgUnits/{course}/users/{user}"))))
         .collect();
     let burst = burst("DELETE enrollments from one course", &app.admin, calls).await;
     let answers = burst.assert_all(200);
@@ -737,11 +735,7 @@ async fn enrollments_racing_category_creation_and_section_initialization() {
     let categories_url = app.lp(&format!("/{course}/groupcategories/"));
     // Two AutoEnroll categories of different styles, and one without AutoEnroll.
     let auto_categories = [
-        category_form(
-            "Dealt",
-            2,
-            json!({"NumberOfGroups": 7, "AutoEnroll": true}),
-        ),
+        category_form("Dealt", 2, json!({"NumberOfGroups": 7, "AutoEnroll": true})),
         category_form(
             "Filled",
             1,

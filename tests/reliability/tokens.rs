@@ -39,8 +39,12 @@ fn user_body(user_name: &str, role_id: i64, active: bool) -> Value {
 async fn create_user(app: &TestApp, name: &str, role: &str, active: bool) -> i64 {
     let role_id = app.role_id(role).await;
     let user = json_ok(
-        app.post(&app.lp("/users/"), &app.admin, &user_body(name, role_id, active))
-            .await,
+        app.post(
+            &app.lp("/users/"),
+            &app.admin,
+            &user_body(name, role_id, active),
+        )
+        .await,
     )
     .await;
     assert_eq!(user["Activation"]["IsActive"], active, "{user}");
@@ -103,10 +107,7 @@ async fn refused_everywhere(app: &TestApp, t: &Targets, token: &str) -> Vec<Stri
     let course = t.course;
     let learner = t.learner;
     let calls: Vec<(&str, Response)> = vec![
-        (
-            "GET whoami",
-            app.get(&app.lp("/users/whoami"), token).await,
-        ),
+        ("GET whoami", app.get(&app.lp("/users/whoami"), token).await),
         (
             "GET course",
             app.get(&app.lp(&format!("/courses/{course}")), token).await,

@@ -534,6 +534,58 @@ mod tests {
     }
 
     #[test]
+    fn ids_are_canonical() {
+        assert_eq!(canonical_id("1"), Some(1));
+        assert_eq!(canonical_id("6606"), Some(6606));
+        assert_eq!(canonical_id("9223372036854775807"), Some(i64::MAX));
+        for bad in [
+            "", "0", "01", "+1", "-1", " 1", "1 ", "1.0", "1e0", "0x1", "١",
+            "9223372036854775808",
+        ] {
+            assert_eq!(canonical_id(bad), None, "{bad:?}");
+        }
+        assert!(parse_bookmark(Some("0")).is_ok());
+        assert!(parse_bookmark(Some("00")).is_err());
+    }
+
+    #[test]
+    fn nul_anywhere_in_json_is_named_by_its_path() {
+        let path = |body: &str| json_nul_path(body.as_bytes());
+        assert_eq!(path(r#"{"Name": "a\u0000"}"#), Some("Name".into()));
+        assert_eq!(
+            path(r#"{"A": 1, "D": {"Content": "x\u0000y"}}"#),
+            Some("D.Content".into())
+        );
+        assert_eq!(
+            path(r#"[{"P": "lp"}, {"P": "\u0000"}]"#),
+            Some("[1].P".into())
+        );
+        assert_eq!(path(r#"{"L": [["ok", "\u0000"]]}"#), Some("L[0][1]".into()));
+        assert_eq!(path(r#"{"K\u0000": 1}"#), Some("K\\0".into()));
+        // The text `\u0000` (an escaped backslash) is not a NUL; nor is malformed JSON named.
+        assert_eq!(path(r#"{"Name": "C:\\u0000"}"#), None);
+        assert_eq!(path(r#"{"Name": "\u0000"#), None);
+        assert_eq!(path(r#"{"Name": "a"}"#), None);
+
+        #[derive(Deserialize, Debug)]
+        struct T {
+            #[serde(rename = "Name")]
+            _name: String,
+        }
+        let err = parse_json::<T>(br#"{"Name": "ok", "Unread": ["\u0000"]}"#).expect_err("NUL");
+        assert!(err.to_string().starts_with("Unread[0]: "), "{err}");
+        assert!(parse_json::<T>(br#"{"Name": "C:\\u0000"}"#).is_ok());
+    }
+
+    #[test]
+    fn nul_in_a_query_names_the_parameter() {
+        assert_eq!(query_nul_parameter("a=1&b=x%00"), Some("b".into()));
+        assert_eq!(query_nul_parameter("a%00=1"), Some("a\\0".into()));
+        assert_eq!(query_nul_parameter("a=1&b=%2500"), None);
+        assert_eq!(query_nul_parameter("a=1"), None);
+    }
+
+    #[test]
     fn rich_text_type_is_case_insensitive() {
         let r: RichTextInput =
             serde_json::from_str(r#"{"Content": "x", "Type": "HTML"}"#).expect("parse");

@@ -151,7 +151,7 @@ fn table() -> RouteTable {
 /// - A `GET` route also answers `HEAD` (same handler, same status and headers; the HTTP layer
 ///   sends no body for HEAD), and a 405's `Allow` lists HEAD beside GET.
 /// - Text holding U+0000 in a path segment or query parameter is a 400 naming it, before the
-///   route's gate or handler runs ([`reject_nul`]).
+///   route's gate or handler runs ([`reject_nul`]; the token endpoint checks its own).
 #[derive(Default)]
 struct RouteTable {
     /// (path, its routes, their methods for the 405's `Allow`)
@@ -319,7 +319,8 @@ fn allow_header(methods: &[Method]) -> String {
 /// database. This holds for id segments too (`/users/%00` is 400, not the 404 of a
 /// non-canonical id): the rule is checked before any segment is interpreted, so its answer
 /// does not depend on what the segment names. Bodies are checked where they are parsed
-/// (`wire::parse_json`, the token endpoint's form).
+/// (`wire::parse_json`, the token endpoint's form). The token endpoint alone does its own
+/// query check, to answer in RFC 6749's shape.
 async fn reject_nul(
     req: ServiceRequest,
     next: Next<BoxBody>,

@@ -888,3 +888,25 @@ async fn a_405_allows_head_where_get_is_served() {
         assert_eq!(allow(&res), "POST", "{method}");
     }
 }
+
+#[actix_web::test]
+async fn a_bearer_token_whose_kid_holds_nul_is_401_without_database_text() {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    let app = spawn_app_with(|s| s.job_worker = false).await;
+    let (row, tenant) = signing_key(&app.state);
+    let key = EncodingKey::from_rsa_pem(row.private_key_pem.as_bytes()).expect("RSA PEM");
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(format!("{}\0", row.kid));
+    let token = jsonwebtoken::encode(&header, &standard_claims(&tenant, 1), &key).expect("sign");
+    let res = app.get(&app.lp("/users/whoami"), &token).await;
+    let challenge = res
+        .headers()
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(challenge.starts_with("Bearer"), "{challenge:?}");
+    assert_no_database_text(&challenge, "WWW-Authenticate");
+    let detail = problem(res, 401).await;
+    assert_no_database_text(&detail, "401 detail");
+}

@@ -539,7 +539,17 @@ mod tests {
         assert_eq!(canonical_id("6606"), Some(6606));
         assert_eq!(canonical_id("9223372036854775807"), Some(i64::MAX));
         for bad in [
-            "", "0", "01", "+1", "-1", " 1", "1 ", "1.0", "1e0", "0x1", "١",
+            "",
+            "0",
+            "01",
+            "+1",
+            "-1",
+            " 1",
+            "1 ",
+            "1.0",
+            "1e0",
+            "0x1",
+            "١",
             "9223372036854775808",
         ] {
             assert_eq!(canonical_id(bad), None, "{bad:?}");

@@ -535,102 +535,81 @@ async fn token_request(app: &TestApp, query: &str, form: &str, basic: Option<&st
     req.send().await.expect("token request")
 }
 
+/// One hostile token request and what it must answer.
+struct TokenCase {
+    query: &'static str,
+    form: String,
+    basic: Option<&'static str>,
+    status: u16,
+    error: &'static str,
+    /// The field the description starts with ("" for the credentials, which are not named).
+    field: &'static str,
+}
+
+fn client_case(form: String, basic: Option<&'static str>) -> TokenCase {
+    TokenCase {
+        query: "",
+        form,
+        basic,
+        status: 401,
+        error: "invalid_client",
+        field: "",
+    }
+}
+
+fn request_case(query: &'static str, form: String, field: &'static str) -> TokenCase {
+    TokenCase {
+        query,
+        form,
+        basic: None,
+        status: 400,
+        error: "invalid_request",
+        field,
+    }
+}
+
 #[actix_web::test]
 async fn the_token_endpoint_answers_nul_in_its_own_shape() {
     let app = spawn_app_with(|s| s.job_worker = false).await;
     let grant = "grant_type=client_credentials";
-    let cases: Vec<(&str, String, Option<&str>, u16, &str, &str)> = vec![
-        // (query, form, Basic credentials, status, error, field named in the description)
-        (
-            "",
-            format!("{grant}&client_id=%00&client_secret=s"),
-            None,
-            401,
-            "invalid_client",
-            "",
-        ),
-        (
-            "",
-            format!("{grant}&client_id=abc%00&client_secret=s"),
-            None,
-            401,
-            "invalid_client",
-            "",
-        ),
-        (
-            "",
-            format!("{grant}&client_id=abc&client_secret=%00"),
-            None,
-            401,
-            "invalid_client",
-            "",
-        ),
-        (
-            "",
-            format!("{grant}&client_id=abc\0&client_secret=s"),
-            None,
-            401,
-            "invalid_client",
-            "",
-        ),
-        (
-            "",
-            grant.to_string(),
-            Some("%00:secret"),
-            401,
-            "invalid_client",
-            "",
-        ),
-        (
-            "",
-            grant.to_string(),
-            Some("abc:se%00cret"),
-            401,
-            "invalid_client",
-            "",
-        ),
-        (
-            "",
-            grant.to_string(),
-            Some("a\0bc:secret"),
-            401,
-            "invalid_client",
-            "",
-        ),
-        (
+    let cases = [
+        client_case(format!("{grant}&client_id=%00&client_secret=s"), None),
+        client_case(format!("{grant}&client_id=abc%00&client_secret=s"), None),
+        client_case(format!("{grant}&client_id=abc&client_secret=%00"), None),
+        client_case(format!("{grant}&client_id=abc\0&client_secret=s"), None),
+        client_case(grant.to_string(), Some("%00:secret")),
+        client_case(grant.to_string(), Some("abc:se%00cret")),
+        client_case(grant.to_string(), Some("a\0bc:secret")),
+        request_case(
             "",
             "grant_type=%00&client_id=a&client_secret=s".into(),
-            None,
-            400,
-            "invalid_request",
             "grant_type",
         ),
-        (
+        request_case(
             "",
             format!("{grant}&scope=%00&client_id=a&client_secret=s"),
-            None,
-            400,
-            "invalid_request",
             "scope",
         ),
-        (
+        request_case(
             "",
             format!("{grant}&client_id=a&client_secret=s&extra=%00"),
-            None,
-            400,
-            "invalid_request",
             "extra",
         ),
-        (
+        request_case(
             "?x=%00",
             format!("{grant}&client_id=a&client_secret=s"),
-            None,
-            400,
-            "invalid_request",
             "x",
         ),
     ];
-    for (query, form, basic, status, error, field) in cases {
+    for TokenCase {
+        query,
+        form,
+        basic,
+        status,
+        error,
+        field,
+    } in cases
+    {
         let what = format!("{query} {form:?} basic {basic:?}");
         let res = token_request(&app, query, &form, basic).await;
         assert_eq!(res.status(), status, "{what}");

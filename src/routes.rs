@@ -4,13 +4,16 @@
 //! LP routes live under `/d2l/api/lp/{version}` and pass the per-route gate
 //! (`middleware::gate`); trailing slashes are optional on every route, as Brightspace's own
 //! routing table is inconsistent about them. A known path with an unknown method is 405; an
-//! unknown path is 404.
+//! unknown path is 404. Every GET route answers HEAD too, and U+0000 in a path segment or
+//! query parameter is a 400 on every route (see [`RouteTable`]).
 
 use std::sync::Arc;
 
+use actix_web::body::BoxBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
-use actix_web::middleware::from_fn;
-use actix_web::{web, FromRequest, Handler, HttpMessage, Responder, Route};
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{guard, web, FromRequest, Handler, HttpMessage, Responder, Route};
 
 use crate::auth::permissions::Permission::{self, *};
 use crate::auth::scopes::RequiredScope;
@@ -39,8 +42,21 @@ const PUT: Method = Method::PUT;
 const DELETE: Method = Method::DELETE;
 const PATCH: Method = Method::PATCH;
 
-#[rustfmt::skip]
+/// Registers every route, and the 404 for every other path.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    table().register(cfg);
+    cfg.default_service(web::to(not_found));
+}
+
+/// Every (method, path) the table serves, paths as written above (LP paths under
+/// `/d2l/api/lp/{version}`). GET routes answer HEAD too, which this does not list again. Tests
+/// walk it, so that a rule meant for every route is checked on every route, new ones included.
+pub fn served() -> Vec<(Method, String)> {
+    table().written
+}
+
+#[rustfmt::skip]
+fn table() -> RouteTable {
     let mut t = RouteTable::default();
 
     // Anonymous: versions, OAuth, health.
@@ -48,7 +64,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     t.open(POST, "/d2l/api/versions/check",                   versions::check);
     t.open(GET,  "/d2l/api/{productCode}/versions/",          versions::one_product);
     t.open(GET,  "/d2l/api/{productCode}/versions/{version}", versions::one_version);
-    t.open(POST, "/core/connect/token",                       oauth::token);
+    t.token_endpoint(POST, "/core/connect/token",             oauth::token);
     t.open(GET,  "/core/.well-known/jwks",                    oauth::jwks);
     t.open(GET,  "/core/jwk/{kid}",                           oauth::jwk);
     t.open(GET,  "/healthz",                                  health::live);
@@ -125,16 +141,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     t.api(PATCH,  "/api/v2/institution/{parent_lookup_institution_id}/vle/{id}/",  "institutions:vle:update",         Some(InstitutionManage), institutions::patch_vle);
     t.api(DELETE, "/api/v2/institution/{parent_lookup_institution_id}/vle/{id}/",  "institutions:vle:delete",         Some(InstitutionManage), institutions::delete_vle);
 
-    t.register(cfg);
-    cfg.default_service(web::to(not_found));
+    t
 }
 
 /// Collects routes by path, so that one resource holds every method of a path (a wrong method
 /// is then 405, not a fall-through), in the order written (literal segments before `{id}`).
+///
+/// Two rules hold for every route because they are applied here, once, rather than per route:
+/// - A `GET` route also answers `HEAD` (same handler, same status and headers; the HTTP layer
+///   sends no body for HEAD), and a 405's `Allow` lists HEAD beside GET.
+/// - Text holding U+0000 in a path segment or query parameter is a 400 naming it, before the
+///   route's gate or handler runs ([`reject_nul`]; the token endpoint checks its own).
 #[derive(Default)]
 struct RouteTable {
     /// (path, its routes, their methods for the 405's `Allow`)
     resources: Vec<(String, Vec<Route>, Vec<Method>)>,
+    /// Each route's method and path as written, for [`served`].
+    written: Vec<(Method, String)>,
 }
 
 impl RouteTable {
@@ -144,11 +167,21 @@ impl RouteTable {
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
-        self.add(
-            path.to_string(),
-            method.clone(),
-            web::method(method).to(handler),
-        );
+        let route = method_route(&method).to(handler);
+        self.add(path.to_string(), method, route);
+    }
+
+    /// The OAuth token endpoint answers every failure in RFC 6749's shape, so it checks its
+    /// query string for U+0000 itself (`oauth::token`) instead of through [`reject_nul`]; it
+    /// has no path parameters.
+    fn token_endpoint<F, Args>(&mut self, method: Method, path: &str, handler: F)
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        let route = method_route(&method).to(handler);
+        self.insert(path.to_string(), method, route);
     }
 
     fn lp<F, Args>(
@@ -164,24 +197,17 @@ impl RouteTable {
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
-        let spec = Arc::new(RouteSpec {
-            method: method.clone(),
+        let route = gated(
+            Some(versions),
+            method.clone(),
             path,
-            versions: Some(versions),
-            scope: RequiredScope::parse(scope)
-                .unwrap_or_else(|| panic!("route table: malformed scope {scope:?}")),
+            scope,
             permission,
-        });
-        let route = web::method(method.clone())
-            .to(handler)
-            .wrap(from_fn(move |req, next| {
-                crate::middleware::gate(spec.clone(), req, next)
-            }));
+            handler,
+        );
         self.add(format!("/d2l/api/lp/{{version}}{path}"), method, route);
     }
 
-    /// Paths are keyed without their trailing slash: `.../enrollments/` and `.../enrollments`
-    /// are one resource answering both spellings.
     /// A route outside the versioned LP API that still needs a token, a scope and a
     /// permission (the operator API).
     fn api<F, Args>(
@@ -196,25 +222,18 @@ impl RouteTable {
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
-        let spec = Arc::new(RouteSpec {
-            method: method.clone(),
-            path,
-            versions: None,
-            scope: RequiredScope::parse(scope)
-                .unwrap_or_else(|| panic!("route table: malformed scope {scope:?}")),
-            permission,
-        });
-        let route = web::method(method.clone())
-            .to(handler)
-            .wrap(from_fn(move |req, next| {
-                crate::middleware::gate(spec.clone(), req, next)
-            }));
+        let route = gated(None, method.clone(), path, scope, permission, handler);
         self.add(path.to_string(), method, route);
     }
 
     /// Paths are keyed without their trailing slash: `.../enrollments/` and `.../enrollments`
     /// are one resource answering both spellings.
     fn add(&mut self, path: String, method: Method, route: Route) {
+        self.insert(path, method, route.wrap(from_fn(reject_nul)));
+    }
+
+    fn insert(&mut self, path: String, method: Method, route: Route) {
+        self.written.push((method.clone(), path.clone()));
         let path = path.trim_end_matches('/').to_string();
         match self.resources.iter_mut().find(|(p, _, _)| *p == path) {
             Some((_, routes, methods)) => {
@@ -227,8 +246,7 @@ impl RouteTable {
 
     fn register(self, cfg: &mut web::ServiceConfig) {
         for (path, routes, methods) in self.resources {
-            let allow: Vec<String> = methods.iter().map(Method::to_string).collect();
-            let allow = allow.join(", ");
+            let allow = allow_header(&methods);
             let other = format!("{path}/");
             let mut resource = web::resource(vec![path, other]).default_service(web::to(
                 move |req: actix_web::HttpRequest| {
@@ -241,6 +259,81 @@ impl RouteTable {
             }
             cfg.service(resource);
         }
+    }
+}
+
+/// A route behind the per-route gate (version, token, scope), its spec left for the handler.
+fn gated<F, Args>(
+    versions: Option<VersionRange>,
+    method: Method,
+    path: &'static str,
+    scope: &'static str,
+    permission: Option<Permission>,
+    handler: F,
+) -> Route
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    let spec = Arc::new(RouteSpec {
+        method: method.clone(),
+        path,
+        versions,
+        scope: RequiredScope::parse(scope)
+            .unwrap_or_else(|| panic!("route table: malformed scope {scope:?}")),
+        permission,
+    });
+    method_route(&method)
+        .to(handler)
+        .wrap(from_fn(move |req, next| {
+            crate::middleware::gate(spec.clone(), req, next)
+        }))
+}
+
+/// A route answering `method`; a GET route answers HEAD too (RFC 9110 §9.3.2: HEAD is GET
+/// without the body, and actix sends none for a HEAD request whatever the handler answers).
+fn method_route(method: &Method) -> Route {
+    if *method == Method::GET {
+        web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+    } else {
+        web::method(method.clone())
+    }
+}
+
+/// The 405's `Allow`: the methods served, HEAD right after GET.
+fn allow_header(methods: &[Method]) -> String {
+    let mut allow: Vec<String> = Vec::new();
+    for method in methods {
+        allow.push(method.to_string());
+        if *method == Method::GET {
+            allow.push(Method::HEAD.to_string());
+        }
+    }
+    allow.join(", ")
+}
+
+/// PostgreSQL refuses U+0000 in text, and no route has a use for it: a path segment or query
+/// parameter holding it (sent as `%00`) is a 400 naming the route parameter or query parameter,
+/// answered before the gate, so it never reaches authentication's lookups, a handler or the
+/// database. This holds for id segments too (`/users/%00` is 400, not the 404 of a
+/// non-canonical id): the rule is checked before any segment is interpreted, so its answer
+/// does not depend on what the segment names. Bodies are checked where they are parsed
+/// (`wire::parse_json`, the token endpoint's form). The token endpoint alone does its own
+/// query check, to answer in RFC 6749's shape.
+async fn reject_nul(
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let field = req
+        .match_info()
+        .iter()
+        .find(|(_, value)| value.contains('\0'))
+        .map(|(name, _)| name.to_string())
+        .or_else(|| crate::wire::query_nul_parameter(req.query_string()));
+    match field {
+        Some(field) => Ok(req.error_response(crate::wire::nul_error(&field))),
+        None => next.call(req).await,
     }
 }
 

@@ -224,6 +224,8 @@ impl TokenService {
     }
 
     /// Reads the `kid` a token names, rejecting any algorithm but RS256 before looking further.
+    /// The kid is looked up in the database before the signature can be checked, so a kid
+    /// holding U+0000 (which no key has, and which PostgreSQL refuses in text) is refused here.
     pub fn kid_of(token: &str) -> Result<String, String> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|e| format!("The access token is malformed: {e}."))?;
@@ -233,9 +235,13 @@ impl TokenService {
                 header.alg
             ));
         }
-        header
+        let kid = header
             .kid
-            .ok_or_else(|| "The access token names no signing key (kid).".to_string())
+            .ok_or_else(|| "The access token names no signing key (kid).".to_string())?;
+        if kid.contains('\0') {
+            return Err("The access token is signed by an unknown key.".to_string());
+        }
+        Ok(kid)
     }
 
     /// Full verification against a known key; remembers the result until the token expires.

@@ -73,9 +73,7 @@ fn require_admin(
 
 /// The caller's own institution when the path names it; any other id is "not found".
 fn own_institution(conn: &mut DbConnection, caller: &Caller, text: &str) -> ApiResult<Institution> {
-    let id = text
-        .parse::<i64>()
-        .ok()
+    let id = crate::wire::canonical_id(text)
         .filter(|id| *id == caller.institution_id)
         .ok_or_else(|| ApiError::not_found(format!("Institution {text:?} not found.")))?;
     institution_by_id(conn, id)

@@ -21,6 +21,8 @@ struct OAuthFailure {
     description: String,
     /// Set when the client authenticated with HTTP Basic: a 401 must then challenge for it.
     basic_challenge: bool,
+    /// A 503 says when to retry, as every other 503 of the server does.
+    retry_after: bool,
 }
 
 impl OAuthFailure {
@@ -30,6 +32,7 @@ impl OAuthFailure {
             error,
             description: description.into(),
             basic_challenge: false,
+            retry_after: false,
         }
     }
 
@@ -46,6 +49,9 @@ impl OAuthFailure {
             header::CACHE_CONTROL,
             header::HeaderValue::from_static("no-store"),
         );
+        if self.retry_after {
+            headers.insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             let challenge = if self.basic_challenge {
                 "Basic realm=\"d2l-groups\""
@@ -117,13 +123,23 @@ async fn issue_token(
     req: &HttpRequest,
     body: &[u8],
 ) -> Result<TokenResponse, OAuthFailure> {
-    let form: TokenRequest = serde_urlencoded::from_bytes(body).map_err(|e| {
+    let malformed = |e: serde_urlencoded::de::Error| {
         OAuthFailure::new(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             format!("The form body is malformed: {e}."),
         )
-    })?;
+    };
+    if let Some(name) = crate::wire::query_nul_parameter(req.query_string()) {
+        return Err(OAuthFailure::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            format!("{name}: text may not contain U+0000 (NUL)."),
+        ));
+    }
+    let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(body).map_err(malformed)?;
+    reject_nul_fields(&fields)?;
+    let form: TokenRequest = serde_urlencoded::from_bytes(body).map_err(malformed)?;
     match form.grant_type.as_deref() {
         None => {
             return Err(OAuthFailure::new(
@@ -143,6 +159,13 @@ async fn issue_token(
     }
     let basic = basic_credentials(req)?;
     let used_basic = basic.is_some();
+    if let Some((id, secret)) = &basic {
+        if id.contains('\0') || secret.contains('\0') {
+            let mut f = nul_client_failure();
+            f.basic_challenge = true;
+            return Err(f);
+        }
+    }
     let (client_id, secret) = match (basic, form.client_id, form.client_secret) {
         (Some(_), Some(_), Some(_)) => {
             return Err(OAuthFailure::new(
@@ -209,13 +232,7 @@ async fn issue_token(
             }))
         })
         .await
-        .map_err(|e| {
-            OAuthFailure::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily_unavailable",
-                e.to_string(),
-            )
-        })?;
+        .map_err(unavailable)?;
     outcome.map_err(|code| match code {
         "invalid_scope" => OAuthFailure::new(
             StatusCode::BAD_REQUEST,
@@ -237,6 +254,56 @@ async fn issue_token(
             f
         }
     })
+}
+
+/// U+0000 in any form field is refused before anything is looked up (PostgreSQL refuses the
+/// character in text): `invalid_client` when it is in the client's credentials, as for any
+/// credentials that cannot be right, `invalid_request` naming the field otherwise.
+fn reject_nul_fields(fields: &[(String, String)]) -> Result<(), OAuthFailure> {
+    let Some((name, _)) = fields
+        .iter()
+        .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+    else {
+        return Ok(());
+    };
+    if name == "client_id" || name == "client_secret" {
+        return Err(nul_client_failure());
+    }
+    Err(OAuthFailure::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        format!(
+            "{}: text may not contain U+0000 (NUL).",
+            name.escape_debug()
+        ),
+    ))
+}
+
+fn nul_client_failure() -> OAuthFailure {
+    OAuthFailure::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        "Client authentication failed: the client credentials may not contain U+0000 (NUL).",
+    )
+}
+
+/// A failure of the lookup itself: 503 `temporarily_unavailable` with `Retry-After`, as the
+/// endpoint has always answered it. Its cause is logged, never answered: the description is
+/// fixed, so no database text reaches the client.
+fn unavailable(e: ApiError) -> OAuthFailure {
+    use actix_web::ResponseError;
+    if e.status_code() == StatusCode::SERVICE_UNAVAILABLE {
+        tracing::warn!(cause = %e, "token endpoint: service unavailable");
+    } else {
+        tracing::error!(cause = %e, "token endpoint: lookup failed");
+    }
+    let mut f = OAuthFailure::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily_unavailable",
+        "The service is temporarily unavailable; retry shortly.",
+    );
+    f.retry_after = true;
+    f
 }
 
 /// `GET /core/.well-known/jwks`: every institution's public key.

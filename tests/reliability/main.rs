@@ -5,5 +5,6 @@
 mod common;
 
 mod concurrency;
+mod input;
 mod outage;
 mod tokens;

@@ -13,7 +13,7 @@
 //!
 //! - `BENCH_SECONDS` (default 5): how long each of the two phases runs.
 //! - `BENCH_CONNECTIONS` (default 64): concurrent HTTP connections, and raw database connections.
-//! - `BENCH_USERS` (default 30,000 per second of a phase, at least 5,000): learners created
+//! - `BENCH_USERS` (default 20,000 per second of a phase, at least 5,000): learners created
 //!   before the clock starts; each phase enrolls each of them at most once, into its own course.
 //!
 //! The server is the real one (`app::server`, built in release by `cargo bench`) with the
@@ -63,7 +63,7 @@ impl Config {
             .filter(|c| *c > 0)
             .unwrap_or(64);
         let users = var::<usize>("BENCH_USERS")
-            .unwrap_or(((seconds * 30_000.0) as usize).max(5_000))
+            .unwrap_or(((seconds * 20_000.0) as usize).max(5_000))
             .max(connections);
         Self {
             seconds,
@@ -140,7 +140,7 @@ impl Phase {
 
     fn describe(&self, what: &str, unit: &str) {
         println!(
-            "  {what}: {} {unit} in {:.2} s = {:.1}/s; p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms",
+            "  {what}: {} {unit} in {:.2} s = {:.2}/s; p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms",
             self.tally.ok,
             self.elapsed.as_secs_f64(),
             self.rate(),
@@ -276,10 +276,10 @@ fn pg_deadlocks(app: &support::common::TestApp) -> Option<i64> {
 }
 
 fn print_table(config: &Config, http: &Phase, raw: &Phase) {
-    let ratio = if raw.rate() > 0.0 {
-        format!("{:.4}", http.rate() / raw.rate())
-    } else {
-        "-".into()
+    let ratio = match http.rate() / raw.rate() {
+        r if !r.is_finite() => "-".into(),
+        r if r > 0.0 && r < 0.001 => format!("{r:.1e}"),
+        r => format!("{r:.4}"),
     };
     println!();
     println!(
@@ -296,7 +296,7 @@ fn print_table(config: &Config, http: &Phase, raw: &Phase) {
         "raw err"
     );
     println!(
-        "{:<10} {:>5} {:>6} {:>12.1} {:>12.1} {:>9} {:>9.1} {:>9.1} {:>8} {:>8}",
+        "{:<10} {:>5} {:>6} {:>12.2} {:>12.1} {:>9} {:>9.1} {:>9.1} {:>8} {:>8}",
         backend(),
         config.connections,
         config.seconds,

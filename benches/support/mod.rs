@@ -112,12 +112,17 @@ pub fn seed_users(app: &common::TestApp, count: usize) -> Vec<i64> {
 }
 
 /// Fresh statistics after a bulk load, so the planner does not take a large table for empty.
+/// Only the seeded tables: a bare `ANALYZE` on PostgreSQL walks every schema of the shared
+/// test database, every other test's included.
 pub fn analyze(app: &common::TestApp) {
     if let Ok(mut conn) = app.state.db.conn() {
-        let _ = match &mut *conn {
-            DbConnection::Pg(c) => diesel::sql_query("ANALYZE").execute(c),
-            DbConnection::Sqlite(c) => diesel::sql_query("ANALYZE").execute(c),
-        };
+        for table in ["users", "enrollments"] {
+            let sql = format!("ANALYZE {table}");
+            let _ = match &mut *conn {
+                DbConnection::Pg(c) => diesel::sql_query(sql).execute(c),
+                DbConnection::Sqlite(c) => diesel::sql_query(sql).execute(c),
+            };
+        }
     }
 }
 

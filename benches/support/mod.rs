@@ -16,15 +16,63 @@ use diesel::prelude::*;
 /// Inserts `count` users enrolled as Students in `course`; answers their ids.
 pub fn seed_learners(app: &common::TestApp, course: i64, count: usize) -> Vec<i64> {
     let started = Instant::now();
-    let ids = app
+    let ids = seed_users(app, count);
+    let rows: Vec<Enrollment> = app
         .state
         .db
         .write_sync(|conn| {
-            let (institution_id, student): (i64, i64) = roles::table
-                .filter(roles::name.eq("Student"))
-                .filter(roles::institution_id.eq(1))
-                .select((roles::institution_id, roles::id))
-                .first(conn)?;
+            let (institution_id, student) = student_role(conn)?;
+            let now = Utc::now().naive_utc();
+            let rows: Vec<Enrollment> = ids
+                .iter()
+                .map(|user_id| Enrollment {
+                    user_id: *user_id,
+                    org_unit_id: course,
+                    institution_id,
+                    role_id: student,
+                    is_cascading: false,
+                    created_at: now,
+                })
+                .collect();
+            for chunk in rows.chunks(1000) {
+                match conn {
+                    DbConnection::Pg(c) => diesel::insert_into(enrollments::table)
+                        .values(chunk)
+                        .execute(c)?,
+                    DbConnection::Sqlite(c) => diesel::insert_into(enrollments::table)
+                        .values(chunk)
+                        .execute(c)?,
+                };
+            }
+            Ok(rows)
+        })
+        .expect("seed learners");
+    analyze(app);
+    eprintln!(
+        "seeded {} learners in {:.2?}",
+        rows.len(),
+        started.elapsed()
+    );
+    ids
+}
+
+/// The default institution's id and its Student role's id.
+pub fn student_role(conn: &mut DbConnection) -> d2l_groups::error::ApiResult<(i64, i64)> {
+    Ok(roles::table
+        .filter(roles::name.eq("Student"))
+        .filter(roles::institution_id.eq(1))
+        .select((roles::institution_id, roles::id))
+        .first(conn)?)
+}
+
+/// Inserts `count` active users of the default institution, enrolled nowhere, in batches of
+/// 1,000 in one transaction; answers their ids in ascending order.
+pub fn seed_users(app: &common::TestApp, count: usize) -> Vec<i64> {
+    let mut ids: Vec<i64> = app
+        .state
+        .db
+        .write_sync(|conn| {
+            let (institution_id, _) = student_role(conn)?;
             let now = Utc::now().naive_utc();
             let tag = uuid::Uuid::new_v4().simple().to_string();
             let new_users: Vec<NewUser> = (0..count)
@@ -52,47 +100,63 @@ pub fn seed_learners(app: &common::TestApp, course: i64, count: usize) -> Vec<i6
                     }
                 };
             }
-            let ids: Vec<i64> = users::table
+            Ok(users::table
                 .filter(users::user_name_key.like(format!("learner%-{tag}")))
                 .select(users::id)
-                .load(conn)?;
-            let rows: Vec<Enrollment> = ids
-                .iter()
-                .map(|user_id| Enrollment {
-                    user_id: *user_id,
-                    org_unit_id: course,
-                    institution_id,
-                    role_id: student,
-                    is_cascading: false,
-                    created_at: now,
-                })
-                .collect();
-            for chunk in rows.chunks(1000) {
-                match conn {
-                    DbConnection::Pg(c) => diesel::insert_into(enrollments::table)
-                        .values(chunk)
-                        .execute(c)?,
-                    DbConnection::Sqlite(c) => diesel::insert_into(enrollments::table)
-                        .values(chunk)
-                        .execute(c)?,
-                };
-            }
-            Ok(ids)
+                .load(conn)?)
         })
-        .expect("seed learners");
-    if let Ok(mut conn) = app.state.db.conn() {
-        let _ = match &mut *conn {
-            DbConnection::Pg(c) => diesel::sql_query("ANALYZE").execute(c),
-            DbConnection::Sqlite(c) => diesel::sql_query("ANALYZE").execute(c),
-        };
-    }
-    eprintln!("seeded {} learners in {:.2?}", ids.len(), started.elapsed());
+        .expect("seed users");
+    ids.sort_unstable();
+    analyze(app);
     ids
+}
+
+/// Fresh statistics after a bulk load, so the planner does not take a large table for empty.
+/// Only the seeded tables: a bare `ANALYZE` on PostgreSQL walks every schema of the shared
+/// test database, every other test's included.
+pub fn analyze(app: &common::TestApp) {
+    if let Ok(mut conn) = app.state.db.conn() {
+        for table in ["users", "enrollments"] {
+            let sql = format!("ANALYZE {table}");
+            let _ = match &mut *conn {
+                DbConnection::Pg(c) => diesel::sql_query(sql).execute(c),
+                DbConnection::Sqlite(c) => diesel::sql_query(sql).execute(c),
+            };
+        }
+    }
+}
+
+/// Drops the PostgreSQL schema a benchmark ran in (a bench seeds far more rows than a test, and
+/// nothing else would remove them); SQLite files live in the temp dir and are left alone.
+pub fn drop_schema(app: &common::TestApp) {
+    let Some(schema) = app
+        .database_url
+        .split("search_path%3D")
+        .nth(1)
+        .map(|s| s.split('&').next().unwrap_or(s).to_string())
+    else {
+        return;
+    };
+    if let Ok(mut conn) = app.state.db.conn() {
+        if let DbConnection::Pg(c) = &mut *conn {
+            let _ = diesel::sql_query(format!("DROP SCHEMA {schema} CASCADE")).execute(c);
+        }
+    }
 }
 
 pub fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
+}
+
+/// The `p`-th percentile (0–100, nearest rank) of samples sorted in ascending order; zero when
+/// there are none.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 pub fn backend() -> &'static str {

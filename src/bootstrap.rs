@@ -39,7 +39,14 @@ pub fn ensure_default_institution(db: &Db) -> ApiResult<Option<CreatedInstitutio
         if exists {
             return Ok(None);
         }
-        create_institution(conn, DEFAULT_ACRONYM, "Default Institution", None, key.clone()).map(Some)
+        create_institution(
+            conn,
+            DEFAULT_ACRONYM,
+            "Default Institution",
+            None,
+            key.clone(),
+        )
+        .map(Some)
     })
 }
 

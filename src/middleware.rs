@@ -167,7 +167,10 @@ async fn verify(state: &web::Data<AppState>, token: &str) -> Result<Arc<Caller>,
                 })?
         }
     };
-    let caller = state.tokens.verify(token, &key).map_err(Refusal::Rejected)?;
+    let caller = state
+        .tokens
+        .verify(token, &key)
+        .map_err(Refusal::Rejected)?;
     require_standing(state, &caller).await?;
     Ok(caller)
 }

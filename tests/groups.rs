@@ -333,7 +333,13 @@ async fn other_institution(app: &TestApp) -> (String, i64) {
     app.state
         .db
         .write_sync(|conn| {
-            d2l_groups::bootstrap::create_institution(conn, "UOC", "Other University", None, key.clone())
+            d2l_groups::bootstrap::create_institution(
+                conn,
+                "UOC",
+                "Other University",
+                None,
+                key.clone(),
+            )
         })
         .expect("create institution");
     let other = mint_in(&app.state, "UOC", "admin", ALL, 3600);

@@ -1327,7 +1327,13 @@ async fn second_institution_cannot_see_or_touch_the_default_one() {
         .state
         .db
         .write_sync(|conn| {
-            d2l_groups::bootstrap::create_institution(conn, "UOC", "Other University", None, key.clone())
+            d2l_groups::bootstrap::create_institution(
+                conn,
+                "UOC",
+                "Other University",
+                None,
+                key.clone(),
+            )
         })
         .expect("create institution");
     let other_root = created.root.id;

@@ -1819,7 +1819,13 @@ async fn foreign_non_course_and_unknown_org_units_are_404() {
     app.state
         .db
         .write_sync(|conn| {
-            d2l_groups::bootstrap::create_institution(conn, "UOC", "Other University", None, key.clone())
+            d2l_groups::bootstrap::create_institution(
+                conn,
+                "UOC",
+                "Other University",
+                None,
+                key.clone(),
+            )
         })
         .expect("create institution");
     let other = mint_in(&app.state, "UOC", "admin", "*:*:*", 3600);

@@ -42,9 +42,9 @@ impl Authentication {
             Authentication::Verified(caller) => Ok(caller),
             Authentication::Rejected(reason) => Err(ApiError::Unauthorized(reason.clone())),
             Authentication::Unchecked(cause) => Err(ApiError::Unavailable(cause.clone())),
-            Authentication::Anonymous => Err(ApiError::Unauthorized(
-                "A bearer token is required.".into(),
-            )),
+            Authentication::Anonymous => {
+                Err(ApiError::Unauthorized("A bearer token is required.".into()))
+            }
         }
     }
 }

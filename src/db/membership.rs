@@ -98,6 +98,27 @@ pub fn taken_codes(conn: &mut DbConnection, course_id: i64) -> ApiResult<HashSet
         .collect())
 }
 
+/// The course's taken codes, read only once a unit is about to be created: most placements
+/// join an existing group or section, and a large course's codes are many rows to read inside
+/// a placement's turn.
+#[derive(Default)]
+pub struct TakenCodes(Option<HashSet<String>>);
+
+impl TakenCodes {
+    pub fn get(
+        &mut self,
+        conn: &mut DbConnection,
+        course_id: i64,
+    ) -> ApiResult<&mut HashSet<String>> {
+        if self.0.is_none() {
+            self.0 = Some(taken_codes(conn, course_id)?);
+        }
+        self.0
+            .as_mut()
+            .ok_or_else(|| ApiError::internal("taken codes vanished"))
+    }
+}
+
 /// 400 unless `code` is free in the course (ignoring `except`, the unit being renamed).
 pub fn require_code_free(
     conn: &mut DbConnection,

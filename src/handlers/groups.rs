@@ -15,7 +15,7 @@ use diesel::prelude::*;
 use crate::app::State;
 use crate::auth::permissions::{find_org_unit, require_in, Permission};
 use crate::auth::Caller;
-use crate::db::membership::{self, CourseLock};
+use crate::db::membership::{self, CourseLock, TakenCodes};
 use crate::db::rows::{org_unit_type, GroupCategory, Member, NewGroupCategory, OrgUnit};
 use crate::db::DbConnection;
 use crate::domain::allocation::{self, Placement};
@@ -353,7 +353,7 @@ fn place(
     course: &OrgUnit,
     category: &GroupCategory,
     groups: &mut Vec<(i64, usize)>,
-    taken: &mut HashSet<String>,
+    taken: &mut TakenCodes,
 ) -> ApiResult<Option<i64>> {
     let style = style_of(category)?.style();
     let sizes: Vec<usize> = groups.iter().map(|(_, size)| *size).collect();
@@ -367,6 +367,7 @@ fn place(
     let index = match placement {
         Placement::Existing(i) => i,
         Placement::New if style == Style::SingleUserMemberSpecificGroup || style.grows() => {
+            let taken = taken.get(conn, course.id)?;
             let (id, _) = add_group(
                 conn,
                 course,
@@ -424,7 +425,7 @@ pub fn allocate_after_expiry(conn: &mut DbConnection, category_id: i64) -> ApiRe
         .into_iter()
         .filter(|l| !placed.contains(l))
         .collect();
-    let mut taken = membership::taken_codes(conn, course.id)?;
+    let mut taken = TakenCodes::default();
     let now = Utc::now().naive_utc();
     let mut members = Vec::new();
     for learner in allocation::dealing_order(waiting, category.randomize_enrollments) {
@@ -482,7 +483,7 @@ pub fn place_new_learner(conn: &mut DbConnection, course: &OrgUnit, user_id: i64
         }
         let sizes = membership::sizes_of(conn, &ids)?;
         let mut groups: Vec<(i64, usize)> = ids.into_iter().zip(sizes).collect();
-        let mut taken = membership::taken_codes(conn, course.id)?;
+        let mut taken = TakenCodes::default();
         if let Some(group) = place(conn, course, &category, &mut groups, &mut taken)? {
             membership::add_member(conn, group, course.id, user_id)?;
         }

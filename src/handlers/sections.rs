@@ -253,7 +253,8 @@ pub async fn update_settings(
     let fetch = state
         .db
         .write(move |conn| {
-            let (unit, _) = initialized_for_write(conn, &caller, id, permission, CourseLock::Structure)?;
+            let (unit, _) =
+                initialized_for_write(conn, &caller, id, permission, CourseLock::Structure)?;
             diesel::update(section_settings::table.find(unit.id))
                 .set((
                     section_settings::name.eq(&input.name),
@@ -310,7 +311,8 @@ pub async fn create(
     let section = state
         .db
         .write(move |conn| {
-            let (unit, _) = initialized_for_write(conn, &caller, id, permission, CourseLock::Structure)?;
+            let (unit, _) =
+                initialized_for_write(conn, &caller, id, permission, CourseLock::Structure)?;
             membership::require_code_free(conn, unit.id, &input.code, None)?;
             let section_id = membership::create_child(
                 conn,
@@ -367,7 +369,8 @@ pub async fn update(
     let section = state
         .db
         .write(move |conn| {
-            let (unit, _) = initialized_for_write(conn, &caller, id, permission, CourseLock::Structure)?;
+            let (unit, _) =
+                initialized_for_write(conn, &caller, id, permission, CourseLock::Structure)?;
             let section =
                 membership::child(conn, unit.id, org_unit_type::SECTION, section_id, "Section")?;
             membership::require_code_free(conn, unit.id, &input.code, Some(section.id))?;
@@ -391,7 +394,8 @@ pub async fn delete(state: State, auth: Authorized, req: HttpRequest) -> ApiResu
     state
         .db
         .write(move |conn| {
-            let (unit, _) = initialized_for_write(conn, &caller, id, permission, CourseLock::Structure)?;
+            let (unit, _) =
+                initialized_for_write(conn, &caller, id, permission, CourseLock::Structure)?;
             let section =
                 membership::child(conn, unit.id, org_unit_type::SECTION, section_id, "Section")?;
             diesel::delete(org_units::table.find(section.id)).execute(conn)?;
@@ -415,7 +419,8 @@ pub async fn enroll(
     state
         .db
         .write(move |conn| {
-            let (unit, _) = initialized_for_write(conn, &caller, id, permission, CourseLock::Members)?;
+            let (unit, _) =
+                initialized_for_write(conn, &caller, id, permission, CourseLock::Members)?;
             let section =
                 membership::child(conn, unit.id, org_unit_type::SECTION, section_id, "Section")?;
             if !membership::hold_enrollment(conn, unit.id, user_id)? {

@@ -349,7 +349,13 @@ async fn tokens_whose_subject_is_no_user_of_the_institution_are_401_everywhere()
         .state
         .db
         .write_sync(|conn| {
-            d2l_groups::bootstrap::create_institution(conn, "OTHER", "Other College", None, key.clone())
+            d2l_groups::bootstrap::create_institution(
+                conn,
+                "OTHER",
+                "Other College",
+                None,
+                key.clone(),
+            )
         })
         .expect("create institution")
         .admin

@@ -34,13 +34,13 @@ impl AppState {
             },
         )?;
         db.migrate()?;
-        crate::bootstrap::ensure_default_institution(&db).map_err(|e| e.to_string())?;
+        crate::bootstrap::ensure_default_institution(&db).map_err(|e| e.cause())?;
         let tokens = TokenService::new(
             settings.token_issuer.clone(),
             settings.token_audience.clone(),
         );
         db.read_sync(|conn| tokens.load_all(conn))
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| e.cause())?;
         let jobs = if settings.job_worker {
             JobRunner::start(db.clone(), crate::jobs::WorkerSettings::of(&settings))
         } else {

@@ -286,7 +286,7 @@ fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), String> {
 fn open(cli: &Cli) -> Result<Db, String> {
     let db = Db::connect(&cli.database_url, 2)?;
     db.migrate()?;
-    ensure_default_institution(&db).map_err(|e| e.to_string())?;
+    ensure_default_institution(&db).map_err(|e| e.cause())?;
     Ok(db)
 }
 
@@ -313,7 +313,7 @@ fn token(cli: &Cli, args: &TokenArgs) -> Result<(), String> {
             let key = tokens.signing_key(conn, institution.id)?;
             tokens.issue(&key, user.id, &scopes, CLI_CLIENT_ID, args.ttl)
         })
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.cause())?;
     println!("{token}");
     Ok(())
 }
@@ -347,7 +347,7 @@ fn client_add(cli: &Cli, args: &ClientAddArgs) -> Result<(), String> {
             .execute(conn)
             .map_err(ApiError::from)
     })
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| e.cause())?;
     println!("client_id={client_id}");
     println!("client_secret={secret}");
     Ok(())
@@ -393,7 +393,7 @@ fn institution_add(cli: &Cli, args: &InstitutionAddArgs) -> Result<(), String> {
                 key.clone(),
             )
         })
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.cause())?;
     println!("institution_id={}", created.institution.id);
     println!("tenant_id={}", created.institution.tenant_id);
     println!("root_org_unit_id={}", created.root.id);
@@ -459,7 +459,7 @@ fn jobs_list(cli: &Cli, args: &JobsListArgs) -> Result<(), String> {
     let db = open_existing(cli)?;
     let all = db
         .read_sync(|conn| crate::jobs::list(conn, args.dead))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.cause())?;
     if all.is_empty() {
         println!("{}", if args.dead { "no dead jobs" } else { "no jobs" });
     }
@@ -473,7 +473,7 @@ fn jobs_retry(cli: &Cli, args: &JobIdArg) -> Result<(), String> {
     let db = open_existing(cli)?;
     let listed = db
         .write_sync(|conn| crate::jobs::retry(conn, args.id))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.cause())?;
     let job = &listed.job;
     println!(
         "job {}: {} for category {} is due again, attempts reset",
@@ -492,7 +492,7 @@ fn jobs_discard(cli: &Cli, args: &JobIdArg) -> Result<(), String> {
     let db = open_existing(cli)?;
     let (listed, outcome) = db
         .write_sync(|conn| crate::jobs::discard(conn, args.id))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.cause())?;
     let job = &listed.job;
     println!(
         "job {}: {} for category {} discarded",

@@ -104,6 +104,16 @@ impl ApiError {
         ApiError::Unavailable(cause.to_string())
     }
 
+    /// What went wrong, for logs and operators: the cause behind an opaque 500 or 503 (which
+    /// the answer never carries), else the answer's own detail.
+    pub fn cause(&self) -> String {
+        match self {
+            ApiError::Internal(cause) | ApiError::Unavailable(cause) => cause.clone(),
+            ApiError::Contention(c) => c.cause.clone(),
+            other => other.to_string(),
+        }
+    }
+
     /// Whether running the same unit of work again may succeed.
     pub fn is_retryable(&self) -> bool {
         matches!(self, ApiError::Contention(_))

@@ -139,7 +139,7 @@ pub fn run_next(db: &Db, settings: &WorkerSettings) -> ApiResult<Outcome> {
             }
             Err(err) => {
                 let attempts = job.attempts + 1;
-                let cause = err.to_string();
+                let cause = err.cause();
                 if attempts >= i64::from(settings.max_attempts) {
                     tracing::error!(
                         job = job.id,
@@ -365,7 +365,7 @@ impl JobRunner {
                     Ok(Outcome::Failed | Outcome::Dead) => continue,
                     Ok(Outcome::Idle) => {}
                     Err(err) => {
-                        tracing::warn!(error = %err, "job worker could not reach the queue")
+                        tracing::warn!(error = %err.cause(), "job worker could not reach the queue")
                     }
                 }
                 let (lock, condvar) = &*signal;

@@ -536,17 +536,23 @@ async fn two_hundred_group_enrollments_in_one_course_at_once() {
     burst.assert_all(200);
 
     let rosters = group_rosters(&app, course, category).await;
-    for (index, (group, members)) in rosters.iter().enumerate() {
+    assert_dealt_in_turn("group", &rosters, &groups, &learners);
+    burst.assert_p99();
+}
+
+/// The burst put learner `i` into unit `i % units.len()`: each unit holds exactly those.
+fn assert_dealt_in_turn(what: &str, rosters: &[(i64, Vec<i64>)], units: &[i64], learners: &[i64]) {
+    assert_eq!(rosters.len(), units.len(), "{what}s: {rosters:?}");
+    for (index, (unit, members)) in rosters.iter().enumerate() {
         let want: Vec<i64> = learners
             .iter()
             .enumerate()
-            .filter(|(i, _)| i % groups.len() == index)
+            .filter(|(i, _)| i % units.len() == index)
             .map(|(_, u)| *u)
             .collect();
-        assert_eq!(*group, groups[index], "group order is stable");
-        assert_exactly_once(&format!("members of group {group}"), members, &want);
+        assert_eq!(*unit, units[index], "{what} order is stable");
+        assert_exactly_once(&format!("members of {what} {unit}"), members, &want);
     }
-    burst.assert_p99();
 }
 
 #[actix_web::test]
@@ -593,17 +599,7 @@ async fn two_hundred_section_enrollments_in_one_course_at_once() {
     burst.assert_all(200);
 
     let rosters = section_rosters(&app, course).await;
-    assert_eq!(rosters.len(), sections.len());
-    for (index, (section, members)) in rosters.iter().enumerate() {
-        let want: Vec<i64> = learners
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| i % sections.len() == index)
-            .map(|(_, u)| *u)
-            .collect();
-        assert_eq!(*section, sections[index], "section order is stable");
-        assert_exactly_once(&format!("members of section {section}"), members, &want);
-    }
+    assert_dealt_in_turn("section", &rosters, &sections, &learners);
     burst.assert_p99();
 }
 

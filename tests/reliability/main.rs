@@ -7,4 +7,5 @@ mod common;
 mod concurrency;
 mod input;
 mod outage;
+mod pool;
 mod tokens;

@@ -3,7 +3,7 @@
 //! allowed attempts, logged with its cause; its category then answers as a failed creation
 //! (404, DELETE clears it), and a dead job retried by the operator can still complete it.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,7 @@
 //! The hand-kept `src/schema.rs` must describe exactly what the migrations create, on the
 //! backend under test; and the migrations must go down and up again cleanly.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 
@@ -14,7 +14,7 @@ use diesel_migrations::MigrationHarness;
 type Columns = BTreeMap<String, BTreeMap<String, (String, bool)>>;
 
 fn declared() -> Columns {
-    let source = include_str!("../src/schema.rs");
+    let source = include_str!("../../src/schema.rs");
     let mut tables = Columns::new();
     let mut current: Option<String> = None;
     for line in source.lines().map(str::trim) {

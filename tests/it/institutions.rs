@@ -3,7 +3,7 @@
 //! flags that bind VLE clients, tenant isolation between two institutions, revocation, and the
 //! `institution add` command against a served process.
 
-mod common;
+use crate::common;
 use common::*;
 
 use base64::Engine;

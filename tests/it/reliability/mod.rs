@@ -1,8 +1,5 @@
 //! Reliability: what must hold under concurrent writers, database outages, hostile input and
-//! the ends of users' and jobs' lives. One test binary; each concern is a module.
-
-#[path = "../common/mod.rs"]
-mod common;
+//! the ends of users' and jobs' lives; each concern is a module.
 
 mod concurrency;
 mod input;

@@ -2,7 +2,7 @@
 //! answering those credentials, then stopping cleanly on SIGTERM; `jobs list|retry|discard`
 //! on dead jobs.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Output};
 use std::time::Duration;

@@ -1,4 +1,4 @@
-mod common;
+use crate::common;
 use common::*;
 
 // Protocol-level tests: versions API, version gating, bearer tokens, scopes, rate limits,

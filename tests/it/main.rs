@@ -1,0 +1,16 @@
+//! The integration suite: one test binary, so that the crate and its dependencies are linked
+//! once rather than once per file, with one helper module (`common`) that every suite shares.
+//! Each suite is a module; `cargo test NAME` still picks tests by (module path) name.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod cli;
+mod groups;
+mod institutions;
+mod jobs;
+mod protocol;
+mod reliability;
+mod resources;
+mod schema;
+mod sections;

@@ -509,15 +509,7 @@ async fn two_hundred_group_enrollments_in_one_course_at_once() {
         &category_form("Burst", 0, json!({"NumberOfGroups": 4})),
     )
     .await;
-    let groups: Vec<i64> = group_rosters(&app, course, category)
-        .await
-        .into_iter()
-        .map(|(id, members)| {
-            assert!(members.is_empty(), "group {id} starts empty: {members:?}");
-            id
-        })
-        .collect();
-    assert_eq!(groups.len(), 4, "{groups:?}");
+    let groups = empty_units("group", group_rosters(&app, course, category).await, 4);
 
     let calls = learners
         .iter()
@@ -538,6 +530,19 @@ async fn two_hundred_group_enrollments_in_one_course_at_once() {
     let rosters = group_rosters(&app, course, category).await;
     assert_dealt_in_turn("group", &rosters, &groups, &learners);
     burst.assert_p99();
+}
+
+/// The ids of `count` units that start empty, before a burst fills them.
+fn empty_units(what: &str, rosters: Vec<(i64, Vec<i64>)>, count: usize) -> Vec<i64> {
+    let ids: Vec<i64> = rosters
+        .into_iter()
+        .map(|(id, members)| {
+            assert!(members.is_empty(), "{what} {id} starts empty: {members:?}");
+            id
+        })
+        .collect();
+    assert_eq!(ids.len(), count, "{what}s: {ids:?}");
+    ids
 }
 
 /// The burst put learner `i` into unit `i % units.len()`: each unit holds exactly those.
@@ -574,15 +579,7 @@ async fn two_hundred_section_enrollments_in_one_course_at_once() {
     .await;
     let learners = users(&app, "burst.section", CLIENTS, roles.student).await;
     enroll_each(&app, course, &learners, roles.student).await;
-    let sections: Vec<i64> = section_rosters(&app, course)
-        .await
-        .into_iter()
-        .map(|(id, members)| {
-            assert!(members.is_empty(), "section {id} starts empty: {members:?}");
-            id
-        })
-        .collect();
-    assert_eq!(sections.len(), 4, "{sections:?}");
+    let sections = empty_units("section", section_rosters(&app, course).await, 4);
 
     let calls = learners
         .iter()

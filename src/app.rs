@@ -1,4 +1,4 @@
-//! Application state and the server: what `serve` runs and what tests spawn on port 0.
+//! The server: what `serve` runs and what tests spawn on port 0.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -6,55 +6,8 @@ use std::time::Duration;
 
 use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
 
-use crate::auth::tokens::TokenService;
-use crate::config::{Settings, TlsFiles};
-use crate::db::{Db, PoolOptions};
-use crate::jobs::JobRunner;
-use crate::rate_limit::RateLimits;
-
-/// What every handler can reach, shared across workers.
-pub struct AppState {
-    pub db: Db,
-    pub tokens: TokenService,
-    pub limits: RateLimits,
-    pub jobs: JobRunner,
-    pub settings: Settings,
-}
-
-pub type State = web::Data<AppState>;
-
-impl AppState {
-    /// Connects, migrates, bootstraps the default institution if needed, and loads the keys.
-    pub fn initialize(settings: Settings) -> Result<Arc<Self>, String> {
-        let db = Db::connect_with(
-            &settings.database_url,
-            PoolOptions {
-                size: settings.database_pool_size,
-                checkout_timeout: settings.database_checkout_timeout,
-            },
-        )?;
-        db.migrate()?;
-        crate::bootstrap::ensure_default_institution(&db).map_err(|e| e.cause())?;
-        let tokens = TokenService::new(
-            settings.token_issuer.clone(),
-            settings.token_audience.clone(),
-        );
-        db.read_sync(|conn| tokens.load_all(conn))
-            .map_err(|e| e.cause())?;
-        let jobs = if settings.job_worker {
-            JobRunner::start(db.clone(), crate::jobs::WorkerSettings::of(&settings))
-        } else {
-            JobRunner::disabled()
-        };
-        Ok(Arc::new(Self {
-            db,
-            tokens,
-            limits: RateLimits::new(settings.rate_limit),
-            jobs,
-            settings,
-        }))
-    }
-}
+use crate::config::TlsFiles;
+use crate::state::AppState;
 
 /// The rustls configuration for serving HTTPS (ring as the crypto provider).
 pub fn tls_config(files: &TlsFiles) -> std::io::Result<rustls::ServerConfig> {

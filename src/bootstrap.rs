@@ -6,10 +6,10 @@ use chrono::Utc;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
-use crate::auth::permissions::default_roles;
 use crate::auth::tokens::generate_key_row;
 use crate::db::rows::*;
 use crate::db::{Db, DbConnection};
+use crate::domain::permissions::default_roles;
 use crate::error::{ApiError, ApiResult};
 use crate::schema::{
     enrollments, institutions, org_units, role_permissions, roles, signing_keys, users,

@@ -6,7 +6,7 @@ use std::net::TcpListener;
 use clap::{Args, Parser, Subcommand};
 use diesel::prelude::*;
 
-use crate::app::{server, AppState};
+use crate::app::server;
 use crate::auth::scopes::ScopeSet;
 use crate::auth::secrets::{generate_secret, hash_secret};
 use crate::auth::tokens::{TokenService, CLI_CLIENT_ID};
@@ -18,6 +18,7 @@ use crate::db::rows::OAuthClient;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::schema::oauth_clients;
+use crate::state::AppState;
 use crate::telemetry::{self, LogFormat};
 
 #[derive(Parser, Debug)]

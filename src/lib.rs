@@ -18,6 +18,8 @@ pub mod middleware;
 pub mod rate_limit;
 pub mod routes;
 pub mod schema;
+pub mod services;
+pub mod state;
 pub mod telemetry;
 pub mod versions;
 pub mod wire;

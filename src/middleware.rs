@@ -8,18 +8,34 @@ use std::time::Instant;
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage, ResponseError};
 use tracing::Instrument;
 
-use crate::app::AppState;
+use crate::auth::scopes::RequiredScope;
 use crate::auth::tokens::{TokenService, CLI_CLIENT_ID};
 use crate::auth::{Authentication, Caller};
 use crate::db::standing;
+use crate::domain::permissions::Permission;
 use crate::error::ApiError;
 use crate::rate_limit::{Decision, RateKey};
-use crate::routes::RouteSpec;
-use crate::versions::{ApiVersion, Support};
+use crate::state::AppState;
+use crate::versions::{ApiVersion, Support, VersionRange};
+
+/// What the route table (`crate::routes`) says about one gated route; the gate checks it and
+/// leaves it in the request for the handler's extractors.
+#[derive(Debug)]
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    /// The LP versions served; `None` for routes outside the versioned LP API.
+    pub versions: Option<VersionRange>,
+    pub scope: RequiredScope,
+    /// The permission the handler checks in the route's org unit; `None` for routes that only
+    /// touch the caller's own data.
+    pub permission: Option<Permission>,
+}
 
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const X_RATE_LIMIT_REMAINING: HeaderName = HeaderName::from_static("x-rate-limit-remaining");

@@ -13,28 +13,16 @@ use actix_web::body::BoxBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::{from_fn, Next};
-use actix_web::{guard, web, FromRequest, Handler, HttpMessage, Responder, Route};
+use actix_web::{guard, web, FromRequest, Handler, Responder, Route};
 
-use crate::auth::permissions::Permission::{self, *};
 use crate::auth::scopes::RequiredScope;
+use crate::domain::permissions::Permission::{self, *};
 use crate::error::ApiError;
 use crate::handlers::{
     courses, enrollments, groups, health, institutions, oauth, roles, sections, users, versions,
 };
+use crate::middleware::RouteSpec;
 use crate::versions::{VersionRange, LP_ROUTES, REMOVED_IN_LP_1_39};
-
-/// What the table says about one LP route.
-#[derive(Debug)]
-pub struct RouteSpec {
-    pub method: Method,
-    pub path: &'static str,
-    /// The LP versions served; `None` for routes outside the versioned LP API.
-    pub versions: Option<VersionRange>,
-    pub scope: RequiredScope,
-    /// The permission the handler checks in the route's org unit; `None` for routes that only
-    /// touch the caller's own data.
-    pub permission: Option<Permission>,
-}
 
 const GET: Method = Method::GET;
 const POST: Method = Method::POST;
@@ -353,35 +341,4 @@ fn method_not_allowed(
         method: req.method().to_string(),
         allow,
     })
-}
-
-/// What an LP handler knows of its caller: who they are and the permission its route requires.
-pub struct Authorized {
-    pub caller: crate::auth::Caller,
-    pub permission: Option<Permission>,
-}
-
-impl FromRequest for Authorized {
-    type Error = ApiError;
-    type Future = std::future::Ready<Result<Self, ApiError>>;
-
-    fn from_request(
-        req: &actix_web::HttpRequest,
-        payload: &mut actix_web::dev::Payload,
-    ) -> Self::Future {
-        let permission = req
-            .extensions()
-            .get::<Arc<RouteSpec>>()
-            .and_then(|s| s.permission);
-        let caller = crate::auth::Caller::from_request(req, payload).into_inner();
-        std::future::ready(caller.map(|caller| Authorized { caller, permission }))
-    }
-}
-
-impl Authorized {
-    /// The route's permission; every LP route with an org unit names one.
-    pub fn permission(&self) -> Result<Permission, ApiError> {
-        self.permission
-            .ok_or_else(|| ApiError::internal("route table names no permission for this route"))
-    }
 }

@@ -1,7 +1,5 @@
-//! Who is calling: bearer tokens (signing, verifying, caching), client secrets, scopes and
-//! role permissions.
+//! Who is calling: bearer tokens (signing, verifying, caching), client secrets and scopes.
 
-pub mod permissions;
 pub mod scopes;
 pub mod secrets;
 pub mod tokens;
@@ -62,5 +60,24 @@ impl actix_web::FromRequest for Caller {
             .caller()
             .map(|caller| Caller::clone(caller));
         std::future::ready(outcome)
+    }
+}
+
+/// What a gated handler knows of its caller: who they are and the permission its route requires
+/// (from the route table). Services take it to check access, so a handler never unpacks it.
+#[derive(Clone, Debug)]
+pub struct Authorized {
+    pub caller: Caller,
+    pub permission: Option<crate::domain::permissions::Permission>,
+}
+
+impl Authorized {
+    /// The route's permission; every route that names an org unit has one in the table.
+    pub fn permission(
+        &self,
+    ) -> Result<crate::domain::permissions::Permission, crate::error::ApiError> {
+        self.permission.ok_or_else(|| {
+            crate::error::ApiError::internal("route table names no permission for this route")
+        })
     }
 }

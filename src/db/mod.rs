@@ -18,9 +18,36 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::error::{ApiError, ApiResult};
 
-pub mod membership;
+/// For the statements `MultiConnection` cannot dispatch (batch inserts): one body, compiled
+/// once per backend. Where the bodies differ (`FOR SHARE`, `INSERT OR IGNORE`), a query keeps an
+/// explicit `match` instead.
+macro_rules! per_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Pg($c) => $body,
+            $crate::db::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
+pub mod categories;
+pub mod clients;
+pub mod enrollments;
+pub mod institutions;
+pub mod jobs;
+pub mod members;
+pub mod org_units;
+pub mod permissions;
+pub mod roles;
 pub mod rows;
+pub mod sections;
+pub mod signing_keys;
 pub mod standing;
+pub mod users;
+pub mod vles;
+
+/// Rows a batch insert sends at once: well under both backends' bind-parameter limits.
+pub const BATCH_ROWS: usize = 2_000;
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");

@@ -2,5 +2,7 @@
 
 pub mod allocation;
 pub mod group_plan;
+pub mod naming;
+pub mod permissions;
 pub mod rich_text;
 pub mod validate;

@@ -1,7 +1,24 @@
 //! Rich text: HTML is sanitized with an allow-list before it is stored, so no script can ever
 //! come back out; plain text is escaped to give its HTML form.
 
-use crate::wire::RichText;
+/// Rich text as stored and answered: sanitized HTML and the text it shows. Serialized with
+/// Brightspace's field names, as every answer carries it that way.
+#[derive(Clone, Debug, Default, serde::Serialize, PartialEq, Eq)]
+pub struct RichText {
+    #[serde(rename = "Text")]
+    pub text: String,
+    #[serde(rename = "Html")]
+    pub html: String,
+}
+
+impl RichText {
+    pub fn from_stored(text: Option<&str>, html: Option<&str>) -> Self {
+        Self {
+            text: text.unwrap_or_default().to_string(),
+            html: html.unwrap_or_default().to_string(),
+        }
+    }
+}
 
 /// Renders input content into the stored and answered pair.
 pub fn render(content: &str, is_html: bool) -> RichText {

@@ -4,16 +4,17 @@ use actix_web::{HttpRequest, HttpResponse};
 use chrono::Utc;
 use diesel::prelude::*;
 
-use crate::app::State;
-use crate::auth::permissions::{require, require_at_root};
+use crate::auth::Authorized;
 use crate::db::rows::{org_unit_type, NewOrgUnit, OrgUnit};
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::validate;
 use crate::error::{ApiError, ApiResult};
-use crate::routes::Authorized;
+use crate::handlers::extract::Body;
+use crate::handlers::paths::path_param;
+use crate::handlers::reply::{ok, ok_empty};
 use crate::schema::org_units;
+use crate::state::State;
 use crate::wire::courses::{CourseOffering, CreateCourseOffering};
-use crate::wire::{ok, ok_empty, path_param, Body};
 
 diesel::define_sql_function! {
     /// SQL `lower()`, on both backends: course codes are unique regardless of case.
@@ -95,12 +96,11 @@ pub async fn create(
         ));
     }
     let description = input.description.as_ref().map(|d| d.render());
-    let permission = auth.permission()?;
-    let caller = auth.caller;
+    let caller = auth.caller.clone();
     let offering = state
         .db
         .write(move |conn| {
-            let root = require_at_root(conn, &caller, permission)?;
+            let root = crate::services::access::at_root(conn, &auth)?;
             let inst = caller.institution_id;
             let template = input
                 .course_template_id
@@ -180,12 +180,10 @@ pub async fn create(
 /// `GET /courses/(orgUnitId)`
 pub async fn get(state: State, auth: Authorized, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "orgUnitId", "Course offering")?;
-    let permission = auth.permission()?;
-    let caller = auth.caller;
     let offering = state
         .db
         .read(move |conn| {
-            let unit = as_course(require(conn, &caller, id, permission)?)?;
+            let unit = as_course(crate::services::access::org_unit(conn, &auth, id)?)?;
             course_offering(conn, &unit)
         })
         .await?;
@@ -195,12 +193,10 @@ pub async fn get(state: State, auth: Authorized, req: HttpRequest) -> ApiResult<
 /// `DELETE /courses/(orgUnitId)`: removes the offering with its enrollments and descendants.
 pub async fn delete(state: State, auth: Authorized, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "orgUnitId", "Course offering")?;
-    let permission = auth.permission()?;
-    let caller = auth.caller;
     state
         .db
         .write(move |conn| {
-            let unit = as_course(require(conn, &caller, id, permission)?)?;
+            let unit = as_course(crate::services::access::org_unit(conn, &auth, id)?)?;
             diesel::delete(org_units::table.filter(org_units::id.eq(unit.id))).execute(conn)?;
             Ok(())
         })

@@ -4,20 +4,22 @@ use actix_web::{HttpRequest, HttpResponse};
 use chrono::Utc;
 use diesel::prelude::*;
 
-use crate::app::State;
-use crate::auth::permissions::{self, find_org_unit, require};
-use crate::db::membership::{self, CourseLock};
+use crate::auth::Authorized;
+use crate::db::org_units::CourseLock;
 use crate::db::rows::{org_unit_type, Enrollment, OrgUnit, Role, User};
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
+use crate::handlers::extract::{Body, Query};
+use crate::handlers::paths::path_param;
+use crate::handlers::reply::ok;
 use crate::handlers::users::{find_role_for_input, find_user, require_grantable};
 use crate::handlers::{groups, sections};
-use crate::routes::Authorized;
 use crate::schema::{enrollments, org_units, roles, users};
+use crate::state::State;
 use crate::wire::enrollments::*;
 use crate::wire::roles::{lis_roles, RoleInfo};
 use crate::wire::users::profile_identifier;
-use crate::wire::{ok, page, parse_bookmark, path_param, utc, Body, Query, PAGE_SIZE};
+use crate::wire::{page, parse_bookmark, utc, PAGE_SIZE};
 
 impl From<&Enrollment> for EnrollmentData {
     fn from(e: &Enrollment) -> Self {
@@ -50,15 +52,14 @@ pub async fn create(
     body: Body<CreateEnrollmentData>,
 ) -> ApiResult<HttpResponse> {
     let input = body.0;
-    let permission = auth.permission()?;
-    let caller = auth.caller;
+    let caller = auth.caller.clone();
     let enrollment = state
         .db
         .write(move |conn| {
-            let unit = require(conn, &caller, input.org_unit_id, permission)?;
+            let unit = crate::services::access::org_unit(conn, &auth, input.org_unit_id)?;
             let user = find_user(conn, caller.institution_id, input.user_id)?;
             let role = find_role_for_input(conn, caller.institution_id, "RoleId", input.role_id)?;
-            let mine = permissions::permissions_in(conn, caller.user_id, &unit)?;
+            let mine = crate::services::access::permissions_in(conn, caller.user_id, &unit)?;
             require_grantable(conn, &mine, &role)?;
             if let Some(institution) =
                 crate::handlers::institutions::vle_institution(conn, &caller)?
@@ -76,7 +77,7 @@ pub async fn create(
                 }
             }
             if unit.type_id == org_unit_type::COURSE_OFFERING {
-                membership::lock_course(conn, unit.id, CourseLock::Members)?;
+                crate::db::org_units::lock_course(conn, unit.id, CourseLock::Members)?;
             }
             if let Some(existing) = find_enrollment(conn, user.id, unit.id)? {
                 let old_role = roles::table
@@ -124,14 +125,13 @@ pub async fn create(
 pub async fn delete(state: State, auth: Authorized, req: HttpRequest) -> ApiResult<HttpResponse> {
     let org_unit_id = path_param(&req, "orgUnitId", "Org unit")?;
     let user_id = path_param(&req, "userId", "User")?;
-    let permission = auth.permission()?;
-    let caller = auth.caller;
+    let caller = auth.caller.clone();
     let removed = state
         .db
         .write(move |conn| {
-            let unit = require(conn, &caller, org_unit_id, permission)?;
+            let unit = crate::services::access::org_unit(conn, &auth, org_unit_id)?;
             if unit.type_id == org_unit_type::COURSE_OFFERING {
-                membership::lock_course(conn, unit.id, CourseLock::Members)?;
+                crate::db::org_units::lock_course(conn, unit.id, CourseLock::Members)?;
             }
             let enrollment = find_enrollment(conn, user_id, unit.id)?.ok_or_else(|| {
                 ApiError::not_found(format!(
@@ -142,7 +142,7 @@ pub async fn delete(state: State, auth: Authorized, req: HttpRequest) -> ApiResu
                 .filter(roles::id.eq(enrollment.role_id))
                 .select(Role::as_select())
                 .first(conn)?;
-            let mine = permissions::permissions_in(conn, caller.user_id, &unit)?;
+            let mine = crate::services::access::permissions_in(conn, caller.user_id, &unit)?;
             require_grantable(conn, &mine, &role)?;
             diesel::delete(
                 enrollments::table
@@ -150,7 +150,7 @@ pub async fn delete(state: State, auth: Authorized, req: HttpRequest) -> ApiResu
                     .filter(enrollments::org_unit_id.eq(unit.id)),
             )
             .execute(conn)?;
-            membership::remove_from_course(conn, unit.id, user_id)?;
+            crate::db::members::remove_from_course(conn, unit.id, user_id)?;
             Ok(enrollment)
         })
         .await?;
@@ -161,15 +161,14 @@ pub async fn delete(state: State, auth: Authorized, req: HttpRequest) -> ApiResu
 pub async fn get(state: State, auth: Authorized, req: HttpRequest) -> ApiResult<HttpResponse> {
     let org_unit_id = path_param(&req, "orgUnitId", "Org unit")?;
     let user_id = path_param(&req, "userId", "User")?;
-    let permission = auth.permission()?;
-    let caller = auth.caller;
+    let caller = auth.caller.clone();
     let enrollment = state
         .db
         .read(move |conn| {
             let unit = if user_id == caller.user_id {
-                find_org_unit(conn, &caller, org_unit_id)?
+                crate::services::access::own_org_unit(conn, &caller, org_unit_id)?
             } else {
-                require(conn, &caller, org_unit_id, permission)?
+                crate::services::access::org_unit(conn, &auth, org_unit_id)?
             };
             find_enrollment(conn, user_id, unit.id)?.ok_or_else(|| {
                 ApiError::not_found(format!(
@@ -184,16 +183,14 @@ pub async fn get(state: State, auth: Authorized, req: HttpRequest) -> ApiResult<
 /// `GET /enrollments/orgUnits/(orgUnitId)/users/?roleId=&isActive=&bookmark=`
 pub async fn list(state: State, auth: Authorized, req: HttpRequest) -> ApiResult<HttpResponse> {
     let org_unit_id = path_param(&req, "orgUnitId", "Org unit")?;
-    let query = Query::from_request(&req)?;
+    let query = Query::parse(req.query_string())?;
     let role_id = query.id("roleId")?;
     let is_active = query.bool("isActive")?;
     let bookmark = parse_bookmark(query.get("bookmark"))?;
-    let permission = auth.permission()?;
-    let caller = auth.caller;
     let result = state
         .db
         .read(move |conn| {
-            let unit = require(conn, &caller, org_unit_id, permission)?;
+            let unit = crate::services::access::org_unit(conn, &auth, org_unit_id)?;
             let mut q = enrollments::table
                 .inner_join(users::table)
                 .inner_join(roles::table)
@@ -233,7 +230,7 @@ pub async fn list(state: State, auth: Authorized, req: HttpRequest) -> ApiResult
 
 /// `GET /enrollments/myenrollments/?orgUnitTypeId=&isActive=&bookmark=`: the caller's own.
 pub async fn mine(state: State, auth: Authorized, req: HttpRequest) -> ApiResult<HttpResponse> {
-    let query = Query::from_request(&req)?;
+    let query = Query::parse(req.query_string())?;
     let type_id = query.id("orgUnitTypeId")?;
     let is_active = query.bool("isActive")?;
     let bookmark = parse_bookmark(query.get("bookmark"))?;

@@ -12,55 +12,31 @@ use actix_web::{HttpRequest, HttpResponse};
 use chrono::Utc;
 use diesel::prelude::*;
 
-use crate::app::State;
-use crate::auth::permissions::{find_org_unit, require_in, Permission};
-use crate::auth::Caller;
-use crate::db::membership::{self, CourseLock, TakenCodes};
+use crate::auth::Authorized;
+use crate::db::org_units::CourseLock;
+use crate::db::org_units::TakenCodes;
 use crate::db::rows::{org_unit_type, GroupCategory, Member, NewGroupCategory, OrgUnit};
 use crate::db::DbConnection;
 use crate::domain::allocation::{self, Placement};
 use crate::domain::group_plan::{self, Quantities, Style};
 use crate::domain::validate;
 use crate::error::{ApiError, ApiResult};
+use crate::handlers::extract::{Body, RawBody};
+use crate::handlers::paths::path_param;
+use crate::handlers::reply::{ok, ok_empty, reply};
 use crate::jobs;
-use crate::routes::Authorized;
 use crate::schema::{category_groups, group_categories, org_unit_members, org_units};
+use crate::services::access::{self, Missing};
+use crate::state::State;
 use crate::wire::groups::*;
 use crate::wire::sections::UserEnrollment;
-use crate::wire::{
-    ok, ok_empty, path_param, reply, Body, RawBody, RichText, RichTextInput, UtcDateTime,
-};
+use crate::wire::{RichText, RichTextInput, UtcDateTime};
 
 /// Longest category name and group prefix accepted.
 const MAX_NAME_CHARS: usize = 200;
 
 // ---------------------------------------------------------------------------------------------
 // Loading and checking
-
-/// The course named by the path, with the caller's permission checked. The reference answers
-/// "no such org unit" with 400 on most group routes and 404 on a few; `missing` says which.
-fn course(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    id: i64,
-    permission: Permission,
-    missing: StatusCode,
-) -> ApiResult<OrgUnit> {
-    let no_such = || {
-        let detail = format!("No such org unit: {id} is not a course offering of yours.");
-        if missing == StatusCode::BAD_REQUEST {
-            ApiError::BadRequest(detail)
-        } else {
-            ApiError::NotFound(detail)
-        }
-    };
-    let unit = find_org_unit(conn, caller, id).map_err(|_| no_such())?;
-    if unit.type_id != org_unit_type::COURSE_OFFERING {
-        return Err(no_such());
-    }
-    require_in(conn, caller, &unit, permission)?;
-    Ok(unit)
-}
 
 /// The category, and whether its creation failed for good (its job is dead, so it would
 /// otherwise be "processing" forever). Only `DELETE` of the category sees a failed one.
@@ -190,7 +166,7 @@ fn group_fetch(unit: &OrgUnit, members: Vec<i64>) -> GroupFetch {
 }
 
 fn members_of_one(conn: &mut DbConnection, unit: i64) -> ApiResult<Vec<i64>> {
-    Ok(membership::members_of(conn, &[unit])?
+    Ok(crate::db::members::members_of(conn, &[unit])?
         .remove(&unit)
         .unwrap_or_default())
 }
@@ -202,7 +178,7 @@ fn eligible_learners(
     course: &OrgUnit,
     category: &GroupCategory,
 ) -> ApiResult<Vec<i64>> {
-    let learners = membership::learners(conn, course)?;
+    let learners = crate::db::enrollments::learners(conn, course)?;
     match category.restricted_by_org_unit_id {
         None => Ok(learners),
         Some(restriction) => {
@@ -239,8 +215,9 @@ fn add_group(
     start: usize,
     taken: &mut HashSet<String>,
 ) -> ApiResult<(i64, usize)> {
-    let (name, code, n) = membership::next_name(prefix, start, taken);
-    let id = membership::create_child(conn, course, org_unit_type::GROUP, &name, &code, None)?;
+    let (name, code, n) = crate::domain::naming::next_name(prefix, start, taken);
+    let id =
+        crate::db::org_units::create_child(conn, course, org_unit_type::GROUP, &name, &code, None)?;
     diesel::insert_into(category_groups::table)
         .values((
             category_groups::group_id.eq(id),
@@ -284,7 +261,7 @@ pub fn create_groups(conn: &mut DbConnection, category_id: i64) -> ApiResult<()>
         .find(category.course_id)
         .select(OrgUnit::as_select())
         .first(conn)?;
-    membership::lock_course(conn, course.id, CourseLock::Structure)?;
+    crate::db::org_units::lock_course(conn, course.id, CourseLock::Structure)?;
     let style = style_of(&category)?.style();
     let learners = allocation::dealing_order(
         eligible_learners(conn, &course, &category)?,
@@ -298,8 +275,13 @@ pub fn create_groups(conn: &mut DbConnection, category_id: i64) -> ApiResult<()>
     let mut members = Vec::with_capacity(learners.len());
     // Every group in one batch: on PostgreSQL a thousand single inserts would cost a round
     // trip each.
-    let groups =
-        membership::create_numbered(conn, &course, org_unit_type::GROUP, &prefix, piles.len())?;
+    let groups = crate::db::org_units::create_numbered(
+        conn,
+        &course,
+        org_unit_type::GROUP,
+        &prefix,
+        piles.len(),
+    )?;
     let links: Vec<(i64, i64)> = groups.iter().map(|g| (*g, category.id)).collect();
     for chunk in links.chunks(1_000) {
         let rows: Vec<_> = chunk
@@ -328,7 +310,7 @@ pub fn create_groups(conn: &mut DbConnection, category_id: i64) -> ApiResult<()>
             created_at: now,
         }));
     }
-    membership::insert_members(conn, &members)?;
+    crate::db::members::insert_members(conn, &members)?;
 
     let cap = plan.cap.and_then(|c| i64::try_from(c).ok());
     diesel::update(group_categories::table.find(category.id))
@@ -395,7 +377,7 @@ type Occupancy = (Vec<(i64, usize)>, HashSet<i64>);
 /// The groups of a category with their sizes, and the set of users already in one.
 fn sizes_and_members(conn: &mut DbConnection, category_id: i64) -> ApiResult<Occupancy> {
     let ids = group_ids_of(conn, category_id)?;
-    let members = membership::members_of(conn, &ids)?;
+    let members = crate::db::members::members_of(conn, &ids)?;
     let placed: HashSet<i64> = members.values().flatten().copied().collect();
     let sizes = ids
         .iter()
@@ -419,7 +401,7 @@ pub fn allocate_after_expiry(conn: &mut DbConnection, category_id: i64) -> ApiRe
         .find(category.course_id)
         .select(OrgUnit::as_select())
         .first(conn)?;
-    membership::lock_course(conn, course.id, CourseLock::Structure)?;
+    crate::db::org_units::lock_course(conn, course.id, CourseLock::Structure)?;
     let (mut groups, placed) = sizes_and_members(conn, category.id)?;
     let waiting: Vec<i64> = eligible_learners(conn, &course, &category)?
         .into_iter()
@@ -438,7 +420,7 @@ pub fn allocate_after_expiry(conn: &mut DbConnection, category_id: i64) -> ApiRe
             });
         }
     }
-    membership::insert_members(conn, &members)?;
+    crate::db::members::insert_members(conn, &members)?;
     Ok(())
 }
 
@@ -473,19 +455,19 @@ pub fn place_new_learner(conn: &mut DbConnection, course: &OrgUnit, user_id: i64
     let categories = lock_auto_enroll_categories(conn, course.id)?;
     for category in categories {
         if let Some(restriction) = category.restricted_by_org_unit_id {
-            if membership::units_of_user(conn, &[restriction], user_id)?.is_empty() {
+            if crate::db::members::units_of_user(conn, &[restriction], user_id)?.is_empty() {
                 continue;
             }
         }
         let ids = group_ids_of(conn, category.id)?;
-        if !membership::units_of_user(conn, &ids, user_id)?.is_empty() {
+        if !crate::db::members::units_of_user(conn, &ids, user_id)?.is_empty() {
             continue;
         }
-        let sizes = membership::sizes_of(conn, &ids)?;
+        let sizes = crate::db::members::sizes_of(conn, &ids)?;
         let mut groups: Vec<(i64, usize)> = ids.into_iter().zip(sizes).collect();
         let mut taken = TakenCodes::default();
         if let Some(group) = place(conn, course, &category, &mut groups, &mut taken)? {
-            membership::add_member(conn, group, course.id, user_id)?;
+            crate::db::members::add_member(conn, group, course.id, user_id)?;
         }
     }
     Ok(())
@@ -501,12 +483,10 @@ pub async fn list_categories(
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let id = course_id(&req)?;
-    let permission = auth.permission()?;
-    let caller = auth.caller;
     let all = state
         .db
         .read(move |conn| {
-            let unit = course(conn, &caller, id, permission, StatusCode::BAD_REQUEST)?;
+            let unit = access::course(conn, &auth, id, Missing::BadRequest)?;
             let mut categories: Vec<GroupCategory> = group_categories::table
                 .filter(group_categories::course_id.eq(unit.id))
                 .order(group_categories::id.asc())
@@ -576,13 +556,11 @@ pub async fn create_category(
     let id = course_id(&req)?;
     let input = body.0;
     let description = validate_create(&input)?;
-    let permission = auth.permission()?;
-    let caller = auth.caller;
     let job = state
         .db
         .write(move |conn| {
-            let unit = course(conn, &caller, id, permission, StatusCode::BAD_REQUEST)?;
-            membership::lock_course(conn, unit.id, CourseLock::Members)?;
+            let unit = access::course(conn, &auth, id, Missing::BadRequest)?;
+            crate::db::org_units::lock_course(conn, unit.id, CourseLock::Members)?;
             if let Some(restriction) = input.restricted_by_org_unit_id {
                 let ok = org_units::table
                     .filter(org_units::id.eq(restriction))
@@ -642,12 +620,10 @@ pub async fn get_category(
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let (id, cat) = (course_id(&req)?, category_id(&req)?);
-    let permission = auth.permission()?;
-    let caller = auth.caller;
     let fetch = state
         .db
         .read(move |conn| {
-            let unit = course(conn, &caller, id, permission, StatusCode::BAD_REQUEST)?;
+            let unit = access::course(conn, &auth, id, Missing::BadRequest)?;
             let category = find_category(conn, unit.id, cat)?;
             category_fetch(conn, &category)
         })
@@ -662,12 +638,10 @@ pub async fn category_status(
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let (id, cat) = (course_id(&req)?, category_id(&req)?);
-    let permission = auth.permission()?;
-    let caller = auth.caller;
     let status = state
         .db
         .read(move |conn| {
-            let unit = course(conn, &caller, id, permission, StatusCode::BAD_REQUEST)?;
+            let unit = access::course(conn, &auth, id, Missing::BadRequest)?;
             Ok(find_category(conn, unit.id, cat)?.status)
         })
         .await?;
@@ -685,13 +659,11 @@ pub async fn update_category(
     let input = body.0;
     validate::name("Name", &input.name, MAX_NAME_CHARS).map_err(ApiError::BadRequest)?;
     let description = RichTextInput::render_optional(input.description.as_ref());
-    let permission = auth.permission()?;
-    let caller = auth.caller;
     let fetch = state
         .db
         .write(move |conn| {
-            let unit = course(conn, &caller, id, permission, StatusCode::NOT_FOUND)?;
-            membership::lock_course(conn, unit.id, CourseLock::Members)?;
+            let unit = access::course(conn, &auth, id, Missing::NotFound)?;
+            crate::db::org_units::lock_course(conn, unit.id, CourseLock::Members)?;
             let category = find_category(conn, unit.id, cat)?;
             writable(&category)?;
             diesel::update(group_categories::table.find(category.id))
@@ -722,13 +694,11 @@ pub async fn delete_category(
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let (id, cat) = (course_id(&req)?, category_id(&req)?);
-    let permission = auth.permission()?;
-    let caller = auth.caller;
     state
         .db
         .write(move |conn| {
-            let unit = course(conn, &caller, id, permission, StatusCode::BAD_REQUEST)?;
-            membership::lock_course(conn, unit.id, CourseLock::Structure)?;
+            let unit = access::course(conn, &auth, id, Missing::BadRequest)?;
+            crate::db::org_units::lock_course(conn, unit.id, CourseLock::Structure)?;
             let (category, failed) = lookup_category(conn, unit.id, cat)?;
             if !failed {
                 writable(&category)?;
@@ -756,16 +726,14 @@ pub async fn list_groups(
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let (id, cat) = (course_id(&req)?, category_id(&req)?);
-    let permission = auth.permission()?;
-    let caller = auth.caller;
     let groups = state
         .db
         .read(move |conn| {
-            let unit = course(conn, &caller, id, permission, StatusCode::NOT_FOUND)?;
+            let unit = access::course(conn, &auth, id, Missing::NotFound)?;
             let category = find_category(conn, unit.id, cat)?;
             let groups = groups_of(conn, category.id)?;
             let ids: Vec<i64> = groups.iter().map(|g| g.id).collect();
-            let mut members = membership::members_of(conn, &ids)?;
+            let mut members = crate::db::members::members_of(conn, &ids)?;
             Ok(groups
                 .iter()
                 .map(|g| group_fetch(g, members.remove(&g.id).unwrap_or_default()))
@@ -785,17 +753,15 @@ pub async fn create_group(
     let (id, cat) = (course_id(&req)?, category_id(&req)?);
     let input = body.0;
     let description = input.validated()?;
-    let permission = auth.permission()?;
-    let caller = auth.caller;
     let group = state
         .db
         .write(move |conn| {
-            let unit = course(conn, &caller, id, permission, StatusCode::NOT_FOUND)?;
-            membership::lock_course(conn, unit.id, CourseLock::Structure)?;
+            let unit = access::course(conn, &auth, id, Missing::NotFound)?;
+            crate::db::org_units::lock_course(conn, unit.id, CourseLock::Structure)?;
             let category = find_category(conn, unit.id, cat)?;
             writable(&category)?;
-            membership::require_code_free(conn, unit.id, &input.code, None)?;
-            let group_id = membership::create_child(
+            crate::db::org_units::require_code_free(conn, unit.id, &input.code, None)?;
+            let group_id = crate::db::org_units::create_child(
                 conn,
                 &unit,
                 org_unit_type::GROUP,
@@ -823,12 +789,10 @@ pub async fn get_group(
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let (id, cat, gid) = (course_id(&req)?, category_id(&req)?, group_id(&req)?);
-    let permission = auth.permission()?;
-    let caller = auth.caller;
     let group = state
         .db
         .read(move |conn| {
-            let unit = course(conn, &caller, id, permission, StatusCode::BAD_REQUEST)?;
+            let unit = access::course(conn, &auth, id, Missing::BadRequest)?;
             let category = find_category(conn, unit.id, cat)?;
             let group = find_group(conn, category.id, gid)?;
             let members = members_of_one(conn, group.id)?;
@@ -848,18 +812,22 @@ pub async fn update_group(
     let (id, cat, gid) = (course_id(&req)?, category_id(&req)?, group_id(&req)?);
     let input = body.0;
     let description = input.validated()?;
-    let permission = auth.permission()?;
-    let caller = auth.caller;
     let group = state
         .db
         .write(move |conn| {
-            let unit = course(conn, &caller, id, permission, StatusCode::NOT_FOUND)?;
-            membership::lock_course(conn, unit.id, CourseLock::Structure)?;
+            let unit = access::course(conn, &auth, id, Missing::NotFound)?;
+            crate::db::org_units::lock_course(conn, unit.id, CourseLock::Structure)?;
             let category = find_category(conn, unit.id, cat)?;
             writable(&category)?;
             let group = find_group(conn, category.id, gid)?;
-            membership::require_code_free(conn, unit.id, &input.code, Some(group.id))?;
-            membership::update_child(conn, group.id, &input.name, &input.code, &description)?;
+            crate::db::org_units::require_code_free(conn, unit.id, &input.code, Some(group.id))?;
+            crate::db::org_units::update_child(
+                conn,
+                group.id,
+                &input.name,
+                &input.code,
+                &description,
+            )?;
             let group = find_group(conn, category.id, gid)?;
             let members = members_of_one(conn, group.id)?;
             Ok(group_fetch(&group, members))
@@ -875,13 +843,11 @@ pub async fn delete_group(
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let (id, cat, gid) = (course_id(&req)?, category_id(&req)?, group_id(&req)?);
-    let permission = auth.permission()?;
-    let caller = auth.caller;
     state
         .db
         .write(move |conn| {
-            let unit = course(conn, &caller, id, permission, StatusCode::BAD_REQUEST)?;
-            membership::lock_course(conn, unit.id, CourseLock::Structure)?;
+            let unit = access::course(conn, &auth, id, Missing::BadRequest)?;
+            crate::db::org_units::lock_course(conn, unit.id, CourseLock::Structure)?;
             let category = find_category(conn, unit.id, cat)?;
             writable(&category)?;
             let group = find_group(conn, category.id, gid)?;
@@ -905,17 +871,15 @@ pub async fn enroll(
 ) -> ApiResult<HttpResponse> {
     let (id, cat, gid) = (course_id(&req)?, category_id(&req)?, group_id(&req)?);
     let user_id = UserEnrollment::from_body(&body.0)?;
-    let permission = auth.permission()?;
-    let caller = auth.caller;
     state
         .db
         .write(move |conn| {
-            let unit = course(conn, &caller, id, permission, StatusCode::NOT_FOUND)?;
-            membership::lock_course(conn, unit.id, CourseLock::Members)?;
+            let unit = access::course(conn, &auth, id, Missing::NotFound)?;
+            crate::db::org_units::lock_course(conn, unit.id, CourseLock::Members)?;
             let category = find_category(conn, unit.id, cat)?;
             writable(&category)?;
             let group = find_group(conn, category.id, gid)?;
-            let eligible = membership::hold_enrollment(conn, unit.id, user_id)?
+            let eligible = crate::db::enrollments::hold_enrollment(conn, unit.id, user_id)?
                 && match category.restricted_by_org_unit_id {
                     Some(restriction) => members_of_one(conn, restriction)?.contains(&user_id),
                     None => true,
@@ -925,7 +889,7 @@ pub async fn enroll(
                     "User {user_id} not found among the users this category's groups admit."
                 )));
             }
-            membership::add_member(conn, group.id, unit.id, user_id)?;
+            crate::db::members::add_member(conn, group.id, unit.id, user_id)?;
             Ok(())
         })
         .await?;
@@ -936,13 +900,11 @@ pub async fn enroll(
 pub async fn unenroll(state: State, auth: Authorized, req: HttpRequest) -> ApiResult<HttpResponse> {
     let (id, cat, gid) = (course_id(&req)?, category_id(&req)?, group_id(&req)?);
     let user_id = path_param(&req, "userId", "User")?;
-    let permission = auth.permission()?;
-    let caller = auth.caller;
     state
         .db
         .write(move |conn| {
-            let unit = course(conn, &caller, id, permission, StatusCode::BAD_REQUEST)?;
-            membership::lock_course(conn, unit.id, CourseLock::Members)?;
+            let unit = access::course(conn, &auth, id, Missing::BadRequest)?;
+            crate::db::org_units::lock_course(conn, unit.id, CourseLock::Members)?;
             let category = find_category(conn, unit.id, cat)?;
             writable(&category)?;
             let group = find_group(conn, category.id, gid)?;
@@ -966,12 +928,10 @@ pub async fn unenroll(state: State, auth: Authorized, req: HttpRequest) -> ApiRe
 /// `GET .../groups/(groupId)/enrollments`: the members' user ids.
 pub async fn members(state: State, auth: Authorized, req: HttpRequest) -> ApiResult<HttpResponse> {
     let (id, cat, gid) = (course_id(&req)?, category_id(&req)?, group_id(&req)?);
-    let permission = auth.permission()?;
-    let caller = auth.caller;
     let members = state
         .db
         .read(move |conn| {
-            let unit = course(conn, &caller, id, permission, StatusCode::BAD_REQUEST)?;
+            let unit = access::course(conn, &auth, id, Missing::BadRequest)?;
             let category = find_category(conn, unit.id, cat)?;
             let group = find_group(conn, category.id, gid)?;
             members_of_one(conn, group.id)

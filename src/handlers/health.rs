@@ -5,9 +5,9 @@ use std::time::Duration;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use crate::app::State;
 use crate::error::ApiResult;
-use crate::wire::ok;
+use crate::handlers::reply::ok;
+use crate::state::State;
 
 /// How long readiness may wait for a connection: orchestrators' probes time out after about a
 /// second, and an answer late is worse than a 503.

@@ -11,23 +11,22 @@ use chrono::Utc;
 use diesel::prelude::*;
 use serde_json::Value;
 
-use crate::app::State;
-use crate::auth::permissions::{
-    default_role_permissions_for_integration, require_at_root, root_org_unit, Permission,
-};
 use crate::auth::secrets::{generate_secret, hash_secret};
 use crate::auth::tokens::{institution_by_id, CLI_CLIENT_ID};
+use crate::auth::Authorized;
 use crate::auth::Caller;
 use crate::db::rows::{Enrollment, Institution, NewRole, NewUser, NewVle, OAuthClient, Role, Vle};
 use crate::db::{is_unique_violation, DbConnection};
+use crate::domain::permissions::default_role_permissions_for_integration;
 use crate::domain::validate;
 use crate::error::{ApiError, ApiResult};
-use crate::routes::Authorized;
+use crate::handlers::extract::RawBody;
+use crate::handlers::reply::{ok, reply};
 use crate::schema::{
     enrollments, institutions, oauth_clients, role_permissions, roles, users, vles,
 };
+use crate::state::State;
 use crate::wire::institutions::*;
-use crate::wire::{ok, reply, RawBody};
 
 /// The role of VLE service users: everything an LMS needs to provision users, courses,
 /// enrollments, sections and groups, and nothing that deletes courses or manages the
@@ -56,21 +55,6 @@ pub fn vle_of_client(conn: &mut DbConnection, caller: &Caller) -> ApiResult<Opti
         .optional()?)
 }
 
-/// Administrators of their institution only; VLE clients never.
-fn require_admin(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    permission: Permission,
-) -> ApiResult<()> {
-    if vle_of_client(conn, caller)?.is_some() {
-        return Err(ApiError::forbidden(
-            "VLE clients may not manage institutions or VLEs.",
-        ));
-    }
-    require_at_root(conn, caller, permission)?;
-    Ok(())
-}
-
 /// The caller's own institution when the path names it; any other id is "not found".
 fn own_institution(conn: &mut DbConnection, caller: &Caller, text: &str) -> ApiResult<Institution> {
     let id = crate::wire::canonical_id(text)
@@ -90,7 +74,7 @@ struct ListParams {
 }
 
 fn list_params(req: &HttpRequest, fields: &[&str]) -> ApiResult<ListParams> {
-    let query = crate::wire::Query::from_request(req)?;
+    let query = crate::handlers::extract::Query::parse(req.query_string())?;
     let count = |name: &str| -> ApiResult<Option<usize>> {
         query
             .get(name)
@@ -252,12 +236,11 @@ const INSTITUTION_FIELDS: &[&str] = &[
 /// `GET /api/v2/institution/`: the caller's own institution, as a one-item page.
 pub async fn list(state: State, auth: Authorized, req: HttpRequest) -> ApiResult<HttpResponse> {
     let params = list_params(&req, INSTITUTION_FIELDS)?;
-    let permission = auth.permission()?;
-    let caller = auth.caller;
+    let caller = auth.caller.clone();
     let mine = state
         .db
         .read(move |conn| {
-            require_admin(conn, &caller, permission)?;
+            crate::services::access::operator(conn, &auth)?;
             institution_by_id(conn, caller.institution_id)
         })
         .await?;
@@ -276,12 +259,11 @@ pub async fn get(state: State, auth: Authorized, req: HttpRequest) -> ApiResult<
         .get("institution_id")
         .unwrap_or_default()
         .to_string();
-    let permission = auth.permission()?;
-    let caller = auth.caller;
+    let caller = auth.caller.clone();
     let found = state
         .db
         .read(move |conn| {
-            require_admin(conn, &caller, permission)?;
+            crate::services::access::operator(conn, &auth)?;
             own_institution(conn, &caller, &institution_text)
         })
         .await?;
@@ -379,12 +361,11 @@ async fn update(
         flag("allow_learner_audit")?,
         flag("allow_valid_audit")?,
     ];
-    let permission = auth.permission()?;
-    let caller = auth.caller;
+    let caller = auth.caller.clone();
     let updated = state
         .db
         .write(move |conn| {
-            require_admin(conn, &caller, permission)?;
+            crate::services::access::operator(conn, &auth)?;
             let mut row = own_institution(conn, &caller, &institution_text)?;
             if let Some(a) = acronym.clone() {
                 let clash = institutions::table
@@ -593,12 +574,11 @@ pub async fn list_vles(
         .unwrap_or_default()
         .to_string();
     let params = list_params(&req, VLE_FIELDS)?;
-    let permission = auth.permission()?;
-    let caller = auth.caller;
+    let caller = auth.caller.clone();
     let all = state
         .db
         .read(move |conn| {
-            require_admin(conn, &caller, permission)?;
+            crate::services::access::operator(conn, &auth)?;
             let institution = own_institution(conn, &caller, &institution_text)?;
             let rows: Vec<Vle> = vles::table
                 .filter(vles::institution_id.eq(institution.id))
@@ -640,18 +620,17 @@ pub async fn create_vle(
     let lti = changes.lti.unwrap_or_else(|| "{}".into());
     let secret = generate_secret();
     let secret_hash = hash_secret(&secret).map_err(ApiError::internal)?;
-    let permission = auth.permission()?;
-    let caller = auth.caller;
+    let caller = auth.caller.clone();
     let vle = state
         .db
         .write(move |conn| {
-            require_admin(conn, &caller, permission)?;
+            crate::services::access::operator(conn, &auth)?;
             let institution = own_institution(conn, &caller, &institution_text)?;
             require_name_free(conn, institution.id, &name, None)?;
             let now = Utc::now().naive_utc();
             let client_id = uuid::Uuid::new_v4().to_string();
             let role = integration_role(conn, institution.id)?;
-            let root = root_org_unit(conn, institution.id)?;
+            let root = crate::db::org_units::root(conn, institution.id)?;
             let user_name = format!("vle-{}", &client_id[..8]);
             let user_id: i64 = diesel::insert_into(users::table)
                 .values(NewUser {
@@ -721,12 +700,11 @@ pub async fn get_vle(state: State, auth: Authorized, req: HttpRequest) -> ApiRes
         .unwrap_or_default()
         .to_string();
     let vle_text = req.match_info().get("id").unwrap_or_default().to_string();
-    let permission = auth.permission()?;
-    let caller = auth.caller;
+    let caller = auth.caller.clone();
     let vle = state
         .db
         .read(move |conn| {
-            require_admin(conn, &caller, permission)?;
+            crate::services::access::operator(conn, &auth)?;
             let institution = own_institution(conn, &caller, &institution_text)?;
             find_vle(conn, institution.id, &vle_text)
         })
@@ -769,12 +747,11 @@ async fn update_vle(
     let vle_text = req.match_info().get("id").unwrap_or_default().to_string();
     let fields = Fields::parse(&body.0, require_all)?;
     let changes = vle_changes(&fields)?;
-    let permission = auth.permission()?;
-    let caller = auth.caller;
+    let caller = auth.caller.clone();
     let vle = state
         .db
         .write(move |conn| {
-            require_admin(conn, &caller, permission)?;
+            crate::services::access::operator(conn, &auth)?;
             let institution = own_institution(conn, &caller, &institution_text)?;
             let mut vle = find_vle(conn, institution.id, &vle_text)?;
             if let Some(name) = changes.name.clone() {
@@ -825,12 +802,11 @@ pub async fn delete_vle(
         .unwrap_or_default()
         .to_string();
     let vle_text = req.match_info().get("id").unwrap_or_default().to_string();
-    let permission = auth.permission()?;
-    let caller = auth.caller;
+    let caller = auth.caller.clone();
     let client_id = state
         .db
         .write(move |conn| {
-            require_admin(conn, &caller, permission)?;
+            crate::services::access::operator(conn, &auth)?;
             let institution = own_institution(conn, &caller, &institution_text)?;
             let vle = find_vle(conn, institution.id, &vle_text)?;
             let now = Utc::now().naive_utc();

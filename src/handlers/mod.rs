@@ -1,12 +1,21 @@
-//! Handlers: thin. Each parses input, runs one unit of work through `Db::read`/`Db::write`
-//! (permission checks included, on the blocking pool), and shapes the answer.
+//! Handlers: the only code that speaks actix. Each one
+//! 1. parses: typed paths (`paths`), the query and the body (`extract`), and checks the input's
+//!    own rules (`wire` and `domain`), before any database work;
+//! 2. runs one closure through `Db::read`/`Db::write` (on the blocking pool) that proves access
+//!    (`services::access`) and calls one unit of work in `services`;
+//! 3. answers: the unit's rows turned into wire types, through `reply`.
+//!
+//! No handler names a table or `diesel::`; no business rule is decided here.
 
 pub mod courses;
 pub mod enrollments;
+pub mod extract;
 pub mod groups;
 pub mod health;
 pub mod institutions;
 pub mod oauth;
+pub mod paths;
+pub mod reply;
 pub mod roles;
 pub mod sections;
 pub mod users;

@@ -5,14 +5,15 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use base64::Engine;
 use diesel::prelude::*;
 
-use crate::app::State;
 use crate::auth::scopes::ScopeSet;
 use crate::auth::secrets::verify_secret;
 use crate::db::rows::OAuthClient;
 use crate::error::{ApiError, ApiResult};
+use crate::handlers::extract::RawBody;
+use crate::handlers::reply::{ok, reply};
 use crate::schema::{oauth_clients, users};
+use crate::state::State;
 use crate::wire::oauth::*;
-use crate::wire::{ok, reply, RawBody};
 
 /// A failure answered in RFC 6749's shape rather than as problem details.
 struct OAuthFailure {

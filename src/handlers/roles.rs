@@ -3,15 +3,15 @@
 use actix_web::{HttpRequest, HttpResponse};
 use diesel::prelude::*;
 
-use crate::app::State;
-use crate::auth::permissions::{self, require, require_at_root};
+use crate::auth::Authorized;
 use crate::db::rows::Role;
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
-use crate::routes::Authorized;
+use crate::handlers::paths::path_param;
+use crate::handlers::reply::ok;
 use crate::schema::{role_permissions, roles};
+use crate::state::State;
 use crate::wire::roles::RoleData;
-use crate::wire::{ok, path_param};
 
 fn institution_roles(conn: &mut DbConnection, institution_id: i64) -> ApiResult<Vec<Role>> {
     Ok(roles::table
@@ -23,12 +23,11 @@ fn institution_roles(conn: &mut DbConnection, institution_id: i64) -> ApiResult<
 
 /// `GET /roles/`
 pub async fn list(state: State, auth: Authorized) -> ApiResult<HttpResponse> {
-    let permission = auth.permission()?;
-    let caller = auth.caller;
+    let caller = auth.caller.clone();
     let all = state
         .db
         .read(move |conn| {
-            require_at_root(conn, &caller, permission)?;
+            crate::services::access::at_root(conn, &auth)?;
             institution_roles(conn, caller.institution_id)
         })
         .await?;
@@ -38,12 +37,11 @@ pub async fn list(state: State, auth: Authorized) -> ApiResult<HttpResponse> {
 /// `GET /roles/(roleId)`
 pub async fn get(state: State, auth: Authorized, req: HttpRequest) -> ApiResult<HttpResponse> {
     let role_id = path_param(&req, "roleId", "Role")?;
-    let permission = auth.permission()?;
-    let caller = auth.caller;
+    let caller = auth.caller.clone();
     let role = state
         .db
         .read(move |conn| {
-            require_at_root(conn, &caller, permission)?;
+            crate::services::access::at_root(conn, &auth)?;
             roles::table
                 .filter(roles::id.eq(role_id))
                 .filter(roles::institution_id.eq(caller.institution_id))
@@ -64,13 +62,12 @@ pub async fn enrollable(
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let org_unit_id = path_param(&req, "orgUnitId", "Org unit")?;
-    let permission = auth.permission()?;
-    let caller = auth.caller;
+    let caller = auth.caller.clone();
     let grantable = state
         .db
         .read(move |conn| {
-            let unit = require(conn, &caller, org_unit_id, permission)?;
-            let mine = permissions::permissions_in(conn, caller.user_id, &unit)?;
+            let unit = crate::services::access::org_unit(conn, &auth, org_unit_id)?;
+            let mine = crate::services::access::permissions_in(conn, caller.user_id, &unit)?;
             let all = institution_roles(conn, caller.institution_id)?;
             let grants: Vec<(i64, String)> = role_permissions::table
                 .filter(
@@ -85,7 +82,7 @@ pub async fn enrollable(
                         .iter()
                         .filter(|(id, _)| *id == role.id)
                         .all(|(_, name)| {
-                            permissions::Permission::from_name(name)
+                            crate::domain::permissions::Permission::from_name(name)
                                 .is_some_and(|p| mine.contains(&p))
                         })
                 })

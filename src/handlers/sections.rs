@@ -8,19 +8,22 @@ use actix_web::{HttpRequest, HttpResponse};
 use chrono::Utc;
 use diesel::prelude::*;
 
-use crate::app::State;
-use crate::auth::permissions::{find_org_unit, require, Permission};
-use crate::auth::Caller;
-use crate::db::membership::{self, CourseLock, LEARNER_ROLE};
+use crate::auth::Authorized;
+use crate::db::enrollments::LEARNER_ROLE;
+use crate::db::org_units::CourseLock;
 use crate::db::rows::{org_unit_type, Member, OrgUnit, SectionSettings};
 use crate::db::DbConnection;
 use crate::domain::allocation::{self, Placement};
 use crate::domain::validate;
 use crate::error::{ApiError, ApiResult};
-use crate::routes::Authorized;
+use crate::handlers::extract::{Body, RawBody};
+use crate::handlers::paths::path_param;
+use crate::handlers::reply::{ok, ok_empty};
 use crate::schema::{org_units, section_settings};
+use crate::services::access::{self, Missing};
+use crate::state::State;
 use crate::wire::sections::*;
-use crate::wire::{ok, ok_empty, path_param, Body, RawBody, RichText, RichTextInput};
+use crate::wire::{RichText, RichTextInput};
 
 /// Most sections one initialization may create.
 pub const MAX_SECTIONS: i64 = 5_000;
@@ -74,29 +77,18 @@ fn find_settings(conn: &mut DbConnection, course_id: i64) -> ApiResult<Option<Se
 }
 
 /// The course named by the path, once the caller's permission there is checked.
-fn course(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    id: i64,
-    permission: Permission,
-) -> ApiResult<OrgUnit> {
-    let unit = require(conn, caller, id, permission)?;
-    if unit.type_id != org_unit_type::COURSE_OFFERING {
-        return Err(ApiError::not_found(format!(
-            "Org unit {id} is not a course offering; only those have sections."
-        )));
-    }
-    Ok(unit)
+fn course(conn: &mut DbConnection, auth: &Authorized, id: i64) -> ApiResult<OrgUnit> {
+    let course = access::course(conn, auth, id, Missing::NotFound)?;
+    Ok(OrgUnit::clone(&course))
 }
 
 /// The course and its section settings: 404 until the settings are initialized.
 fn initialized(
     conn: &mut DbConnection,
-    caller: &Caller,
+    auth: &Authorized,
     id: i64,
-    permission: Permission,
 ) -> ApiResult<(OrgUnit, SectionSettings)> {
-    let unit = course(conn, caller, id, permission)?;
+    let unit = course(conn, auth, id)?;
     let settings = find_settings(conn, unit.id)?.ok_or_else(|| {
         ApiError::not_found(format!(
             "Org unit {id} has no sections: its section settings are not initialized."
@@ -108,14 +100,13 @@ fn initialized(
 /// [`initialized`] for a write: also takes the course's lock in `mode`.
 fn initialized_for_write(
     conn: &mut DbConnection,
-    caller: &Caller,
+    auth: &Authorized,
     id: i64,
-    permission: Permission,
     mode: CourseLock,
 ) -> ApiResult<(OrgUnit, SectionSettings)> {
-    let unit = course(conn, caller, id, permission)?;
-    membership::lock_course(conn, unit.id, mode)?;
-    initialized(conn, caller, id, permission)
+    let unit = course(conn, auth, id)?;
+    crate::db::org_units::lock_course(conn, unit.id, mode)?;
+    initialized(conn, auth, id)
 }
 
 fn ids(req: &HttpRequest) -> ApiResult<i64> {
@@ -129,11 +120,9 @@ pub async fn get_settings(
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let id = ids(&req)?;
-    let permission = auth.permission()?;
-    let caller = auth.caller;
     let fetch = state
         .db
-        .read(move |conn| settings_fetch(&initialized(conn, &caller, id, permission)?.1))
+        .read(move |conn| settings_fetch(&initialized(conn, &auth, id)?.1))
         .await?;
     ok(&fetch)
 }
@@ -160,13 +149,11 @@ pub async fn create_settings(
             "EnrollmentQuantity: at most {MAX_SECTIONS} sections can be created."
         )));
     }
-    let permission = auth.permission()?;
-    let caller = auth.caller;
     let fetch = state
         .db
         .write(move |conn| {
-            let unit = course(conn, &caller, id, permission)?;
-            membership::lock_course(conn, unit.id, CourseLock::Structure)?;
+            let unit = course(conn, &auth, id)?;
+            crate::db::org_units::lock_course(conn, unit.id, CourseLock::Structure)?;
             if find_settings(conn, unit.id)?.is_some() {
                 return Err(ApiError::bad_request(format!(
                     "Org unit {id} already has section settings; use PUT to change them."
@@ -202,7 +189,7 @@ pub async fn create_settings(
             }
 
             let learners = allocation::dealing_order(
-                membership::learners(conn, &unit)?,
+                crate::db::enrollments::learners(conn, &unit)?,
                 input.randomize_enrollments,
             );
             let quantity = usize::try_from(input.enrollment_quantity).unwrap_or(usize::MAX);
@@ -214,7 +201,7 @@ pub async fn create_settings(
                     allocation::count_off(&learners, quantity)
                 }
             };
-            let sections = membership::create_numbered(
+            let sections = crate::db::org_units::create_numbered(
                 conn,
                 &unit,
                 org_unit_type::SECTION,
@@ -230,7 +217,7 @@ pub async fn create_settings(
                     created_at: now,
                 }));
             }
-            membership::insert_members(conn, &members)?;
+            crate::db::members::insert_members(conn, &members)?;
             settings_fetch(&settings)
         })
         .await?;
@@ -248,13 +235,10 @@ pub async fn update_settings(
     let input = body.0;
     validate::name("Name", &input.name, 256).map_err(ApiError::BadRequest)?;
     let description = RichTextInput::render_optional(input.description.as_ref());
-    let permission = auth.permission()?;
-    let caller = auth.caller;
     let fetch = state
         .db
         .write(move |conn| {
-            let (unit, _) =
-                initialized_for_write(conn, &caller, id, permission, CourseLock::Structure)?;
+            let (unit, _) = initialized_for_write(conn, &auth, id, CourseLock::Structure)?;
             diesel::update(section_settings::table.find(unit.id))
                 .set((
                     section_settings::name.eq(&input.name),
@@ -278,15 +262,13 @@ pub async fn update_settings(
 /// `GET /sections/`
 pub async fn list(state: State, auth: Authorized, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = ids(&req)?;
-    let permission = auth.permission()?;
-    let caller = auth.caller;
     let sections = state
         .db
         .read(move |conn| {
-            let (unit, _) = initialized(conn, &caller, id, permission)?;
-            let sections = membership::children(conn, unit.id, org_unit_type::SECTION)?;
+            let (unit, _) = initialized(conn, &auth, id)?;
+            let sections = crate::db::org_units::children(conn, unit.id, org_unit_type::SECTION)?;
             let ids: Vec<i64> = sections.iter().map(|s| s.id).collect();
-            let mut members = membership::members_of(conn, &ids)?;
+            let mut members = crate::db::members::members_of(conn, &ids)?;
             Ok(sections
                 .iter()
                 .map(|s| section_fetch(s, members.remove(&s.id).unwrap_or_default()))
@@ -306,15 +288,12 @@ pub async fn create(
     let id = ids(&req)?;
     let input = body.0;
     let description = input.validated()?;
-    let permission = auth.permission()?;
-    let caller = auth.caller;
     let section = state
         .db
         .write(move |conn| {
-            let (unit, _) =
-                initialized_for_write(conn, &caller, id, permission, CourseLock::Structure)?;
-            membership::require_code_free(conn, unit.id, &input.code, None)?;
-            let section_id = membership::create_child(
+            let (unit, _) = initialized_for_write(conn, &auth, id, CourseLock::Structure)?;
+            crate::db::org_units::require_code_free(conn, unit.id, &input.code, None)?;
+            let section_id = crate::db::org_units::create_child(
                 conn,
                 &unit,
                 org_unit_type::SECTION,
@@ -322,8 +301,13 @@ pub async fn create(
                 &input.code,
                 Some(&description),
             )?;
-            let section =
-                membership::child(conn, unit.id, org_unit_type::SECTION, section_id, "Section")?;
+            let section = crate::db::org_units::child(
+                conn,
+                unit.id,
+                org_unit_type::SECTION,
+                section_id,
+                "Section",
+            )?;
             Ok(section_fetch(&section, Vec::new()))
         })
         .await?;
@@ -337,15 +321,18 @@ fn section_id(req: &HttpRequest) -> ApiResult<i64> {
 /// `GET /sections/(sectionId)`
 pub async fn get(state: State, auth: Authorized, req: HttpRequest) -> ApiResult<HttpResponse> {
     let (id, section_id) = (ids(&req)?, section_id(&req)?);
-    let permission = auth.permission()?;
-    let caller = auth.caller;
     let section = state
         .db
         .read(move |conn| {
-            let (unit, _) = initialized(conn, &caller, id, permission)?;
-            let section =
-                membership::child(conn, unit.id, org_unit_type::SECTION, section_id, "Section")?;
-            let members = membership::members_of(conn, &[section.id])?
+            let (unit, _) = initialized(conn, &auth, id)?;
+            let section = crate::db::org_units::child(
+                conn,
+                unit.id,
+                org_unit_type::SECTION,
+                section_id,
+                "Section",
+            )?;
+            let members = crate::db::members::members_of(conn, &[section.id])?
                 .remove(&section.id)
                 .unwrap_or_default();
             Ok(section_fetch(&section, members))
@@ -364,20 +351,33 @@ pub async fn update(
     let (id, section_id) = (ids(&req)?, section_id(&req)?);
     let input = body.0;
     let description = input.validated()?;
-    let permission = auth.permission()?;
-    let caller = auth.caller;
     let section = state
         .db
         .write(move |conn| {
-            let (unit, _) =
-                initialized_for_write(conn, &caller, id, permission, CourseLock::Structure)?;
-            let section =
-                membership::child(conn, unit.id, org_unit_type::SECTION, section_id, "Section")?;
-            membership::require_code_free(conn, unit.id, &input.code, Some(section.id))?;
-            membership::update_child(conn, section.id, &input.name, &input.code, &description)?;
-            let section =
-                membership::child(conn, unit.id, org_unit_type::SECTION, section_id, "Section")?;
-            let members = membership::members_of(conn, &[section.id])?
+            let (unit, _) = initialized_for_write(conn, &auth, id, CourseLock::Structure)?;
+            let section = crate::db::org_units::child(
+                conn,
+                unit.id,
+                org_unit_type::SECTION,
+                section_id,
+                "Section",
+            )?;
+            crate::db::org_units::require_code_free(conn, unit.id, &input.code, Some(section.id))?;
+            crate::db::org_units::update_child(
+                conn,
+                section.id,
+                &input.name,
+                &input.code,
+                &description,
+            )?;
+            let section = crate::db::org_units::child(
+                conn,
+                unit.id,
+                org_unit_type::SECTION,
+                section_id,
+                "Section",
+            )?;
+            let members = crate::db::members::members_of(conn, &[section.id])?
                 .remove(&section.id)
                 .unwrap_or_default();
             Ok(section_fetch(&section, members))
@@ -389,15 +389,17 @@ pub async fn update(
 /// `DELETE /sections/(sectionId)`: the section and its memberships.
 pub async fn delete(state: State, auth: Authorized, req: HttpRequest) -> ApiResult<HttpResponse> {
     let (id, section_id) = (ids(&req)?, section_id(&req)?);
-    let permission = auth.permission()?;
-    let caller = auth.caller;
     state
         .db
         .write(move |conn| {
-            let (unit, _) =
-                initialized_for_write(conn, &caller, id, permission, CourseLock::Structure)?;
-            let section =
-                membership::child(conn, unit.id, org_unit_type::SECTION, section_id, "Section")?;
+            let (unit, _) = initialized_for_write(conn, &auth, id, CourseLock::Structure)?;
+            let section = crate::db::org_units::child(
+                conn,
+                unit.id,
+                org_unit_type::SECTION,
+                section_id,
+                "Section",
+            )?;
             diesel::delete(org_units::table.find(section.id)).execute(conn)?;
             Ok(())
         })
@@ -414,21 +416,23 @@ pub async fn enroll(
 ) -> ApiResult<HttpResponse> {
     let (id, section_id) = (ids(&req)?, section_id(&req)?);
     let user_id = UserEnrollment::from_body(&body.0)?;
-    let permission = auth.permission()?;
-    let caller = auth.caller;
     state
         .db
         .write(move |conn| {
-            let (unit, _) =
-                initialized_for_write(conn, &caller, id, permission, CourseLock::Members)?;
-            let section =
-                membership::child(conn, unit.id, org_unit_type::SECTION, section_id, "Section")?;
-            if !membership::hold_enrollment(conn, unit.id, user_id)? {
+            let (unit, _) = initialized_for_write(conn, &auth, id, CourseLock::Members)?;
+            let section = crate::db::org_units::child(
+                conn,
+                unit.id,
+                org_unit_type::SECTION,
+                section_id,
+                "Section",
+            )?;
+            if !crate::db::enrollments::hold_enrollment(conn, unit.id, user_id)? {
                 return Err(ApiError::not_found(format!(
                     "User {user_id} not found among the users enrolled in org unit {id}."
                 )));
             }
-            membership::add_member(conn, section.id, unit.id, user_id)?;
+            crate::db::members::add_member(conn, section.id, unit.id, user_id)?;
             Ok(())
         })
         .await?;
@@ -438,15 +442,18 @@ pub async fn enroll(
 /// `GET /sections/(sectionId)/enrollments/`: the members' user ids.
 pub async fn members(state: State, auth: Authorized, req: HttpRequest) -> ApiResult<HttpResponse> {
     let (id, section_id) = (ids(&req)?, section_id(&req)?);
-    let permission = auth.permission()?;
-    let caller = auth.caller;
     let members = state
         .db
         .read(move |conn| {
-            let (unit, _) = initialized(conn, &caller, id, permission)?;
-            let section =
-                membership::child(conn, unit.id, org_unit_type::SECTION, section_id, "Section")?;
-            Ok(membership::members_of(conn, &[section.id])?
+            let (unit, _) = initialized(conn, &auth, id)?;
+            let section = crate::db::org_units::child(
+                conn,
+                unit.id,
+                org_unit_type::SECTION,
+                section_id,
+                "Section",
+            )?;
+            Ok(crate::db::members::members_of(conn, &[section.id])?
                 .remove(&section.id)
                 .unwrap_or_default())
         })
@@ -462,8 +469,8 @@ pub async fn mine(state: State, auth: Authorized, req: HttpRequest) -> ApiResult
     let sections = state
         .db
         .read(move |conn| {
-            let unit = find_org_unit(conn, &caller, id)?;
-            if !membership::is_enrolled(conn, unit.id, caller.user_id)? {
+            let unit = crate::services::access::own_org_unit(conn, &caller, id)?;
+            if !crate::db::enrollments::is_enrolled(conn, unit.id, caller.user_id)? {
                 return Err(ApiError::forbidden(format!(
                     "You are not enrolled in org unit {id}."
                 )));
@@ -475,9 +482,9 @@ pub async fn mine(state: State, auth: Authorized, req: HttpRequest) -> ApiResult
                         "Org unit {id} is not configured to have sections."
                     ))
                 })?;
-            let sections = membership::children(conn, unit.id, org_unit_type::SECTION)?;
+            let sections = crate::db::org_units::children(conn, unit.id, org_unit_type::SECTION)?;
             let ids: Vec<i64> = sections.iter().map(|s| s.id).collect();
-            let mine: HashSet<i64> = membership::units_of_user(conn, &ids, caller.user_id)?
+            let mine: HashSet<i64> = crate::db::members::units_of_user(conn, &ids, caller.user_id)?
                 .into_iter()
                 .collect();
             Ok(sections
@@ -537,12 +544,12 @@ pub fn place_new_learner(conn: &mut DbConnection, course: &OrgUnit, user_id: i64
     let Some(settings) = lock_settings(conn, course.id)?.filter(|s| s.auto_enroll) else {
         return Ok(());
     };
-    let sections = membership::children(conn, course.id, org_unit_type::SECTION)?;
+    let sections = crate::db::org_units::children(conn, course.id, org_unit_type::SECTION)?;
     let ids: Vec<i64> = sections.iter().map(|s| s.id).collect();
-    if !membership::units_of_user(conn, &ids, user_id)?.is_empty() {
+    if !crate::db::members::units_of_user(conn, &ids, user_id)?.is_empty() {
         return Ok(());
     }
-    let sizes = membership::sizes_of(conn, &ids)?;
+    let sizes = crate::db::members::sizes_of(conn, &ids)?;
     let placement = match style_of(&settings)? {
         SectionEnrollmentStyle::NumberOfSectionsAutoEnrollment => allocation::smallest(&sizes),
         SectionEnrollmentStyle::PeoplePerSectionAutoEnrollment => allocation::first_not_full(
@@ -557,13 +564,20 @@ pub fn place_new_learner(conn: &mut DbConnection, course: &OrgUnit, user_id: i64
         // Number-of-sections style only fills sections that exist.
         (Placement::New, SectionEnrollmentStyle::NumberOfSectionsAutoEnrollment) => return Ok(()),
         (Placement::New, SectionEnrollmentStyle::PeoplePerSectionAutoEnrollment) => {
-            let mut taken = membership::taken_codes(conn, course.id)?;
+            let mut taken = crate::db::org_units::taken_codes(conn, course.id)?;
             let (name, code, _) =
-                membership::next_name(SECTION_PREFIX, sections.len() + 1, &mut taken);
-            membership::create_child(conn, course, org_unit_type::SECTION, &name, &code, None)?
+                crate::domain::naming::next_name(SECTION_PREFIX, sections.len() + 1, &mut taken);
+            crate::db::org_units::create_child(
+                conn,
+                course,
+                org_unit_type::SECTION,
+                &name,
+                &code,
+                None,
+            )?
         }
     };
-    membership::add_member(conn, section, course.id, user_id)?;
+    crate::db::members::add_member(conn, section, course.id, user_id)?;
     Ok(())
 }
 

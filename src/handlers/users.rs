@@ -4,16 +4,18 @@ use actix_web::{HttpRequest, HttpResponse};
 use chrono::Utc;
 use diesel::prelude::*;
 
-use crate::app::State;
-use crate::auth::permissions::{self, require_at_root, root_org_unit};
+use crate::auth::Authorized;
 use crate::db::rows::{Enrollment, NewUser, Role, User};
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::validate;
 use crate::error::{ApiError, ApiResult};
-use crate::routes::Authorized;
+use crate::handlers::extract::{Body, Query};
+use crate::handlers::paths::path_param;
+use crate::handlers::reply::ok;
 use crate::schema::{enrollments, roles, users};
+use crate::state::State;
 use crate::wire::users::{CreateUserData, UserData, WhoAmIUser};
-use crate::wire::{ok, page, parse_bookmark, path_param, Body, Query, PAGE_SIZE};
+use crate::wire::{page, parse_bookmark, PAGE_SIZE};
 
 /// Loads a user of the caller's institution; another institution's is "not found".
 pub fn find_user(conn: &mut DbConnection, institution_id: i64, id: i64) -> ApiResult<User> {
@@ -42,23 +44,7 @@ pub fn find_role_for_input(
         .ok_or_else(|| ApiError::bad_request(format!("{field}: there is no role {id}.")))
 }
 
-/// A caller may only hand out a role whose permissions they hold themselves in that org unit,
-/// so an Instructor can enroll Students but never mint an Administrator.
-pub fn require_grantable(
-    conn: &mut DbConnection,
-    caller_permissions: &permissions::PermissionSet,
-    role: &Role,
-) -> ApiResult<()> {
-    let granted = permissions::role_permissions_of(conn, &[role.id])?;
-    if granted.is_subset(caller_permissions) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(format!(
-            "You may not assign the role {:?}: it holds permissions your role lacks.",
-            role.name
-        )))
-    }
-}
+pub use crate::services::access::require_grantable;
 
 /// `GET /users/whoami`
 pub async fn whoami(state: State, auth: Authorized) -> ApiResult<HttpResponse> {
@@ -91,12 +77,11 @@ pub async fn create(
     if let Some(email) = input.external_email.as_deref().filter(|e| !e.is_empty()) {
         validate::email("ExternalEmail", email).map_err(ApiError::BadRequest)?;
     }
-    let permission = auth.permission()?;
-    let caller = auth.caller;
+    let caller = auth.caller.clone();
     let data = state
         .db
         .write(move |conn| {
-            let root = require_at_root(conn, &caller, permission)?;
+            let root = crate::services::access::at_root(conn, &auth)?;
             if let Some(institution) =
                 crate::handlers::institutions::vle_institution(conn, &caller)?
             {
@@ -131,7 +116,7 @@ pub async fn create(
                     )));
                 }
             }
-            let mine = permissions::permissions_in(conn, caller.user_id, &root)?;
+            let mine = crate::services::access::permissions_in(conn, caller.user_id, &root)?;
             require_grantable(conn, &mine, &role)?;
             let key = input.user_name.to_lowercase();
             let taken = users::table
@@ -192,15 +177,14 @@ pub async fn create(
 /// `GET /users/(userId)`: anyone may read themselves; others need the permission at the root.
 pub async fn get(state: State, auth: Authorized, req: HttpRequest) -> ApiResult<HttpResponse> {
     let user_id = path_param(&req, "userId", "User")?;
-    let permission = auth.permission()?;
-    let caller = auth.caller;
+    let caller = auth.caller.clone();
     let data = state
         .db
         .read(move |conn| {
             let root = if user_id == caller.user_id {
-                root_org_unit(conn, caller.institution_id)?
+                crate::db::org_units::root(conn, caller.institution_id)?
             } else {
-                require_at_root(conn, &caller, permission)?
+                crate::services::access::at_root(conn, &auth)?
             };
             let user = find_user(conn, caller.institution_id, user_id)?;
             Ok(UserData::new(&user, root.id))
@@ -212,12 +196,11 @@ pub async fn get(state: State, auth: Authorized, req: HttpRequest) -> ApiResult<
 /// `GET /users/?userName=` (one UserData), `?orgDefinedId=` (an array), or no filter (a
 /// PagedResultSet of every user, by id).
 pub async fn search(state: State, auth: Authorized, req: HttpRequest) -> ApiResult<HttpResponse> {
-    let query = Query::from_request(&req)?;
+    let query = Query::parse(req.query_string())?;
     let user_name = query.get("userName").map(str::to_lowercase);
     let org_defined_id = query.get("orgDefinedId").map(str::to_string);
     let bookmark = parse_bookmark(query.get("bookmark"))?;
-    let permission = auth.permission()?;
-    let caller = auth.caller;
+    let caller = auth.caller.clone();
     let institution_id = caller.institution_id;
     let self_lookup = user_name.clone();
     let body = state
@@ -231,15 +214,17 @@ pub async fn search(state: State, auth: Authorized, req: HttpRequest) -> ApiResu
                     .first(conn)
                     .optional()?;
                 let root = match &user {
-                    Some(u) if u.id == caller.user_id => root_org_unit(conn, institution_id)?,
-                    _ => require_at_root(conn, &caller, permission)?,
+                    Some(u) if u.id == caller.user_id => {
+                        crate::db::org_units::root(conn, institution_id)?
+                    }
+                    _ => crate::services::access::at_root(conn, &auth)?,
                 };
                 let user =
                     user.ok_or_else(|| ApiError::not_found(format!("No user named {name:?}.")))?;
                 return serde_json::to_value(UserData::new(&user, root.id))
                     .map_err(ApiError::internal);
             }
-            let root = require_at_root(conn, &caller, permission)?;
+            let root = crate::services::access::at_root(conn, &auth)?;
             if let Some(odi) = org_defined_id {
                 let found: Vec<User> = users::table
                     .filter(users::institution_id.eq(institution_id))

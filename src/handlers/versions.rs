@@ -3,9 +3,10 @@
 use actix_web::{web, HttpResponse};
 
 use crate::error::{ApiError, ApiResult};
+use crate::handlers::extract::Body;
+use crate::handlers::reply::ok;
 use crate::versions::{product, ApiVersion, VersionRange, PRODUCTS};
 use crate::wire::versions::*;
-use crate::wire::{ok, Body};
 
 fn describe(code: &str, range: &VersionRange) -> ProductVersions {
     ProductVersions {

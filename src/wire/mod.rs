@@ -1,6 +1,7 @@
 //! The shapes on the wire, with Brightspace's exact field names. Request types deserialize,
-//! response types serialize; neither is a database row. Also the JSON body extractor and the
-//! reply helpers every handler uses.
+//! response types serialize; neither is a database row. Also the parsing rules they share
+//! (JSON with field-naming errors, canonical ids, booleans, bookmarks). No actix here: the
+//! extractors and replies are `crate::handlers::{extract, reply}`.
 
 pub mod courses;
 pub mod enrollments;
@@ -12,87 +13,11 @@ pub mod sections;
 pub mod users;
 pub mod versions;
 
-use std::future::Future;
-use std::pin::Pin;
-
-use actix_web::http::{header, StatusCode};
-use actix_web::{dev::Payload, web, FromRequest, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
-use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{ApiError, ApiResult};
-
-/// Largest request body accepted; more is a 413.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-
-/// Every JSON answer's type; some clients parse only bodies declared exactly so.
-pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
-
-/// 200 with a JSON body.
-pub fn ok<T: Serialize>(body: &T) -> ApiResult<HttpResponse> {
-    reply(StatusCode::OK, body)
-}
-
-pub fn reply<T: Serialize>(status: StatusCode, body: &T) -> ApiResult<HttpResponse> {
-    let bytes = serde_json::to_vec(body).map_err(ApiError::internal)?;
-    Ok(HttpResponse::build(status)
-        .insert_header((header::CONTENT_TYPE, JSON_CONTENT_TYPE))
-        .body(bytes))
-}
-
-/// 200 with an empty body, as Brightspace answers most deletes.
-pub fn ok_empty() -> HttpResponse {
-    HttpResponse::Ok().finish()
-}
-
-/// A JSON request body. Read whatever the declared Content-Type (one real client sends none),
-/// capped at [`MAX_BODY_BYTES`], and rejected with a 400 naming the offending field.
-pub struct Body<T>(pub T);
-
-impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let raw = RawBody::from_request(req, payload);
-        Box::pin(async move { parse_json(&raw.await?.0).map(Body) })
-    }
-}
-
-/// A request body's bytes, capped at [`MAX_BODY_BYTES`] (413 beyond).
-pub struct RawBody(pub web::Bytes);
-
-impl FromRequest for RawBody {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let declared_len = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
-        Box::pin(async move {
-            if declared_len.is_some_and(|len| len > MAX_BODY_BYTES) {
-                return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
-            }
-            let mut buf = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| {
-                    ApiError::bad_request(format!("The request body could not be read: {e}."))
-                })?;
-                if buf.len() + chunk.len() > MAX_BODY_BYTES {
-                    return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
-                }
-                buf.extend_from_slice(&chunk);
-            }
-            Ok(RawBody(buf.freeze()))
-        })
-    }
-}
 
 /// Parses JSON, naming the path of the first offending field in the error. A string holding
 /// U+0000 anywhere in the document (in a field the target type ignores, too) is a 400 naming its
@@ -225,11 +150,6 @@ pub fn path_id(what: &str, value: &str) -> ApiResult<i64> {
     canonical_id(value).ok_or_else(|| ApiError::not_found(format!("{what} {value:?} not found.")))
 }
 
-/// The D2LID in path segment `{name}`; `what` names it in the 404.
-pub fn path_param(req: &HttpRequest, name: &str, what: &str) -> ApiResult<i64> {
-    path_id(what, req.match_info().get(name).unwrap_or_default())
-}
-
 /// `yyyy-MM-ddTHH:mm:ss.fffZ`, milliseconds always present.
 pub fn utc(dt: NaiveDateTime) -> String {
     dt.and_utc().to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -258,23 +178,7 @@ impl<'de> Deserialize<'de> for UtcDateTime {
     }
 }
 
-/// RichText, as answered.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
-pub struct RichText {
-    #[serde(rename = "Text")]
-    pub text: String,
-    #[serde(rename = "Html")]
-    pub html: String,
-}
-
-impl RichText {
-    pub fn from_stored(text: Option<&str>, html: Option<&str>) -> Self {
-        Self {
-            text: text.unwrap_or_default().to_string(),
-            html: html.unwrap_or_default().to_string(),
-        }
-    }
-}
+pub use crate::domain::rich_text::RichText;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RichTextType {
@@ -314,10 +218,7 @@ impl RichTextInput {
 
     /// An optional description: absent or null is empty text.
     pub fn render_optional(input: Option<&RichTextInput>) -> RichText {
-        input.map(Self::render).unwrap_or(RichText {
-            text: String::new(),
-            html: String::new(),
-        })
+        input.map(Self::render).unwrap_or_default()
     }
 }
 
@@ -391,40 +292,6 @@ pub fn parse_bookmark(value: Option<&str>) -> ApiResult<i64> {
             ))
         }),
     }
-}
-
-/// Query parameters, looked up case-insensitively as ASP.NET-based Brightspace does.
-pub struct Query(Vec<(String, String)>);
-
-impl Query {
-    pub fn from_request(req: &HttpRequest) -> ApiResult<Self> {
-        if let Some(name) = query_nul_parameter(req.query_string()) {
-            return Err(nul_error(&name));
-        }
-        let pairs: Vec<(String, String)> = serde_urlencoded_pairs(req.query_string())?;
-        Ok(Self(pairs))
-    }
-
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn bool(&self, name: &str) -> ApiResult<Option<bool>> {
-        self.get(name).map(|v| parse_bool(name, v)).transpose()
-    }
-
-    pub fn id(&self, name: &str) -> ApiResult<Option<i64>> {
-        self.get(name).map(|v| parse_id(name, v)).transpose()
-    }
-}
-
-fn serde_urlencoded_pairs(query: &str) -> ApiResult<Vec<(String, String)>> {
-    web::Query::<Vec<(String, String)>>::from_query(query)
-        .map(|q| q.into_inner())
-        .map_err(|e| ApiError::bad_request(format!("The query string is malformed: {e}.")))
 }
 
 /// Declares a Brightspace enumeration: answered by name, accepted as its number or its name

@@ -6,12 +6,13 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use chrono::Utc;
-use d2l_groups::app::{server, AppState};
+use d2l_groups::app::server;
 use d2l_groups::auth::scopes::ScopeSet;
 use d2l_groups::auth::tokens::{Claims, ScopeClaim, CLI_CLIENT_ID};
 use d2l_groups::config::{RateLimitSettings, Settings};
 use d2l_groups::db::rows::SigningKeyRow;
 use d2l_groups::schema::{institutions, signing_keys};
+use d2l_groups::state::AppState;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use reqwest::{Method, Response};

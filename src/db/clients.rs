@@ -1,0 +1,1 @@
+//! OAuth clients (`oauth_clients`): registered, looked up, revoked.

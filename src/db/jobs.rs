@@ -1,0 +1,1 @@
+//! The durable job queue's SQL (`jobs`): enqueue, claim, reschedule, bury, list.

@@ -1,0 +1,1 @@
+//! A course's section settings (`section_settings`).

@@ -1,0 +1,1 @@
+//! Each institution's signing keys (`signing_keys`).

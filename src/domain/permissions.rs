@@ -1,0 +1,176 @@
+//! Role permissions: what a role may do, the roles every institution starts with, and which
+//! held roles count in an org unit. A caller's permissions in org unit X are those of their
+//! enrollment at X plus those of their *cascading* enrollments at X's ancestors (the bootstrap
+//! Administrator's enrollment at the root cascades to everything). Scopes never widen these.
+//! The lookups are `db::permissions`; the checks, `services::access`.
+
+use std::collections::HashSet;
+
+/// What a role may do. Stored by name in `role_permissions`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Permission {
+    UsersRead,
+    UsersCreate,
+    CoursesRead,
+    CoursesCreate,
+    CoursesDelete,
+    EnrollmentsRead,
+    EnrollmentsManage,
+    RolesRead,
+    GroupsView,
+    GroupsManage,
+    GroupsEnroll,
+    SectionsView,
+    SectionsManage,
+    SectionsEnroll,
+    /// Manage the institution's own record and its VLE registrations.
+    InstitutionManage,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 15] = [
+        Permission::UsersRead,
+        Permission::UsersCreate,
+        Permission::CoursesRead,
+        Permission::CoursesCreate,
+        Permission::CoursesDelete,
+        Permission::EnrollmentsRead,
+        Permission::EnrollmentsManage,
+        Permission::RolesRead,
+        Permission::GroupsView,
+        Permission::GroupsManage,
+        Permission::GroupsEnroll,
+        Permission::SectionsView,
+        Permission::SectionsManage,
+        Permission::SectionsEnroll,
+        Permission::InstitutionManage,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Permission::UsersRead => "users.read",
+            Permission::UsersCreate => "users.create",
+            Permission::CoursesRead => "courses.read",
+            Permission::CoursesCreate => "courses.create",
+            Permission::CoursesDelete => "courses.delete",
+            Permission::EnrollmentsRead => "enrollments.read",
+            Permission::EnrollmentsManage => "enrollments.manage",
+            Permission::RolesRead => "roles.read",
+            Permission::GroupsView => "groups.view",
+            Permission::GroupsManage => "groups.manage",
+            Permission::GroupsEnroll => "groups.enroll",
+            Permission::SectionsView => "sections.view",
+            Permission::SectionsManage => "sections.manage",
+            Permission::SectionsEnroll => "sections.enroll",
+            Permission::InstitutionManage => "institution.manage",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+/// The roles every institution starts with: (name, code, cascading, permissions).
+pub fn default_roles() -> Vec<(&'static str, &'static str, bool, Vec<Permission>)> {
+    use Permission::*;
+    vec![
+        (
+            "Administrator",
+            "Administrator",
+            true,
+            Permission::ALL.to_vec(),
+        ),
+        (
+            "Instructor",
+            "Instructor",
+            false,
+            vec![
+                CoursesRead,
+                EnrollmentsRead,
+                EnrollmentsManage,
+                RolesRead,
+                GroupsView,
+                GroupsManage,
+                GroupsEnroll,
+                SectionsView,
+                SectionsManage,
+                SectionsEnroll,
+            ],
+        ),
+        (
+            "Teaching Assistant",
+            "TA",
+            false,
+            vec![
+                CoursesRead,
+                EnrollmentsRead,
+                RolesRead,
+                GroupsView,
+                GroupsEnroll,
+                SectionsView,
+            ],
+        ),
+        ("Student", "Student", false, vec![CoursesRead]),
+    ]
+}
+
+/// The permissions of the "LMS Integration" role held by VLE service users: all but deleting
+/// courses and managing the institution.
+pub fn default_role_permissions_for_integration() -> Vec<Permission> {
+    Permission::ALL
+        .into_iter()
+        .filter(|p| !matches!(p, Permission::CoursesDelete | Permission::InstitutionManage))
+        .collect()
+}
+
+pub type PermissionSet = HashSet<Permission>;
+
+/// Which of the roles a user holds count in org unit `unit_id`: `held` lists their enrollments
+/// there and at its ancestors as (org unit, role, cascading). Cascading roles count below the
+/// unit they are held at; a role held at the unit itself counts too, except at an Organization:
+/// a user's org-level role (the `RoleId` of `POST /users/`) is the role they hold in the
+/// courses they join, and grants nothing institution-wide, as Brightspace configures role
+/// permissions per org-unit type.
+pub fn counted_roles(held: &[(i64, i64, bool)], unit_id: i64, at_organization: bool) -> Vec<i64> {
+    held.iter()
+        .filter(|(org_unit_id, _, cascading)| {
+            *cascading || (*org_unit_id == unit_id && !at_organization)
+        })
+        .map(|(_, role_id, _)| *role_id)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for p in Permission::ALL {
+            assert_eq!(Permission::from_name(p.name()), Some(p));
+        }
+        assert_eq!(Permission::from_name("nope"), None);
+    }
+
+    #[test]
+    fn cascading_roles_count_below_and_own_roles_only_outside_the_organization() {
+        // (org unit, role, cascading): an admin role cascading from the root 1, a student
+        // role held at course 3.
+        let held = [(1, 10, true), (3, 20, false)];
+        assert_eq!(counted_roles(&held, 3, false), vec![10, 20]);
+        assert_eq!(counted_roles(&held, 1, true), vec![10]);
+        assert_eq!(counted_roles(&[(1, 20, false)], 1, true), Vec::<i64>::new());
+    }
+
+    #[test]
+    fn default_roles_are_ordered_by_power() {
+        let roles = default_roles();
+        let set = |i: usize| roles[i].3.iter().copied().collect::<PermissionSet>();
+        assert!(set(1).is_subset(&set(0)));
+        assert!(set(2).is_subset(&set(1)));
+        assert!(set(3).is_subset(&set(2)));
+        assert!(roles[0].2, "Administrator cascades");
+        assert!(!roles[1].2 && !roles[2].2 && !roles[3].2);
+    }
+}

@@ -1,0 +1,176 @@
+//! Access: who may act where. Every check of a role permission in an org unit goes through
+//! here, and the proof it gives ([`Course`]) is what course-changing units of work take, so
+//! none of them can run unchecked.
+
+use std::ops::Deref;
+
+use crate::auth::{Authorized, Caller};
+use crate::db::org_units::{self, CourseLock};
+use crate::db::rows::{org_unit_type, OrgUnit, Role};
+use crate::db::{permissions as held, DbConnection};
+use crate::domain::permissions::{counted_roles, Permission, PermissionSet};
+use crate::error::{ApiError, ApiResult};
+
+/// A course offering of the caller's institution on which the caller holds the route's
+/// permission. Only this module makes one.
+#[derive(Debug)]
+pub struct Course(OrgUnit);
+
+impl Deref for Course {
+    type Target = OrgUnit;
+
+    fn deref(&self) -> &OrgUnit {
+        &self.0
+    }
+}
+
+impl Course {
+    /// A course offering reached without a caller: by a job, which acts for the institution
+    /// that queued it. Any other org unit is an error, never a course.
+    pub fn for_job(conn: &mut DbConnection, id: i64) -> ApiResult<Course> {
+        let unit = org_units::find(conn, id)?;
+        if unit.type_id == org_unit_type::COURSE_OFFERING {
+            Ok(Course(unit))
+        } else {
+            Err(ApiError::internal(format!(
+                "org unit {id} is not a course offering"
+            )))
+        }
+    }
+}
+
+/// How a route answers an org unit that is not a course offering of the caller's institution:
+/// the reference lists 400 for most group routes and 404 for the rest (docs/compatibility.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Missing {
+    BadRequest,
+    NotFound,
+}
+
+impl Missing {
+    fn error(self, id: i64) -> ApiError {
+        let detail = format!("No such org unit: {id} is not a course offering of yours.");
+        match self {
+            Missing::BadRequest => ApiError::BadRequest(detail),
+            Missing::NotFound => ApiError::NotFound(detail),
+        }
+    }
+}
+
+/// The course offering `id`, with the route's permission checked there. An org unit that is
+/// not a course offering of the caller's institution is `missing`, whatever the caller's role.
+pub fn course(
+    conn: &mut DbConnection,
+    auth: &Authorized,
+    id: i64,
+    missing: Missing,
+) -> ApiResult<Course> {
+    let unit = org_units::find_in_institution(conn, auth.caller.institution_id, id)
+        .map_err(|_| missing.error(id))?;
+    if unit.type_id != org_unit_type::COURSE_OFFERING {
+        return Err(missing.error(id));
+    }
+    require_in(conn, &auth.caller, &unit, auth.permission()?)?;
+    Ok(Course(unit))
+}
+
+/// [`course`], then the course's lock in `mode` for the rest of the transaction: every unit
+/// of work that changes a course takes it first (the lock order, docs/architecture.md).
+pub fn course_for_write(
+    conn: &mut DbConnection,
+    auth: &Authorized,
+    id: i64,
+    missing: Missing,
+    mode: CourseLock,
+) -> ApiResult<Course> {
+    let course = course(conn, auth, id, missing)?;
+    org_units::lock_course(conn, course.id, mode)?;
+    Ok(course)
+}
+
+/// Org unit `id` of the caller's institution, with the route's permission checked there: 404
+/// when it is another institution's (or none), 403 when the role lacks the permission.
+pub fn org_unit(conn: &mut DbConnection, auth: &Authorized, id: i64) -> ApiResult<OrgUnit> {
+    let unit = own_org_unit(conn, &auth.caller, id)?;
+    require_in(conn, &auth.caller, &unit, auth.permission()?)?;
+    Ok(unit)
+}
+
+/// Org unit `id` of the caller's institution, for routes about the caller's own data (no
+/// permission needed); another institution's is 404.
+pub fn own_org_unit(conn: &mut DbConnection, caller: &Caller, id: i64) -> ApiResult<OrgUnit> {
+    org_units::find_in_institution(conn, caller.institution_id, id)
+}
+
+/// The institution's root, with the route's permission checked there: institution-wide
+/// actions (users, courses, roles, the operator API).
+pub fn at_root(conn: &mut DbConnection, auth: &Authorized) -> ApiResult<OrgUnit> {
+    let root = org_units::root(conn, auth.caller.institution_id)?;
+    require_in(conn, &auth.caller, &root, auth.permission()?)?;
+    Ok(root)
+}
+
+/// The user's effective permissions in `unit`: their enrollment there, plus their cascading
+/// enrollments above it (`domain::permissions::counted_roles`).
+pub fn permissions_in(
+    conn: &mut DbConnection,
+    user_id: i64,
+    unit: &OrgUnit,
+) -> ApiResult<PermissionSet> {
+    let mut units = org_units::ancestors(conn, unit)?;
+    units.push(unit.id);
+    let enrollments = held::held_at(conn, user_id, &units)?;
+    let roles = counted_roles(
+        &enrollments,
+        unit.id,
+        unit.type_id == org_unit_type::ORGANIZATION,
+    );
+    held::of_roles(conn, &roles)
+}
+
+/// 403 unless the caller holds `permission` in `unit`.
+fn require_in(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    unit: &OrgUnit,
+    permission: Permission,
+) -> ApiResult<()> {
+    if permissions_in(conn, caller.user_id, unit)?.contains(&permission) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "Your role in org unit {} lacks the permission {}.",
+            unit.id,
+            permission.name()
+        )))
+    }
+}
+
+/// A caller may only hand out (or take away) a role whose permissions they hold themselves in
+/// that org unit, so an Instructor can enroll Students but never mint an Administrator.
+pub fn require_grantable(
+    conn: &mut DbConnection,
+    caller_permissions: &PermissionSet,
+    role: &Role,
+) -> ApiResult<()> {
+    let granted = held::of_roles(conn, &[role.id])?;
+    if granted.is_subset(caller_permissions) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "You may not assign the role {:?}: it holds permissions your role lacks.",
+            role.name
+        )))
+    }
+}
+
+/// The operator API's callers: Administrators of their institution (the route's permission at
+/// the root), never a VLE client, whatever its role.
+pub fn operator(conn: &mut DbConnection, auth: &Authorized) -> ApiResult<OrgUnit> {
+    if crate::services::policy::vle_of_caller(conn, &auth.caller)?.is_some() {
+        return Err(ApiError::forbidden(
+            "VLE clients may not manage institutions or VLEs.",
+        ));
+    }
+    at_root(conn, auth)
+}

@@ -1,0 +1,21 @@
+//! Units of work: the body of one transaction, run by a route or a job. Each is a plain
+//! function `fn(&mut DbConnection, proof, input) -> ApiResult<rows>`: no actix, no wire types,
+//! no table names (queries are `crate::db`'s). Access is proven before the work starts: a unit
+//! that changes a course takes a [`access::Course`], which only [`access`] can make.
+//!
+//! Sibling rule: a resource file (users, courses, enrollments, roles, sections, groups,
+//! group_jobs, institutions, vles) may call `access`, `policy` and `placement`, never another
+//! resource file. What two resources share belongs in `db` or in one of those three.
+
+pub mod access;
+pub mod courses;
+pub mod enrollments;
+pub mod group_jobs;
+pub mod groups;
+pub mod institutions;
+pub mod placement;
+pub mod policy;
+pub mod roles;
+pub mod sections;
+pub mod users;
+pub mod vles;

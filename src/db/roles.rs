@@ -2,10 +2,11 @@
 
 use diesel::prelude::*;
 
-use super::rows::Role;
+use super::rows::{NewRole, Role};
 use super::DbConnection;
+use crate::domain::permissions::Permission;
 use crate::error::{ApiError, ApiResult};
-use crate::schema::roles;
+use crate::schema::{role_permissions, roles};
 
 /// A role of the institution named by input (`field`): a 400 when there is no such role.
 pub fn find_for_input(
@@ -29,4 +30,28 @@ pub fn of_id(conn: &mut DbConnection, id: i64) -> ApiResult<Role> {
         .filter(roles::id.eq(id))
         .select(Role::as_select())
         .first(conn)?)
+}
+
+/// Creates a role of the institution holding `permissions` (the defaults at bootstrap, the
+/// integration role of VLEs).
+pub fn create_with_permissions(
+    conn: &mut DbConnection,
+    role: NewRole<'_>,
+    permissions: &[Permission],
+) -> ApiResult<Role> {
+    let id: i64 = diesel::insert_into(roles::table)
+        .values(role)
+        .returning(roles::id)
+        .get_result(conn)?;
+    let rows: Vec<_> = permissions
+        .iter()
+        .map(|p| {
+            (
+                role_permissions::role_id.eq(id),
+                role_permissions::permission.eq(p.name()),
+            )
+        })
+        .collect();
+    per_backend!(conn, c => diesel::insert_into(role_permissions::table).values(&rows).execute(c))?;
+    of_id(conn, id)
 }

@@ -2,10 +2,10 @@
 
 use diesel::prelude::*;
 
-use super::rows::User;
+use super::rows::{Enrollment, NewUser, OrgUnit, Role, User};
 use super::DbConnection;
 use crate::error::{ApiError, ApiResult};
-use crate::schema::users;
+use crate::schema::{enrollments, users};
 
 /// A user of the institution; another institution's is "not found".
 pub fn find(conn: &mut DbConnection, institution_id: i64, id: i64) -> ApiResult<User> {
@@ -16,4 +16,35 @@ pub fn find(conn: &mut DbConnection, institution_id: i64, id: i64) -> ApiResult<
         .first(conn)
         .optional()?
         .ok_or_else(|| ApiError::not_found(format!("User {id} not found.")))
+}
+
+/// Creates a user and enrolls them at the institution's root with `role`: how every user
+/// comes to exist (`POST /users/`, a VLE's service user, the bootstrap administrator). A user
+/// name taken (regardless of case) is the unique-key violation the caller maps to its answer.
+pub fn create_at_root(
+    conn: &mut DbConnection,
+    user: NewUser,
+    root: &OrgUnit,
+    role: &Role,
+) -> Result<User, diesel::result::Error> {
+    let institution_id = user.institution_id;
+    let created_at = user.created_at;
+    let id: i64 = diesel::insert_into(users::table)
+        .values(user)
+        .returning(users::id)
+        .get_result(conn)?;
+    diesel::insert_into(enrollments::table)
+        .values(Enrollment {
+            user_id: id,
+            org_unit_id: root.id,
+            institution_id,
+            role_id: role.id,
+            is_cascading: role.is_cascading,
+            created_at,
+        })
+        .execute(conn)?;
+    users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::Utc;
 use diesel::prelude::*;
 
-use super::rows::Member;
+use super::rows::{Member, OrgUnit, UnitWithMembers};
 use super::{DbConnection, BATCH_ROWS};
 use crate::error::ApiResult;
 use crate::schema::org_unit_members;
@@ -116,4 +116,17 @@ pub fn remove_from_course(
             .filter(org_unit_members::user_id.eq(user_id)),
     )
     .execute(conn)?)
+}
+
+/// Each of `units` with its members (one query per batch of units, not one per unit).
+pub fn attach(conn: &mut DbConnection, units: Vec<OrgUnit>) -> ApiResult<Vec<UnitWithMembers>> {
+    let ids: Vec<i64> = units.iter().map(|u| u.id).collect();
+    let mut members = members_of(conn, &ids)?;
+    Ok(units
+        .into_iter()
+        .map(|unit| UnitWithMembers {
+            members: members.remove(&unit.id).unwrap_or_default(),
+            unit,
+        })
+        .collect())
 }

@@ -32,6 +32,7 @@ macro_rules! per_backend {
 
 pub mod categories;
 pub mod clients;
+pub mod courses;
 pub mod enrollments;
 pub mod institutions;
 pub mod jobs;

@@ -338,3 +338,10 @@ pub struct NewVle {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
+
+/// A section or group with its members' user ids: what every fetch of one answers.
+#[derive(Debug, Clone)]
+pub struct UnitWithMembers {
+    pub unit: OrgUnit,
+    pub members: Vec<i64>,
+}

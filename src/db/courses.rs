@@ -1,0 +1,1 @@
+//! Course offerings (`org_units` of type course offering): created, read, deleted.

@@ -172,6 +172,7 @@ impl RouteTable {
         self.insert(path.to_string(), method, route);
     }
 
+    /// A route of the versioned LP API, under `/d2l/api/lp/{version}`.
     fn lp<F, Args>(
         &mut self,
         versions: VersionRange,
@@ -185,15 +186,8 @@ impl RouteTable {
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
-        let route = gated(
-            Some(versions),
-            method.clone(),
-            path,
-            scope,
-            permission,
-            handler,
-        );
-        self.add(format!("/d2l/api/lp/{{version}}{path}"), method, route);
+        let full = format!("/d2l/api/lp/{{version}}{path}");
+        self.gated(Some(versions), method, path, full, scope, permission, handler);
     }
 
     /// A route outside the versioned LP API that still needs a token, a scope and a
@@ -210,8 +204,41 @@ impl RouteTable {
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
-        let route = gated(None, method.clone(), path, scope, permission, handler);
-        self.add(path.to_string(), method, route);
+        self.gated(None, method, path, path.to_string(), scope, permission, handler);
+    }
+
+    /// A route behind the per-route gate (version, token, scope), its spec left in the request
+    /// for the handler's `Authorized` extractor. `path` is as written in the table, `full`
+    /// where it is mounted.
+    #[allow(clippy::too_many_arguments)]
+    fn gated<F, Args>(
+        &mut self,
+        versions: Option<VersionRange>,
+        method: Method,
+        path: &'static str,
+        full: String,
+        scope: &'static str,
+        permission: Option<Permission>,
+        handler: F,
+    ) where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        let spec = Arc::new(RouteSpec {
+            method: method.clone(),
+            path,
+            versions,
+            scope: RequiredScope::parse(scope)
+                .unwrap_or_else(|| panic!("route table: malformed scope {scope:?}")),
+            permission,
+        });
+        let route = method_route(&method)
+            .to(handler)
+            .wrap(from_fn(move |req, next| {
+                crate::middleware::gate(spec.clone(), req, next)
+            }));
+        self.add(full, method, route);
     }
 
     /// Paths are keyed without their trailing slash: `.../enrollments/` and `.../enrollments`
@@ -248,35 +275,6 @@ impl RouteTable {
             cfg.service(resource);
         }
     }
-}
-
-/// A route behind the per-route gate (version, token, scope), its spec left for the handler.
-fn gated<F, Args>(
-    versions: Option<VersionRange>,
-    method: Method,
-    path: &'static str,
-    scope: &'static str,
-    permission: Option<Permission>,
-    handler: F,
-) -> Route
-where
-    F: Handler<Args>,
-    Args: FromRequest + 'static,
-    F::Output: Responder + 'static,
-{
-    let spec = Arc::new(RouteSpec {
-        method: method.clone(),
-        path,
-        versions,
-        scope: RequiredScope::parse(scope)
-            .unwrap_or_else(|| panic!("route table: malformed scope {scope:?}")),
-        permission,
-    });
-    method_route(&method)
-        .to(handler)
-        .wrap(from_fn(move |req, next| {
-            crate::middleware::gate(spec.clone(), req, next)
-        }))
 }
 
 /// A route answering `method`; a GET route answers HEAD too (RFC 9110 §9.3.2: HEAD is GET

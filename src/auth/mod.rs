@@ -7,7 +7,8 @@ pub mod tokens;
 use scopes::ScopeSet;
 
 /// The verified identity behind a request, put in the request's extensions by the
-/// authentication middleware and read by handlers through the [`Caller`] extractor.
+/// authentication middleware and read by handlers through the `Caller` and `Authorized`
+/// extractors (`handlers::extract`).
 #[derive(Clone, Debug)]
 pub struct Caller {
     pub user_id: i64,
@@ -44,22 +45,6 @@ impl Authentication {
                 Err(ApiError::Unauthorized("A bearer token is required.".into()))
             }
         }
-    }
-}
-
-impl actix_web::FromRequest for Caller {
-    type Error = crate::error::ApiError;
-    type Future = std::future::Ready<Result<Self, Self::Error>>;
-
-    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        use actix_web::HttpMessage;
-        let outcome = req
-            .extensions()
-            .get::<Authentication>()
-            .unwrap_or(&Authentication::Anonymous)
-            .caller()
-            .map(|caller| Caller::clone(caller));
-        std::future::ready(outcome)
     }
 }
 

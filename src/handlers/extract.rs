@@ -10,13 +10,30 @@ use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
-use crate::auth::{Authorized, Caller};
+use crate::auth::{Authentication, Authorized, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::middleware::RouteSpec;
 use crate::wire::{nul_error, parse_bool, parse_id, parse_json, query_nul_parameter};
 
 /// Largest request body accepted; more is a 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The caller the authentication middleware verified; 401 (or 503 when the token could not be
+/// checked) without one.
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let outcome = req
+            .extensions()
+            .get::<Authentication>()
+            .unwrap_or(&Authentication::Anonymous)
+            .caller()
+            .map(|caller| Caller::clone(caller));
+        ready(outcome)
+    }
+}
 
 /// The caller, verified by the authentication middleware, and the permission the route table
 /// names for the route (left in the request by the gate).

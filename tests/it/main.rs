@@ -9,6 +9,7 @@ mod cli;
 mod groups;
 mod institutions;
 mod jobs;
+mod layers;
 mod protocol;
 mod reliability;
 mod resources;

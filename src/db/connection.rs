@@ -1,0 +1,224 @@
+//! Opening connections: the URL's backend, the pool's options and its connection manager, and
+//! the database's health as the manager sees it (a failed connection attempt marks it down).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::connection::{SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection};
+
+use super::DbConnection;
+
+/// libpq's wait for a server that does not answer at all (seconds; it allows no less than 2).
+const PG_CONNECT_TIMEOUT_SECS: u32 = 2;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A parsed `DATABASE_URL`. The backend comes from the scheme, never from trying each driver in
+/// turn (SQLite would happily open any string as a file name).
+#[derive(Clone, Debug)]
+pub struct DatabaseUrl {
+    pub backend: Backend,
+    /// What the driver is given: a file path for SQLite, the URL itself for PostgreSQL.
+    pub target: String,
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self {
+                backend: Backend::Postgres,
+                target: url.to_string(),
+            });
+        }
+        let path = if let Some(rest) = url.strip_prefix("sqlite://") {
+            rest
+        } else if let Some(rest) = url.strip_prefix("sqlite:") {
+            rest
+        } else if url.contains("://") {
+            return Err(format!(
+                "unsupported database URL scheme in {url:?}: use sqlite://PATH or postgres://..."
+            ));
+        } else {
+            url
+        };
+        if path.is_empty() {
+            return Err("the SQLite database path is empty".into());
+        }
+        Ok(Self {
+            backend: Backend::Sqlite,
+            target: path.to_string(),
+        })
+    }
+}
+
+/// How the pool behaves: its size, and how long a request may wait for a connection.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolOptions {
+    pub size: u32,
+    /// Longest wait for a connection before answering 503 (`DATABASE_CHECKOUT_TIMEOUT_MS`).
+    pub checkout_timeout: Duration,
+}
+
+impl PoolOptions {
+    pub const DEFAULT_CHECKOUT_TIMEOUT: Duration = Duration::from_secs(2);
+
+    pub fn sized(size: u32) -> Self {
+        Self {
+            size,
+            checkout_timeout: Self::DEFAULT_CHECKOUT_TIMEOUT,
+        }
+    }
+}
+
+/// Whether the database is known to be down: the last attempt to open a connection failed and
+/// none has succeeded since. While it is, requests that find no idle connection are answered
+/// 503 at once instead of each waiting out the checkout timeout; r2d2 keeps retrying the
+/// connection in the background, and its first success clears the mark.
+#[derive(Default)]
+pub(super) struct Health {
+    down: AtomicBool,
+}
+
+impl Health {
+    pub(super) fn is_down(&self) -> bool {
+        self.down.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn record(&self, connected: bool) {
+        let was_down = self.down.swap(!connected, Ordering::Relaxed);
+        if was_down && connected {
+            tracing::info!("database reachable again");
+        } else if !was_down && !connected {
+            tracing::warn!("database unreachable; answering 503 until it returns");
+        }
+    }
+}
+
+/// Opens connections for r2d2 and sets SQLite's per-connection pragmas.
+pub struct Manager {
+    pub(super) url: DatabaseUrl,
+    pub(super) health: Arc<Health>,
+}
+
+impl Manager {
+    fn open(&self) -> Result<DbConnection, r2d2::Error> {
+        match self.url.backend {
+            Backend::Postgres => diesel::PgConnection::establish(&self.url.target)
+                .map(DbConnection::Pg)
+                .map_err(r2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut conn = diesel::SqliteConnection::establish(&self.url.target)
+                    .map_err(r2d2::Error::ConnectionError)?;
+                // busy_timeout first, so the others wait rather than fail on a busy file.
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        let opened = self.open();
+        self.health.record(opened.is_ok());
+        opened
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        // A connection left inside a transaction (a panic mid-unit) must not be reused.
+        !matches!(
+            <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+                .transaction_depth(),
+            Ok(None)
+        )
+    }
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// Adds what a PostgreSQL URL leaves unsaid and we want: libpq's `connect_timeout`, so that a
+/// server that does not answer at all cannot hold r2d2's connecting threads; and, for a server
+/// on this machine, `sslmode=disable`, since TLS on loopback protects nothing and costs about a
+/// fifth of each statement's CPU (libpq's default `prefer` negotiates it whenever the server
+/// offers it). Whatever the URL says itself wins.
+pub(super) fn with_connection_defaults(target: &str) -> String {
+    let mut extra = Vec::new();
+    if !target.contains("connect_timeout=") {
+        extra.push(format!("connect_timeout={PG_CONNECT_TIMEOUT_SECS}"));
+    }
+    let loopback = url::Url::parse(target).is_ok_and(|u| match u.host() {
+        None => true,
+        // Non-special schemes leave IP addresses as opaque host names.
+        Some(url::Host::Domain(name)) => {
+            name == "localhost"
+                || name
+                    .trim_matches(['[', ']'])
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+    });
+    if loopback && !target.contains("sslmode=") {
+        extra.push("sslmode=disable".to_string());
+    }
+    if extra.is_empty() {
+        return target.to_string();
+    }
+    let sep = if target.contains('?') { '&' } else { '?' };
+    format!("{target}{sep}{}", extra.join("&"))
+}
+
+/// r2d2 reports failed connection attempts here; its default prints them to stderr.
+#[derive(Debug)]
+pub(super) struct LogPoolErrors;
+
+impl r2d2::HandleError<r2d2::Error> for LogPoolErrors {
+    fn handle_error(&self, error: r2d2::Error) {
+        tracing::warn!(%error, "database connection attempt failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_connection_defaults;
+
+    #[test]
+    fn loopback_urls_skip_tls_and_every_url_gets_a_connect_timeout() {
+        assert_eq!(
+            with_connection_defaults("postgres://u@127.0.0.1:5432/db"),
+            "postgres://u@127.0.0.1:5432/db?connect_timeout=2&sslmode=disable"
+        );
+        assert_eq!(
+            with_connection_defaults("postgres://u@localhost/db?options=-csearch_path%3Dx"),
+            "postgres://u@localhost/db?options=-csearch_path%3Dx&connect_timeout=2&sslmode=disable"
+        );
+        assert_eq!(
+            with_connection_defaults("postgres://u@db.example.edu/db"),
+            "postgres://u@db.example.edu/db?connect_timeout=2"
+        );
+        assert_eq!(
+            with_connection_defaults("postgres://u@[::1]/db?sslmode=require&connect_timeout=5"),
+            "postgres://u@[::1]/db?sslmode=require&connect_timeout=5"
+        );
+    }
+}

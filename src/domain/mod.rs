@@ -6,3 +6,4 @@ pub mod naming;
 pub mod permissions;
 pub mod rich_text;
 pub mod validate;
+pub mod sections;

@@ -4,6 +4,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::{RichText, RichTextInput};
+use crate::db::rows::{OrgUnit, SectionSettings, UnitWithMembers};
+use crate::domain::sections::{NewSettings, SectionChange, SettingsChange, Style};
+use crate::domain::validate;
+use crate::error::{ApiError, ApiResult};
 
 crate::wire_enum! {
     /// SECTENROLL_T.
@@ -13,8 +17,31 @@ crate::wire_enum! {
     }
 }
 
+impl From<SectionEnrollmentStyle> for Style {
+    fn from(style: SectionEnrollmentStyle) -> Self {
+        match style {
+            SectionEnrollmentStyle::PeoplePerSectionAutoEnrollment => Style::PeoplePerSection,
+            SectionEnrollmentStyle::NumberOfSectionsAutoEnrollment => Style::NumberOfSections,
+        }
+    }
+}
+
 /// SectionData, Create and Update forms.
 pub type SectionInput = super::ChildOrgUnitInput;
+
+impl TryFrom<SectionInput> for SectionChange {
+    type Error = ApiError;
+
+    /// Checks the name and code rules and renders the description.
+    fn try_from(input: SectionInput) -> ApiResult<Self> {
+        let description = input.validated()?;
+        Ok(SectionChange {
+            name: input.name,
+            code: input.code,
+            description,
+        })
+    }
+}
 
 /// SectionData, Fetch form.
 #[derive(Debug, Serialize)]
@@ -31,6 +58,22 @@ pub struct SectionFetch {
     pub enrollments: Vec<i64>,
 }
 
+impl From<&UnitWithMembers> for SectionFetch {
+    fn from(section: &UnitWithMembers) -> Self {
+        let unit = &section.unit;
+        SectionFetch {
+            section_id: unit.id,
+            name: unit.name.clone(),
+            code: unit.code.clone().unwrap_or_default(),
+            description: RichText::from_stored(
+                unit.description_text.as_deref(),
+                unit.description_html.as_deref(),
+            ),
+            enrollments: section.members.clone(),
+        }
+    }
+}
+
 /// SectionData, Enrolled form: the description is null when the course hides it.
 #[derive(Debug, Serialize)]
 pub struct SectionEnrolled {
@@ -44,6 +87,23 @@ pub struct SectionEnrolled {
     pub description: Option<RichText>,
 }
 
+impl SectionEnrolled {
+    /// A section of the caller's, its description shown when the course shows them.
+    pub fn new(unit: &OrgUnit, descriptions_visible: bool) -> Self {
+        SectionEnrolled {
+            section_id: unit.id,
+            name: unit.name.clone(),
+            code: unit.code.clone().unwrap_or_default(),
+            description: descriptions_visible.then(|| {
+                RichText::from_stored(
+                    unit.description_text.as_deref(),
+                    unit.description_html.as_deref(),
+                )
+            }),
+        }
+    }
+}
+
 /// SectionEnrollment (and GroupEnrollment): `{"UserId"}`. The reference answers a missing
 /// enrollment parameter with 404, so the field is optional here and checked by [`Self::user`].
 #[derive(Debug, Default, Deserialize)]
@@ -54,27 +114,25 @@ pub struct UserEnrollment {
 
 impl UserEnrollment {
     /// The user to enroll: 404 when none was given.
-    pub fn user(&self) -> crate::error::ApiResult<i64> {
+    pub fn user(&self) -> ApiResult<i64> {
         self.user_id.ok_or_else(|| {
-            crate::error::ApiError::not_found(
-                "No enrollment parameter provided: UserId is required.",
-            )
+            ApiError::not_found("No enrollment parameter provided: UserId is required.")
         })
     }
 
     /// Reads the body: an empty body is a missing parameter (404), malformed JSON a 400.
-    pub fn from_body(body: &[u8]) -> crate::error::ApiResult<i64> {
+    pub fn from_body(body: &[u8]) -> ApiResult<i64> {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Self::default().user();
         }
         let value: serde_json::Value = super::parse_json(body)?;
         if !value.is_object() {
-            return Err(crate::error::ApiError::bad_request(
+            return Err(ApiError::bad_request(
                 "The request body must be a JSON object such as {\"UserId\": 123}.",
             ));
         }
         serde_json::from_value::<Self>(value)
-            .map_err(|e| crate::error::ApiError::bad_request(format!("UserId: {e}.")))?
+            .map_err(|e| ApiError::bad_request(format!("UserId: {e}.")))?
             .user()
     }
 }
@@ -94,6 +152,23 @@ pub struct SectionSettingsCreate {
     pub descriptions_visible_to_enrollees: bool,
 }
 
+impl TryFrom<SectionSettingsCreate> for NewSettings {
+    type Error = ApiError;
+
+    /// Checks the quantity (400 when out of range).
+    fn try_from(input: SectionSettingsCreate) -> ApiResult<Self> {
+        let settings = NewSettings {
+            style: input.enrollment_style.into(),
+            quantity: input.enrollment_quantity,
+            auto_enroll: input.auto_enroll,
+            randomize_enrollments: input.randomize_enrollments,
+            descriptions_visible: input.descriptions_visible_to_enrollees,
+        };
+        settings.check().map_err(ApiError::BadRequest)?;
+        Ok(settings)
+    }
+}
+
 /// SectionSettingsData, Update form.
 #[derive(Debug, Deserialize)]
 pub struct SectionSettingsUpdate {
@@ -107,6 +182,22 @@ pub struct SectionSettingsUpdate {
     pub randomize_enrollments: bool,
     #[serde(rename = "DescriptionsVisibleToEnrollees")]
     pub descriptions_visible_to_enrollees: bool,
+}
+
+impl TryFrom<SectionSettingsUpdate> for SettingsChange {
+    type Error = ApiError;
+
+    /// Checks the name and renders the description.
+    fn try_from(input: SectionSettingsUpdate) -> ApiResult<Self> {
+        validate::name("Name", &input.name, 256).map_err(ApiError::BadRequest)?;
+        Ok(SettingsChange {
+            description: RichTextInput::render_optional(input.description.as_ref()),
+            name: input.name,
+            auto_enroll: input.auto_enroll,
+            randomize_enrollments: input.randomize_enrollments,
+            descriptions_visible: input.descriptions_visible_to_enrollees,
+        })
+    }
 }
 
 /// SectionSettingsData, Fetch form.
@@ -126,6 +217,33 @@ pub struct SectionSettingsFetch {
     pub randomize_enrollments: bool,
     #[serde(rename = "DescriptionsVisibleToEnrollees")]
     pub descriptions_visible_to_enrollees: bool,
+}
+
+impl TryFrom<&SectionSettings> for SectionSettingsFetch {
+    type Error = ApiError;
+
+    /// Stored settings whose style is no SECTENROLL_T are an internal error.
+    fn try_from(settings: &SectionSettings) -> ApiResult<Self> {
+        let enrollment_style = SectionEnrollmentStyle::from_number(settings.enrollment_style)
+            .ok_or_else(|| {
+                ApiError::internal(format!(
+                    "stored section style {}",
+                    settings.enrollment_style
+                ))
+            })?;
+        Ok(SectionSettingsFetch {
+            name: settings.name.clone(),
+            description: RichText::from_stored(
+                Some(&settings.description_text),
+                Some(&settings.description_html),
+            ),
+            enrollment_style,
+            enrollment_quantity: settings.enrollment_quantity,
+            auto_enroll: settings.auto_enroll,
+            randomize_enrollments: settings.randomize_enrollments,
+            descriptions_visible_to_enrollees: settings.descriptions_visible,
+        })
+    }
 }
 
 #[cfg(test)]

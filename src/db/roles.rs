@@ -55,3 +55,48 @@ pub fn create_with_permissions(
     per_backend!(conn, c => diesel::insert_into(role_permissions::table).values(&rows).execute(c))?;
     of_id(conn, id)
 }
+
+/// The institution's roles, in id order.
+pub fn of_institution(conn: &mut DbConnection, institution_id: i64) -> ApiResult<Vec<Role>> {
+    Ok(roles::table
+        .filter(roles::institution_id.eq(institution_id))
+        .order(roles::id.asc())
+        .select(Role::as_select())
+        .load(conn)?)
+}
+
+/// Role `id` of the institution named by a path: 404 when there is no such role.
+pub fn find_in(conn: &mut DbConnection, institution_id: i64, id: i64) -> ApiResult<Role> {
+    roles::table
+        .filter(roles::id.eq(id))
+        .filter(roles::institution_id.eq(institution_id))
+        .select(Role::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found(format!("Role {id} not found.")))
+}
+
+/// The institution's role called `name`, if any.
+pub fn by_name(
+    conn: &mut DbConnection,
+    institution_id: i64,
+    name: &str,
+) -> ApiResult<Option<Role>> {
+    Ok(roles::table
+        .filter(roles::institution_id.eq(institution_id))
+        .filter(roles::name.eq(name))
+        .select(Role::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The permissions each of `role_ids` holds, as stored: (role, permission name).
+pub fn permission_names(
+    conn: &mut DbConnection,
+    role_ids: &[i64],
+) -> ApiResult<Vec<(i64, String)>> {
+    Ok(role_permissions::table
+        .filter(role_permissions::role_id.eq_any(role_ids))
+        .select((role_permissions::role_id, role_permissions::permission))
+        .load(conn)?)
+}

@@ -15,12 +15,7 @@ pub fn find_for_input(
     field: &str,
     id: i64,
 ) -> ApiResult<Role> {
-    roles::table
-        .filter(roles::id.eq(id))
-        .filter(roles::institution_id.eq(institution_id))
-        .select(Role::as_select())
-        .first(conn)
-        .optional()?
+    in_institution(conn, institution_id, id)?
         .ok_or_else(|| ApiError::bad_request(format!("{field}: there is no role {id}.")))
 }
 
@@ -67,13 +62,22 @@ pub fn of_institution(conn: &mut DbConnection, institution_id: i64) -> ApiResult
 
 /// Role `id` of the institution named by a path: 404 when there is no such role.
 pub fn find_in(conn: &mut DbConnection, institution_id: i64, id: i64) -> ApiResult<Role> {
-    roles::table
+    in_institution(conn, institution_id, id)?
+        .ok_or_else(|| ApiError::not_found(format!("Role {id} not found.")))
+}
+
+/// Role `id` if it is the institution's.
+fn in_institution(
+    conn: &mut DbConnection,
+    institution_id: i64,
+    id: i64,
+) -> ApiResult<Option<Role>> {
+    Ok(roles::table
         .filter(roles::id.eq(id))
         .filter(roles::institution_id.eq(institution_id))
         .select(Role::as_select())
         .first(conn)
-        .optional()?
-        .ok_or_else(|| ApiError::not_found(format!("Role {id} not found.")))
+        .optional()?)
 }
 
 /// The institution's role called `name`, if any.

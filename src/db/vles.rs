@@ -26,7 +26,7 @@ pub fn of_institution(conn: &mut DbConnection, institution_id: i64) -> ApiResult
 }
 
 /// VLE `id` of the institution; another institution's is 404.
-pub fn find_in(conn: &mut DbConnection, institution_id: i64, id: i64) -> ApiResult<Vle> {
+fn find_in(conn: &mut DbConnection, institution_id: i64, id: i64) -> ApiResult<Vle> {
     vles::table
         .filter(vles::id.eq(id))
         .filter(vles::institution_id.eq(institution_id))

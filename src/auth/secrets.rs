@@ -20,6 +20,22 @@ pub fn hash_secret(secret: &str) -> Result<String, String> {
         .map_err(|e| format!("cannot hash the client secret: {e}"))
 }
 
+/// A new client's secret: shown to its owner once, stored only as its hash.
+pub struct NewSecret {
+    pub secret: String,
+    pub hash: String,
+}
+
+impl NewSecret {
+    /// Generates and hashes a secret. Hashing is slow on purpose: do it before the transaction
+    /// that stores the client, not inside it.
+    pub fn generate() -> Result<Self, String> {
+        let secret = generate_secret();
+        let hash = hash_secret(&secret)?;
+        Ok(Self { secret, hash })
+    }
+}
+
 /// Constant-time check of a presented secret against the stored hash. Slow on purpose: call it
 /// off the actix workers.
 pub fn verify_secret(secret: &str, stored_hash: &str) -> bool {

@@ -6,18 +6,18 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use base64::Engine;
 use chrono::Utc;
-use diesel::prelude::*;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::traits::PublicKeyParts;
 use serde::{Deserialize, Serialize};
 
 use super::scopes::ScopeSet;
+use super::secrets::verify_secret;
 use super::Caller;
-use crate::db::rows::{Institution, SigningKeyRow};
-use crate::db::DbConnection;
+use crate::db::rows::SigningKeyRow;
+use crate::db::standing::{self, Standing};
+use crate::db::{clients, signing_keys, DbConnection};
 use crate::error::{ApiError, ApiResult};
-use crate::schema::{institutions, signing_keys};
 
 /// The `client_id` of tokens printed by `d2l-groups token`. Rate limiting counts each user's
 /// CLI tokens as a client of their own.
@@ -95,6 +95,26 @@ pub fn generate_key_row(institution_id: i64) -> Result<SigningKeyRow, String> {
     })
 }
 
+/// An access token issued by the client credentials grant.
+#[derive(Debug)]
+pub struct Grant {
+    pub token: String,
+    /// Seconds.
+    pub expires_in: i64,
+    pub scopes: ScopeSet,
+}
+
+/// Why the client credentials grant refuses a client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Unknown, revoked, or the secret is wrong: one answer for all, so none can be told apart.
+    InvalidClient,
+    /// The client's service user is deactivated.
+    InactiveUser,
+    /// More scope asked for than the client is registered with.
+    InvalidScope,
+}
+
 /// Signs and verifies tokens, holding every institution's key in memory and a cache of tokens
 /// already verified.
 pub struct TokenService {
@@ -116,10 +136,7 @@ impl TokenService {
 
     /// Loads every signing key (at start-up; the CLI and tests call it too).
     pub fn load_all(&self, conn: &mut DbConnection) -> ApiResult<()> {
-        let rows: Vec<(SigningKeyRow, String)> = signing_keys::table
-            .inner_join(institutions::table)
-            .select((SigningKeyRow::as_select(), institutions::tenant_id))
-            .load(conn)?;
+        let rows = signing_keys::all_with_tenant(conn)?;
         let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
         for (row, tenant) in rows {
             let entry = KeyEntry::from_row(&row, &tenant).map_err(ApiError::internal)?;
@@ -138,13 +155,7 @@ impl TokenService {
 
     /// Looks a key up in the database (one another process may have created) and remembers it.
     pub fn load_key(&self, conn: &mut DbConnection, kid: &str) -> ApiResult<Option<Arc<KeyEntry>>> {
-        let found: Option<(SigningKeyRow, String)> = signing_keys::table
-            .inner_join(institutions::table)
-            .filter(signing_keys::kid.eq(kid))
-            .select((SigningKeyRow::as_select(), institutions::tenant_id))
-            .first(conn)
-            .optional()?;
-        let Some((row, tenant)) = found else {
+        let Some((row, tenant)) = signing_keys::with_tenant(conn, kid)? else {
             return Ok(None);
         };
         let entry = Arc::new(KeyEntry::from_row(&row, &tenant).map_err(ApiError::internal)?);
@@ -161,15 +172,9 @@ impl TokenService {
         conn: &mut DbConnection,
         institution_id: i64,
     ) -> ApiResult<Arc<KeyEntry>> {
-        let kid: String = signing_keys::table
-            .filter(signing_keys::institution_id.eq(institution_id))
-            .order(signing_keys::created_at.desc())
-            .select(signing_keys::kid)
-            .first(conn)
-            .optional()?
-            .ok_or_else(|| {
-                ApiError::internal(format!("institution {institution_id} has no signing key"))
-            })?;
+        let kid = signing_keys::newest_kid(conn, institution_id)?.ok_or_else(|| {
+            ApiError::internal(format!("institution {institution_id} has no signing key"))
+        })?;
         match self.key(&kid) {
             Some(entry) => Ok(entry),
             None => self
@@ -214,6 +219,52 @@ impl TokenService {
         let token = jsonwebtoken::encode(&header, &claims, &key.encoding)
             .map_err(|e| ApiError::internal(format!("token signing: {e}")))?;
         Ok((token, ttl_seconds))
+    }
+
+    /// The client credentials grant (RFC 6749 §4.4): the secret checked against the client's
+    /// hash, its service user active, and the scope asked for within the one registered (all
+    /// of it when none is asked for). Checking the secret is slow on purpose: call it on the
+    /// blocking pool.
+    pub fn grant(
+        &self,
+        conn: &mut DbConnection,
+        client_id: &str,
+        secret: &str,
+        requested: Option<ScopeSet>,
+        ttl_seconds: i64,
+    ) -> ApiResult<Result<Grant, Refusal>> {
+        let client = match clients::find(conn, client_id)? {
+            Some(c) if c.revoked_at.is_none() && verify_secret(secret, &c.secret_hash) => c,
+            _ => return Ok(Err(Refusal::InvalidClient)),
+        };
+        match standing::of_token_holder(conn, client.institution_id, client.user_id, None)? {
+            Standing::Active => {}
+            Standing::InactiveUser => return Ok(Err(Refusal::InactiveUser)),
+            other => {
+                return Err(ApiError::internal(format!(
+                    "client {client_id}'s service user: {other:?}"
+                )))
+            }
+        }
+        let registered = ScopeSet::parse(&client.scope).map_err(ApiError::internal)?;
+        let scopes = match requested {
+            None => registered,
+            Some(r) if r.within(&registered) => r,
+            Some(_) => return Ok(Err(Refusal::InvalidScope)),
+        };
+        let key = self.signing_key(conn, client.institution_id)?;
+        let (token, expires_in) = self.issue(
+            &key,
+            client.user_id,
+            &scopes,
+            &client.client_id,
+            ttl_seconds,
+        )?;
+        Ok(Ok(Grant {
+            token,
+            expires_in,
+            scopes,
+        }))
     }
 
     /// A token verified before and not yet expired.
@@ -295,14 +346,4 @@ impl TokenService {
             .unwrap_or_else(|p| p.into_inner())
             .retain(|_, c| c.client_id.as_deref() != Some(client_id));
     }
-}
-
-/// The institution a tenant id names.
-pub fn institution_by_id(conn: &mut DbConnection, id: i64) -> ApiResult<Institution> {
-    institutions::table
-        .filter(institutions::id.eq(id))
-        .select(Institution::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| ApiError::not_found(format!("Institution {id} not found.")))
 }

@@ -1,5 +1,6 @@
-//! OAuth clients (`oauth_clients`): registered, looked up, revoked.
+//! OAuth clients (`oauth_clients`): registered, looked up, renamed, revoked.
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::rows::OAuthClient;
@@ -11,6 +12,30 @@ use crate::schema::oauth_clients;
 pub fn insert(conn: &mut DbConnection, client: &OAuthClient) -> ApiResult<()> {
     diesel::insert_into(oauth_clients::table)
         .values(client)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The client registered as `client_id`, revoked or not.
+pub fn find(conn: &mut DbConnection, client_id: &str) -> ApiResult<Option<OAuthClient>> {
+    Ok(oauth_clients::table
+        .filter(oauth_clients::client_id.eq(client_id))
+        .select(OAuthClient::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn rename(conn: &mut DbConnection, client_id: &str, name: &str) -> ApiResult<()> {
+    diesel::update(oauth_clients::table.find(client_id))
+        .set(oauth_clients::name.eq(name))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Revokes the client as of `at`: its tokens are refused from then on (`db::standing`).
+pub fn revoke(conn: &mut DbConnection, client_id: &str, at: NaiveDateTime) -> ApiResult<()> {
+    diesel::update(oauth_clients::table.find(client_id))
+        .set(oauth_clients::revoked_at.eq(Some(at)))
         .execute(conn)?;
     Ok(())
 }

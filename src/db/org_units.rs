@@ -326,3 +326,25 @@ pub fn find(conn: &mut DbConnection, id: i64) -> ApiResult<OrgUnit> {
         .optional()?
         .ok_or_else(|| ApiError::not_found(format!("Org unit {id} not found.")))
 }
+
+/// Creates an institution's root org unit (its Organization), coded with its acronym.
+pub fn create_root(
+    conn: &mut DbConnection,
+    institution_id: i64,
+    name: &str,
+    acronym: &str,
+) -> ApiResult<OrgUnit> {
+    let id: i64 = diesel::insert_into(org_units::table)
+        .values(NewOrgUnit {
+            institution_id,
+            type_id: org_unit_type::ORGANIZATION,
+            name: name.to_string(),
+            code: Some(acronym.to_string()),
+            is_active: true,
+            created_at: Utc::now().naive_utc(),
+            ..NewOrgUnit::default()
+        })
+        .returning(org_units::id)
+        .get_result(conn)?;
+    find(conn, id)
+}

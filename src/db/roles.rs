@@ -15,12 +15,7 @@ pub fn find_for_input(
     field: &str,
     id: i64,
 ) -> ApiResult<Role> {
-    roles::table
-        .filter(roles::id.eq(id))
-        .filter(roles::institution_id.eq(institution_id))
-        .select(Role::as_select())
-        .first(conn)
-        .optional()?
+    in_institution(conn, institution_id, id)?
         .ok_or_else(|| ApiError::bad_request(format!("{field}: there is no role {id}.")))
 }
 
@@ -54,4 +49,58 @@ pub fn create_with_permissions(
         .collect();
     per_backend!(conn, c => diesel::insert_into(role_permissions::table).values(&rows).execute(c))?;
     of_id(conn, id)
+}
+
+/// The institution's roles, in id order.
+pub fn of_institution(conn: &mut DbConnection, institution_id: i64) -> ApiResult<Vec<Role>> {
+    Ok(roles::table
+        .filter(roles::institution_id.eq(institution_id))
+        .order(roles::id.asc())
+        .select(Role::as_select())
+        .load(conn)?)
+}
+
+/// Role `id` of the institution named by a path: 404 when there is no such role.
+pub fn find_in(conn: &mut DbConnection, institution_id: i64, id: i64) -> ApiResult<Role> {
+    in_institution(conn, institution_id, id)?
+        .ok_or_else(|| ApiError::not_found(format!("Role {id} not found.")))
+}
+
+/// Role `id` if it is the institution's.
+fn in_institution(
+    conn: &mut DbConnection,
+    institution_id: i64,
+    id: i64,
+) -> ApiResult<Option<Role>> {
+    Ok(roles::table
+        .filter(roles::id.eq(id))
+        .filter(roles::institution_id.eq(institution_id))
+        .select(Role::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The institution's role called `name`, if any.
+pub fn by_name(
+    conn: &mut DbConnection,
+    institution_id: i64,
+    name: &str,
+) -> ApiResult<Option<Role>> {
+    Ok(roles::table
+        .filter(roles::institution_id.eq(institution_id))
+        .filter(roles::name.eq(name))
+        .select(Role::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The permissions each of `role_ids` holds, as stored: (role, permission name).
+pub fn permission_names(
+    conn: &mut DbConnection,
+    role_ids: &[i64],
+) -> ApiResult<Vec<(i64, String)>> {
+    Ok(role_permissions::table
+        .filter(role_permissions::role_id.eq_any(role_ids))
+        .select((role_permissions::role_id, role_permissions::permission))
+        .load(conn)?)
 }

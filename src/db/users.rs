@@ -48,3 +48,37 @@ pub fn create_at_root(
         .select(User::as_select())
         .first(conn)
 }
+
+/// A user of the institution by numeric id or user name (regardless of case), for the command
+/// line.
+pub fn find_user_by_name_or_id(
+    conn: &mut DbConnection,
+    institution_id: i64,
+    who: &str,
+) -> ApiResult<User> {
+    let mut q = users::table
+        .filter(users::institution_id.eq(institution_id))
+        .into_boxed();
+    q = match who.parse::<i64>() {
+        Ok(id) => q.filter(
+            users::id
+                .eq(id)
+                .or(users::user_name_key.eq(who.to_lowercase())),
+        ),
+        Err(_) => q.filter(users::user_name_key.eq(who.to_lowercase())),
+    };
+    q.select(User::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| {
+            ApiError::not_found(format!("No user {who:?} in institution {institution_id}."))
+        })
+}
+
+/// Deactivates a user: their tokens are refused from then on (`db::standing`).
+pub fn deactivate(conn: &mut DbConnection, id: i64) -> ApiResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::is_active.eq(false))
+        .execute(conn)?;
+    Ok(())
+}

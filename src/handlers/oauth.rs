@@ -3,15 +3,12 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use base64::Engine;
-use diesel::prelude::*;
 
 use crate::auth::scopes::ScopeSet;
-use crate::auth::secrets::verify_secret;
-use crate::db::rows::OAuthClient;
+use crate::auth::tokens::Refusal;
 use crate::error::{ApiError, ApiResult};
 use crate::handlers::extract::RawBody;
 use crate::handlers::reply::{ok, reply};
-use crate::schema::{oauth_clients, users};
 use crate::state::State;
 use crate::wire::oauth::*;
 
@@ -194,67 +191,43 @@ async fn issue_token(
     };
 
     let worker = state.clone();
+    let ttl = state.settings.token_ttl_seconds;
     let outcome = state
         .db
         .read(move |conn| {
-            let client: Option<OAuthClient> = oauth_clients::table
-                .filter(oauth_clients::client_id.eq(&client_id))
-                .select(OAuthClient::as_select())
-                .first(conn)
-                .optional()?;
-            let client = match client {
-                Some(c) if c.revoked_at.is_none() && verify_secret(&secret, &c.secret_hash) => c,
-                _ => return Ok(Err("invalid_client")),
-            };
-            let active: bool = users::table
-                .filter(users::id.eq(client.user_id))
-                .select(users::is_active)
-                .first(conn)?;
-            if !active {
-                return Ok(Err("inactive_user"));
-            }
-            let registered = ScopeSet::parse(&client.scope).map_err(ApiError::internal)?;
-            let scopes = match requested {
-                None => registered,
-                Some(r) if r.within(&registered) => r,
-                Some(_) => return Ok(Err("invalid_scope")),
-            };
-            let key = worker.tokens.signing_key(conn, client.institution_id)?;
-            let ttl = worker.settings.token_ttl_seconds;
-            let (token, expires_in) =
-                worker
-                    .tokens
-                    .issue(&key, client.user_id, &scopes, &client.client_id, ttl)?;
-            Ok(Ok(TokenResponse {
-                access_token: token,
-                token_type: "Bearer",
-                expires_in,
-                scope: scopes.to_string(),
-            }))
+            worker
+                .tokens
+                .grant(conn, &client_id, &secret, requested, ttl)
         })
         .await
         .map_err(unavailable)?;
-    outcome.map_err(|code| match code {
-        "invalid_scope" => OAuthFailure::new(
+    match outcome {
+        Ok(grant) => Ok(TokenResponse {
+            access_token: grant.token,
+            token_type: "Bearer",
+            expires_in: grant.expires_in,
+            scope: grant.scopes.to_string(),
+        }),
+        Err(Refusal::InvalidScope) => Err(OAuthFailure::new(
             StatusCode::BAD_REQUEST,
             "invalid_scope",
             "The requested scope exceeds the scope the client is registered with.",
-        ),
-        "inactive_user" => OAuthFailure::new(
+        )),
+        Err(Refusal::InactiveUser) => Err(OAuthFailure::new(
             StatusCode::BAD_REQUEST,
             "invalid_grant",
             "The client's service user is inactive.",
-        ),
-        _ => {
+        )),
+        Err(Refusal::InvalidClient) => {
             let mut f = OAuthFailure::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid_client",
                 "Client authentication failed.",
             );
             f.basic_challenge = used_basic;
-            f
+            Err(f)
         }
-    })
+    }
 }
 
 /// U+0000 in any form field is refused before anything is looked up (PostgreSQL refuses the

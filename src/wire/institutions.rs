@@ -172,6 +172,76 @@ impl Fields {
     }
 }
 
+/// Whether `acronym` is one: 1 to 32 letters, digits, '-' or '_' (the operator API and the
+/// command line word the refusal each their own way).
+pub fn is_acronym(acronym: &str) -> bool {
+    !acronym.is_empty()
+        && acronym.len() <= 32
+        && acronym
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// An institution's `acronym` as sent: 400 unless it is one.
+pub fn acronym(acronym: &str) -> ApiResult<()> {
+    if is_acronym(acronym) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            "acronym: 1 to 32 letters, digits, '-' or '_'.",
+        ))
+    }
+}
+
+/// An institution's `mail_domain` as sent, lowercased and without a leading '@'; 400 unless it
+/// is a domain name.
+pub fn mail_domain(domain: &str) -> ApiResult<String> {
+    let d = domain.trim().trim_start_matches('@').to_ascii_lowercase();
+    let ok = d.len() <= 253
+        && d.contains('.')
+        && d.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        });
+    if ok {
+        Ok(d)
+    } else {
+        Err(ApiError::bad_request(format!(
+            "mail_domain: {domain:?} is not a domain name."
+        )))
+    }
+}
+
+/// A VLE's `type` as sent: 400 unless one of [`VLE_TYPES`].
+pub fn vle_type(kind: i64) -> ApiResult<()> {
+    if VLE_TYPES.iter().any(|(n, _)| *n == kind) {
+        return Ok(());
+    }
+    let known: Vec<String> = VLE_TYPES
+        .iter()
+        .map(|(n, name)| format!("{n} {name}"))
+        .collect();
+    Err(ApiError::bad_request(format!(
+        "type: {kind} is not one of {}.",
+        known.join(", ")
+    )))
+}
+
+/// A VLE's `url` as sent: 400 unless an http or https URL with a host.
+pub fn vle_url(u: &str) -> ApiResult<()> {
+    let parsed = url::Url::parse(u)
+        .map_err(|_| ApiError::bad_request(format!("url: {u:?} is not a URL.")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none_or(str::is_empty) {
+        return Err(ApiError::bad_request(format!(
+            "url: {u:?} must be an http or https URL."
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

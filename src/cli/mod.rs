@@ -1,23 +1,23 @@
-//! The command line: `serve`, `migrate`, `token`, `client add`, `institution add`, `jobs`.
-//! Every flag can also come from the environment variable named beside it.
+//! The command line: `serve`, `migrate`, `token`, `client add`, `institution add`, `jobs`
+//! (`jobs`). Every flag can also come from the environment variable named beside it.
+
+mod jobs;
 
 use std::net::TcpListener;
 
 use clap::{Args, Parser, Subcommand};
-use diesel::prelude::*;
 
 use crate::app::server;
 use crate::auth::scopes::ScopeSet;
-use crate::auth::secrets::{generate_secret, hash_secret};
+use crate::auth::secrets::NewSecret;
 use crate::auth::tokens::{TokenService, CLI_CLIENT_ID};
 use crate::bootstrap::{
     default_institution, ensure_default_institution, find_institution, find_user_by_name_or_id,
 };
 use crate::config::{RateLimitSettings, Settings, DEFAULT_AUDIENCE, DEFAULT_ISSUER};
-use crate::db::rows::OAuthClient;
-use crate::db::Db;
+use crate::db::rows::{Institution, OAuthClient};
+use crate::db::{clients, Db, DbConnection};
 use crate::error::ApiError;
-use crate::schema::oauth_clients;
 use crate::state::AppState;
 use crate::telemetry::{self, LogFormat};
 
@@ -211,9 +211,9 @@ pub fn run() -> i32 {
         Command::Token(args) => token(&cli, args),
         Command::Client(ClientCommand::Add(args)) => client_add(&cli, args),
         Command::Institution(InstitutionCommand::Add(args)) => institution_add(&cli, args),
-        Command::Jobs(JobsCommand::List(args)) => jobs_list(&cli, args),
-        Command::Jobs(JobsCommand::Retry(args)) => jobs_retry(&cli, args),
-        Command::Jobs(JobsCommand::Discard(args)) => jobs_discard(&cli, args),
+        Command::Jobs(JobsCommand::List(args)) => jobs::list(&cli, args),
+        Command::Jobs(JobsCommand::Retry(args)) => jobs::retry(&cli, args),
+        Command::Jobs(JobsCommand::Discard(args)) => jobs::discard(&cli, args),
     };
     match outcome {
         Ok(()) => 0,
@@ -328,40 +328,34 @@ fn client_add(cli: &Cli, args: &ClientAddArgs) -> Result<(), String> {
         return Err("--name must not be empty".into());
     }
     let db = open(cli)?;
-    let secret = generate_secret();
-    let secret_hash = hash_secret(&secret)?;
+    let secret = NewSecret::generate()?;
     let client_id = uuid::Uuid::new_v4().to_string();
     db.write_sync(|conn| {
         let institution = institution_arg(conn, args.institution.as_deref())?;
         let user = find_user_by_name_or_id(conn, institution.id, &args.user)?;
-        diesel::insert_into(oauth_clients::table)
-            .values(OAuthClient {
+        clients::insert(
+            conn,
+            &OAuthClient {
                 client_id: client_id.clone(),
                 institution_id: institution.id,
                 user_id: user.id,
                 name: args.name.clone(),
-                secret_hash: secret_hash.clone(),
+                secret_hash: secret.hash.clone(),
                 scope: scopes.to_string(),
                 revoked_at: None,
                 created_at: chrono::Utc::now().naive_utc(),
-            })
-            .execute(conn)
-            .map_err(ApiError::from)
+            },
+        )
     })
     .map_err(|e| e.cause())?;
     println!("client_id={client_id}");
-    println!("client_secret={secret}");
+    println!("client_secret={}", secret.secret);
     Ok(())
 }
 
 fn institution_add(cli: &Cli, args: &InstitutionAddArgs) -> Result<(), String> {
     let acronym = args.acronym.trim();
-    if acronym.is_empty()
-        || acronym.len() > 32
-        || !acronym
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
+    if !crate::wire::institutions::is_acronym(acronym) {
         return Err("--acronym must be 1 to 32 letters, digits, '-' or '_'".into());
     }
     if args.name.trim().is_empty() {
@@ -403,111 +397,9 @@ fn institution_add(cli: &Cli, args: &InstitutionAddArgs) -> Result<(), String> {
 }
 
 /// `--institution` if given, else the default institution.
-fn institution_arg(
-    conn: &mut crate::db::DbConnection,
-    given: Option<&str>,
-) -> Result<crate::db::rows::Institution, ApiError> {
+fn institution_arg(conn: &mut DbConnection, given: Option<&str>) -> Result<Institution, ApiError> {
     match given {
         Some(id_or_acronym) => find_institution(conn, id_or_acronym),
         None => default_institution(conn),
     }
-}
-
-/// The database for the `jobs` commands, migrated but never created: inspecting jobs of a
-/// database that is not there is a mistaken URL, and creating an empty one would hide it.
-fn open_existing(cli: &Cli) -> Result<Db, String> {
-    let url = crate::db::DatabaseUrl::parse(&cli.database_url)?;
-    if url.backend == crate::db::Backend::Sqlite && !std::path::Path::new(&url.target).exists() {
-        return Err(format!(
-            "no SQLite database at {}; check --database-url / DATABASE_URL",
-            url.target
-        ));
-    }
-    let db = Db::connect(&cli.database_url, 2)?;
-    db.migrate()?;
-    Ok(db)
-}
-
-fn timestamp(t: chrono::NaiveDateTime) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
-/// One readable line per job: what it does, its state, attempts and last error (on one line).
-fn job_line(listed: &crate::jobs::Listed) -> String {
-    let job = &listed.job;
-    let state = match job.dead_at {
-        Some(dead) => format!("dead since {}", timestamp(dead)),
-        None if job.attempts > 0 => format!("retrying at {}", timestamp(job.run_at)),
-        None => format!("due at {}", timestamp(job.run_at)),
-    };
-    let mut line = format!(
-        "job {}: {} for category {} of course {}, {state}, {} attempt{}",
-        job.id,
-        job.kind,
-        job.category_id,
-        listed.course_id,
-        job.attempts,
-        if job.attempts == 1 { "" } else { "s" }
-    );
-    if let Some(error) = &job.last_error {
-        let error: String = error.split_whitespace().collect::<Vec<_>>().join(" ");
-        line.push_str(&format!("; last error: {error}"));
-    }
-    line
-}
-
-fn jobs_list(cli: &Cli, args: &JobsListArgs) -> Result<(), String> {
-    let db = open_existing(cli)?;
-    let all = db
-        .read_sync(|conn| crate::jobs::list(conn, args.dead))
-        .map_err(|e| e.cause())?;
-    if all.is_empty() {
-        println!("{}", if args.dead { "no dead jobs" } else { "no jobs" });
-    }
-    for listed in &all {
-        println!("{}", job_line(listed));
-    }
-    Ok(())
-}
-
-fn jobs_retry(cli: &Cli, args: &JobIdArg) -> Result<(), String> {
-    let db = open_existing(cli)?;
-    let listed = db
-        .write_sync(|conn| crate::jobs::retry(conn, args.id))
-        .map_err(|e| e.cause())?;
-    let job = &listed.job;
-    println!(
-        "job {}: {} for category {} is due again, attempts reset",
-        job.id, job.kind, job.category_id
-    );
-    if listed.category_status == crate::db::rows::GroupCategory::PROCESSING {
-        println!(
-            "category {} is processing again (Status 0) until the job completes it",
-            job.category_id
-        );
-    }
-    Ok(())
-}
-
-fn jobs_discard(cli: &Cli, args: &JobIdArg) -> Result<(), String> {
-    let db = open_existing(cli)?;
-    let (listed, outcome) = db
-        .write_sync(|conn| crate::jobs::discard(conn, args.id))
-        .map_err(|e| e.cause())?;
-    let job = &listed.job;
-    println!(
-        "job {}: {} for category {} discarded",
-        job.id, job.kind, job.category_id
-    );
-    match outcome {
-        crate::jobs::Discarded::CategoryDeleted => println!(
-            "category {} was never created (no groups) and nothing would finish it; it is deleted",
-            job.category_id
-        ),
-        crate::jobs::Discarded::CategoryKept => println!(
-            "category {} is kept as it is; the job's work is not done",
-            job.category_id
-        ),
-    }
-    Ok(())
 }

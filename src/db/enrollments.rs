@@ -1,12 +1,12 @@
-//! Enrollments: a user's role in an org unit, and the course's learners that sections and
-//! groups allocate.
+//! Enrollments: a user's role in an org unit (found, made, changed, removed, paged by org unit
+//! and by user), and the course's learners that sections and groups allocate.
 
 use diesel::prelude::*;
 
-use super::rows::OrgUnit;
+use super::rows::{Enrollment, OrgUnit, Role, User};
 use super::DbConnection;
 use crate::error::ApiResult;
-use crate::schema::{enrollments, roles};
+use crate::schema::{enrollments, org_units, roles, users};
 
 /// The course's learners: users enrolled there with the Student role, by user id.
 pub fn learners(conn: &mut DbConnection, course: &OrgUnit) -> ApiResult<Vec<i64>> {
@@ -57,4 +57,129 @@ pub fn hold_enrollment(conn: &mut DbConnection, course_id: i64, user_id: i64) ->
         DbConnection::Sqlite(sqlite) => enrollment.load(sqlite)?,
     };
     Ok(!found.is_empty())
+}
+
+/// `user_id`'s enrollment in `org_unit_id` (directly), if any.
+pub fn find(
+    conn: &mut DbConnection,
+    user_id: i64,
+    org_unit_id: i64,
+) -> ApiResult<Option<Enrollment>> {
+    Ok(enrollments::table
+        .filter(enrollments::user_id.eq(user_id))
+        .filter(enrollments::org_unit_id.eq(org_unit_id))
+        .select(Enrollment::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Enrolls a user who is not yet enrolled in the org unit.
+pub fn insert(conn: &mut DbConnection, enrollment: &Enrollment) -> ApiResult<()> {
+    diesel::insert_into(enrollments::table)
+        .values(enrollment)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Gives an existing enrollment `role` (and the role's cascading).
+pub fn set_role(
+    conn: &mut DbConnection,
+    user_id: i64,
+    org_unit_id: i64,
+    role: &Role,
+) -> ApiResult<()> {
+    diesel::update(
+        enrollments::table
+            .filter(enrollments::user_id.eq(user_id))
+            .filter(enrollments::org_unit_id.eq(org_unit_id)),
+    )
+    .set((
+        enrollments::role_id.eq(role.id),
+        enrollments::is_cascading.eq(role.is_cascading),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Removes `user_id`'s enrollment in `org_unit_id`.
+pub fn delete(conn: &mut DbConnection, user_id: i64, org_unit_id: i64) -> ApiResult<()> {
+    diesel::delete(
+        enrollments::table
+            .filter(enrollments::user_id.eq(user_id))
+            .filter(enrollments::org_unit_id.eq(org_unit_id)),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Which of an org unit's enrollments a classlist shows: `None` is any.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ClasslistFilter {
+    pub role_id: Option<i64>,
+    /// The user's own activation.
+    pub is_active: Option<bool>,
+}
+
+/// Up to `limit` of the org unit's enrolled users with an id above `after`, with their roles
+/// there, by user id.
+pub fn page_of_org_unit(
+    conn: &mut DbConnection,
+    org_unit_id: i64,
+    filter: ClasslistFilter,
+    after: i64,
+    limit: i64,
+) -> ApiResult<Vec<(User, Role)>> {
+    let mut q = enrollments::table
+        .inner_join(users::table)
+        .inner_join(roles::table)
+        .filter(enrollments::org_unit_id.eq(org_unit_id))
+        .filter(enrollments::user_id.gt(after))
+        .into_boxed();
+    if let Some(role_id) = filter.role_id {
+        q = q.filter(enrollments::role_id.eq(role_id));
+    }
+    if let Some(active) = filter.is_active {
+        q = q.filter(users::is_active.eq(active));
+    }
+    Ok(q.order(enrollments::user_id.asc())
+        .limit(limit)
+        .select((User::as_select(), Role::as_select()))
+        .load(conn)?)
+}
+
+/// Which of a user's own enrollments they list: `None` is any.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OwnFilter {
+    pub type_id: Option<i64>,
+    /// The org unit's activation.
+    pub is_active: Option<bool>,
+}
+
+/// Up to `limit` of the user's enrollments in the institution with an org unit id above
+/// `after`: the org units with the user's role there, by org unit id.
+pub fn page_of_user(
+    conn: &mut DbConnection,
+    institution_id: i64,
+    user_id: i64,
+    filter: OwnFilter,
+    after: i64,
+    limit: i64,
+) -> ApiResult<Vec<(OrgUnit, Role)>> {
+    let mut q = enrollments::table
+        .inner_join(org_units::table)
+        .inner_join(roles::table)
+        .filter(enrollments::user_id.eq(user_id))
+        .filter(enrollments::institution_id.eq(institution_id))
+        .filter(enrollments::org_unit_id.gt(after))
+        .into_boxed();
+    if let Some(type_id) = filter.type_id {
+        q = q.filter(org_units::type_id.eq(type_id));
+    }
+    if let Some(active) = filter.is_active {
+        q = q.filter(org_units::is_active.eq(active));
+    }
+    Ok(q.order(enrollments::org_unit_id.asc())
+        .limit(limit)
+        .select((OrgUnit::as_select(), Role::as_select()))
+        .load(conn)?)
 }

@@ -83,7 +83,7 @@ pub struct OrgUnit {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Insertable, Default)]
+#[derive(Insertable, Default, Clone)]
 #[diesel(table_name = org_units)]
 pub struct NewOrgUnit {
     pub institution_id: i64,
@@ -130,7 +130,7 @@ impl User {
     }
 }
 
-#[derive(Insertable)]
+#[derive(Insertable, Clone)]
 #[diesel(table_name = users)]
 pub struct NewUser {
     pub institution_id: i64,
@@ -344,4 +344,13 @@ pub struct NewVle {
 pub struct UnitWithMembers {
     pub unit: OrgUnit,
     pub members: Vec<i64>,
+}
+
+/// A course offering with the template and semester it names (each `None` when unset or gone):
+/// what every answer about an offering shows.
+#[derive(Debug, Clone)]
+pub struct CourseOfferingView {
+    pub offering: OrgUnit,
+    pub template: Option<OrgUnit>,
+    pub semester: Option<OrgUnit>,
 }

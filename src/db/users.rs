@@ -43,10 +43,51 @@ pub fn create_at_root(
             created_at,
         })
         .execute(conn)?;
-    users::table
-        .find(id)
+    users::table.find(id).select(User::as_select()).first(conn)
+}
+
+/// The institution's user whose user name is `key` regardless of case (`key` lower-cased).
+pub fn by_name_key(
+    conn: &mut DbConnection,
+    institution_id: i64,
+    key: &str,
+) -> ApiResult<Option<User>> {
+    Ok(users::table
+        .filter(users::institution_id.eq(institution_id))
+        .filter(users::user_name_key.eq(key))
         .select(User::as_select())
         .first(conn)
+        .optional()?)
+}
+
+/// The institution's users with OrgDefinedId `org_defined_id`, by id.
+pub fn with_org_defined_id(
+    conn: &mut DbConnection,
+    institution_id: i64,
+    org_defined_id: &str,
+) -> ApiResult<Vec<User>> {
+    Ok(users::table
+        .filter(users::institution_id.eq(institution_id))
+        .filter(users::org_defined_id.eq(org_defined_id))
+        .order(users::id.asc())
+        .select(User::as_select())
+        .load(conn)?)
+}
+
+/// Up to `limit` of the institution's users with an id above `after`, by id.
+pub fn page(
+    conn: &mut DbConnection,
+    institution_id: i64,
+    after: i64,
+    limit: i64,
+) -> ApiResult<Vec<User>> {
+    Ok(users::table
+        .filter(users::institution_id.eq(institution_id))
+        .filter(users::id.gt(after))
+        .order(users::id.asc())
+        .limit(limit)
+        .select(User::as_select())
+        .load(conn)?)
 }
 
 /// A user of the institution by numeric id or user name (regardless of case), for the command

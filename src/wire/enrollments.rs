@@ -1,8 +1,12 @@
 //! Enrollment shapes: CreateEnrollmentData, EnrollmentData, OrgUnitUser, MyOrgUnitInfo.
 
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
-use super::roles::RoleInfo;
+use super::roles::{lis_roles, RoleInfo};
+use super::users::profile_identifier;
+use super::utc;
+use crate::db::rows::{org_unit_type, Enrollment, OrgUnit, Role, User};
 
 #[derive(Debug, Deserialize)]
 pub struct CreateEnrollmentData {
@@ -26,12 +30,33 @@ pub struct EnrollmentData {
     pub is_cascading: bool,
 }
 
+impl From<&Enrollment> for EnrollmentData {
+    fn from(e: &Enrollment) -> Self {
+        Self {
+            org_unit_id: e.org_unit_id,
+            user_id: e.user_id,
+            role_id: e.role_id,
+            is_cascading: e.is_cascading,
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct OrgUnitUser {
     #[serde(rename = "User")]
     pub user: UserInfo,
     #[serde(rename = "Role")]
     pub role: RoleInfo,
+}
+
+/// A classlist entry: the enrolled user and their role in the org unit.
+impl From<&(User, Role)> for OrgUnitUser {
+    fn from((user, role): &(User, Role)) -> Self {
+        Self {
+            user: UserInfo::from(user),
+            role: RoleInfo::from(role),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -50,6 +75,19 @@ pub struct UserInfo {
     pub profile_identifier: String,
 }
 
+impl From<&User> for UserInfo {
+    fn from(u: &User) -> Self {
+        Self {
+            identifier: u.id.to_string(),
+            display_name: u.display_name(),
+            email_address: u.external_email.clone(),
+            org_defined_id: u.org_defined_id.clone(),
+            profile_badge_url: None,
+            profile_identifier: profile_identifier(u),
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct MyOrgUnitInfo {
     #[serde(rename = "OrgUnit")]
@@ -58,6 +96,41 @@ pub struct MyOrgUnitInfo {
     pub access: Access,
     #[serde(rename = "PinDate")]
     pub pin_date: Option<String>,
+}
+
+/// One of the caller's own enrollments: the org unit and their role there. `CanAccess` holds
+/// while the org unit is active and within its dates, as of now.
+impl From<&(OrgUnit, Role)> for MyOrgUnitInfo {
+    fn from((u, r): &(OrgUnit, Role)) -> Self {
+        let (code, name) = org_unit_type::describe(u.type_id);
+        let now = Utc::now().naive_utc();
+        let within_dates =
+            u.start_date.is_none_or(|s| s <= now) && u.end_date.is_none_or(|e| e >= now);
+        MyOrgUnitInfo {
+            org_unit: OrgUnitInfo {
+                id: u.id,
+                kind: OrgUnitTypeInfo {
+                    id: u.type_id,
+                    code: code.to_string(),
+                    name: name.to_string(),
+                },
+                name: u.name.clone(),
+                code: u.code.clone(),
+                home_url: Some(format!("/d2l/home/{}", u.id)),
+                image_url: None,
+            },
+            access: Access {
+                is_active: u.is_active,
+                start_date: u.start_date.map(utc),
+                end_date: u.end_date.map(utc),
+                can_access: u.is_active && within_dates,
+                classlist_role_name: Some(r.name.clone()),
+                lis_roles: lis_roles(r),
+                last_accessed: None,
+            },
+            pin_date: None,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]

@@ -1,9 +1,12 @@
 //! User shapes: WhoAmIUser, CreateUserData and UserData.
 
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::utc;
-use crate::db::rows::User;
+use crate::db::rows::{NewUser, User};
+use crate::domain::validate;
+use crate::error::{ApiError, ApiResult};
 
 #[derive(Debug, Serialize)]
 pub struct WhoAmIUser {
@@ -61,6 +64,44 @@ pub struct CreateUserData {
     pub send_creation_email: bool,
     #[serde(rename = "Pronouns", default)]
     pub pronouns: Option<String>,
+}
+
+/// Empty optional text is no text.
+fn non_empty(value: &Option<String>) -> Option<String> {
+    value.clone().filter(|v| !v.is_empty())
+}
+
+impl CreateUserData {
+    /// Checks the form's own rules (names, no spaces in the user name, the address), before
+    /// any database work; answers the user it asks for in `institution_id`, empty optional
+    /// fields left unset. `RoleId` is the unit of work's to resolve.
+    pub fn validated(&self, institution_id: i64) -> ApiResult<NewUser> {
+        validate::name("FirstName", &self.first_name, 128).map_err(ApiError::BadRequest)?;
+        validate::name("LastName", &self.last_name, 128).map_err(ApiError::BadRequest)?;
+        validate::name("UserName", &self.user_name, 256).map_err(ApiError::BadRequest)?;
+        if self.user_name.chars().any(char::is_whitespace) {
+            return Err(ApiError::bad_request(
+                "UserName: user names may not contain spaces.",
+            ));
+        }
+        let external_email = non_empty(&self.external_email);
+        if let Some(email) = external_email.as_deref() {
+            validate::email("ExternalEmail", email).map_err(ApiError::BadRequest)?;
+        }
+        Ok(NewUser {
+            institution_id,
+            user_name: self.user_name.clone(),
+            user_name_key: self.user_name.to_lowercase(),
+            first_name: self.first_name.clone(),
+            middle_name: non_empty(&self.middle_name),
+            last_name: self.last_name.clone(),
+            external_email,
+            org_defined_id: non_empty(&self.org_defined_id),
+            pronouns: non_empty(&self.pronouns),
+            is_active: self.is_active,
+            created_at: Utc::now().naive_utc(),
+        })
+    }
 }
 
 #[derive(Debug, Serialize)]

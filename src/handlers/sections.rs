@@ -17,15 +17,6 @@ use crate::services::sections;
 use crate::state::State;
 use crate::wire::sections::*;
 
-// Kept for `handlers::enrollments` until its refactor lands (it names both here); remove both
-// once it calls `services::placement` and `db::enrollments::LEARNER_ROLE` itself.
-pub use crate::services::placement::sections::place_new_learner;
-
-/// Whether `role_name` makes its holder a learner that sections and groups allocate.
-pub fn is_learner_role(role_name: &str) -> bool {
-    role_name == crate::db::enrollments::LEARNER_ROLE
-}
-
 /// `GET /sections/settings`
 pub async fn get_settings(
     state: State,

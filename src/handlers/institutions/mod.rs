@@ -20,10 +20,6 @@ pub use paths::{Changes, InstitutionPath, VlePath, VlesPath};
 pub use vles::update_vle as patch_vle;
 pub use vles::{create_vle, delete_vle, get_vle, list_vles, update_vle as put_vle};
 
-/// Moved to `services::policy`; kept here while the users and enrollments handlers still call
-/// it by this path.
-pub use crate::services::policy::vle_institution;
-
 const INSTITUTION_FIELDS: &[&str] = &[
     "id",
     "acronym",

@@ -59,78 +59,88 @@ fn table() -> RouteTable {
     t.open(GET,  "/readyz",                                   health::ready);
 
     // LP routes under /d2l/api/lp/{version}:
-    // versions, method, path, scope, the permission its handler checks, handler.
+    // mount and versions, method, path, scope, the permission its handler checks, handler.
 
     // Users
-    t.lp(LP_ROUTES,          GET,    "/users/whoami",                                                                        "users:own_profile:read",         None,                    users::whoami);
-    t.lp(LP_ROUTES,          POST,   "/users/",                                                                              "users:userdata:create",          Some(UsersCreate),       users::create);
-    t.lp(LP_ROUTES,          GET,    "/users/",                                                                              "users:userdata:read",            Some(UsersRead),         users::search);
-    t.lp(LP_ROUTES,          GET,    "/users/{userId}",                                                                      "users:userdata:read",            Some(UsersRead),         users::get);
+    t.route(Lp(LP_ROUTES),          GET,    "/users/whoami",                                                                        "users:own_profile:read",         None,                    users::whoami);
+    t.route(Lp(LP_ROUTES),          POST,   "/users/",                                                                              "users:userdata:create",          Some(UsersCreate),       users::create);
+    t.route(Lp(LP_ROUTES),          GET,    "/users/",                                                                              "users:userdata:read",            Some(UsersRead),         users::search);
+    t.route(Lp(LP_ROUTES),          GET,    "/users/{userId}",                                                                      "users:userdata:read",            Some(UsersRead),         users::get);
 
     // Course offerings
-    t.lp(LP_ROUTES,          POST,   "/courses/",                                                                            "orgunits:course:create",         Some(CoursesCreate),     courses::create);
-    t.lp(LP_ROUTES,          GET,    "/courses/{orgUnitId}",                                                                 "orgunits:course:read",           Some(CoursesRead),       courses::get);
-    t.lp(LP_ROUTES,          DELETE, "/courses/{orgUnitId}",                                                                 "orgunits:course:delete",         Some(CoursesDelete),     courses::delete);
+    t.route(Lp(LP_ROUTES),          POST,   "/courses/",                                                                            "orgunits:course:create",         Some(CoursesCreate),     courses::create);
+    t.route(Lp(LP_ROUTES),          GET,    "/courses/{orgUnitId}",                                                                 "orgunits:course:read",           Some(CoursesRead),       courses::get);
+    t.route(Lp(LP_ROUTES),          DELETE, "/courses/{orgUnitId}",                                                                 "orgunits:course:delete",         Some(CoursesDelete),     courses::delete);
 
     // Enrollments
-    t.lp(LP_ROUTES,          POST,   "/enrollments/",                                                                        "enrollment:orgunit:create",      Some(EnrollmentsManage), enrollments::create);
-    t.lp(LP_ROUTES,          GET,    "/enrollments/myenrollments/",                                                          "enrollment:own_enrollment:read", None,                    enrollments::mine);
-    t.lp(LP_ROUTES,          GET,    "/enrollments/orgUnits/{orgUnitId}/users/",                                             "enrollment:orgunit:read",        Some(EnrollmentsRead),   enrollments::list);
-    t.lp(LP_ROUTES,          GET,    "/enrollments/orgUnits/{orgUnitId}/users/{userId}",                                     "enrollment:orgunit:read",        Some(EnrollmentsRead),   enrollments::get);
-    t.lp(LP_ROUTES,          DELETE, "/enrollments/orgUnits/{orgUnitId}/users/{userId}",                                     "enrollment:orgunit:delete",      Some(EnrollmentsManage), enrollments::delete);
-    t.lp(LP_ROUTES,          DELETE, "/enrollments/users/{userId}/orgUnits/{orgUnitId}",                                     "enrollment:orgunit:delete",      Some(EnrollmentsManage), enrollments::delete);
+    t.route(Lp(LP_ROUTES),          POST,   "/enrollments/",                                                                        "enrollment:orgunit:create",      Some(EnrollmentsManage), enrollments::create);
+    t.route(Lp(LP_ROUTES),          GET,    "/enrollments/myenrollments/",                                                          "enrollment:own_enrollment:read", None,                    enrollments::mine);
+    t.route(Lp(LP_ROUTES),          GET,    "/enrollments/orgUnits/{orgUnitId}/users/",                                             "enrollment:orgunit:read",        Some(EnrollmentsRead),   enrollments::list);
+    t.route(Lp(LP_ROUTES),          GET,    "/enrollments/orgUnits/{orgUnitId}/users/{userId}",                                     "enrollment:orgunit:read",        Some(EnrollmentsRead),   enrollments::get);
+    t.route(Lp(LP_ROUTES),          DELETE, "/enrollments/orgUnits/{orgUnitId}/users/{userId}",                                     "enrollment:orgunit:delete",      Some(EnrollmentsManage), enrollments::delete);
+    t.route(Lp(LP_ROUTES),          DELETE, "/enrollments/users/{userId}/orgUnits/{orgUnitId}",                                     "enrollment:orgunit:delete",      Some(EnrollmentsManage), enrollments::delete);
 
     // Roles
-    t.lp(LP_ROUTES,          GET,    "/roles/",                                                                              "role:detail:read",               Some(RolesRead),         roles::list);
-    t.lp(LP_ROUTES,          GET,    "/roles/{roleId}",                                                                      "role:detail:read",               Some(RolesRead),         roles::get);
-    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/roles/",                                                                  "role:detail:read",               Some(RolesRead),         roles::enrollable);
+    t.route(Lp(LP_ROUTES),          GET,    "/roles/",                                                                              "role:detail:read",               Some(RolesRead),         roles::list);
+    t.route(Lp(LP_ROUTES),          GET,    "/roles/{roleId}",                                                                      "role:detail:read",               Some(RolesRead),         roles::get);
+    t.route(Lp(LP_ROUTES),          GET,    "/{orgUnitId}/roles/",                                                                  "role:detail:read",               Some(RolesRead),         roles::enrollable);
 
     // Sections of a course offering. Literal segments (settings, mysections) come before {sectionId}.
 
     // The legacy PUT /sections/ was removed in LP 1.39: no version serves it, so it is always 404.
-    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/sections/settings",                                                       "sections:section:read",          Some(SectionsView),      sections::get_settings);
-    t.lp(LP_ROUTES,          POST,   "/{orgUnitId}/sections/settings",                                                       "sections:section:create",        Some(SectionsManage),    sections::create_settings);
-    t.lp(LP_ROUTES,          PUT,    "/{orgUnitId}/sections/settings",                                                       "sections:section:update",        Some(SectionsManage),    sections::update_settings);
-    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/sections/mysections/",                                                    "sections:own_section:read",      None,                    sections::mine);
-    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/sections/",                                                               "sections:section:read",          Some(SectionsView),      sections::list);
-    t.lp(LP_ROUTES,          POST,   "/{orgUnitId}/sections/",                                                               "sections:section:create",        Some(SectionsManage),    sections::create);
-    t.lp(REMOVED_IN_LP_1_39, PUT,    "/{orgUnitId}/sections/",                                                               "sections:section:update",        Some(SectionsManage),    sections::legacy_initialize);
-    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/sections/{sectionId}",                                                    "sections:section:read",          Some(SectionsView),      sections::get);
-    t.lp(LP_ROUTES,          PUT,    "/{orgUnitId}/sections/{sectionId}",                                                    "sections:section:update",        Some(SectionsManage),    sections::update);
-    t.lp(LP_ROUTES,          DELETE, "/{orgUnitId}/sections/{sectionId}",                                                    "sections:section:delete",        Some(SectionsManage),    sections::delete);
-    t.lp(LP_ROUTES,          POST,   "/{orgUnitId}/sections/{sectionId}/enrollments/",                                       "sections:enrollment:create",     Some(SectionsEnroll),    sections::enroll);
-    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/sections/{sectionId}/enrollments/",                                       "sections:section:read",          Some(SectionsView),      sections::members);
+    t.route(Lp(LP_ROUTES),          GET,    "/{orgUnitId}/sections/settings",                                                       "sections:section:read",          Some(SectionsView),      sections::get_settings);
+    t.route(Lp(LP_ROUTES),          POST,   "/{orgUnitId}/sections/settings",                                                       "sections:section:create",        Some(SectionsManage),    sections::create_settings);
+    t.route(Lp(LP_ROUTES),          PUT,    "/{orgUnitId}/sections/settings",                                                       "sections:section:update",        Some(SectionsManage),    sections::update_settings);
+    t.route(Lp(LP_ROUTES),          GET,    "/{orgUnitId}/sections/mysections/",                                                    "sections:own_section:read",      None,                    sections::mine);
+    t.route(Lp(LP_ROUTES),          GET,    "/{orgUnitId}/sections/",                                                               "sections:section:read",          Some(SectionsView),      sections::list);
+    t.route(Lp(LP_ROUTES),          POST,   "/{orgUnitId}/sections/",                                                               "sections:section:create",        Some(SectionsManage),    sections::create);
+    t.route(Lp(REMOVED_IN_LP_1_39), PUT,    "/{orgUnitId}/sections/",                                                               "sections:section:update",        Some(SectionsManage),    sections::legacy_initialize);
+    t.route(Lp(LP_ROUTES),          GET,    "/{orgUnitId}/sections/{sectionId}",                                                    "sections:section:read",          Some(SectionsView),      sections::get);
+    t.route(Lp(LP_ROUTES),          PUT,    "/{orgUnitId}/sections/{sectionId}",                                                    "sections:section:update",        Some(SectionsManage),    sections::update);
+    t.route(Lp(LP_ROUTES),          DELETE, "/{orgUnitId}/sections/{sectionId}",                                                    "sections:section:delete",        Some(SectionsManage),    sections::delete);
+    t.route(Lp(LP_ROUTES),          POST,   "/{orgUnitId}/sections/{sectionId}/enrollments/",                                       "sections:enrollment:create",     Some(SectionsEnroll),    sections::enroll);
+    t.route(Lp(LP_ROUTES),          GET,    "/{orgUnitId}/sections/{sectionId}/enrollments/",                                       "sections:section:read",          Some(SectionsView),      sections::members);
 
     // Group categories and their groups, of a course offering.
-    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/groupcategories/",                                                        "groups:group:read",              Some(GroupsView),        groups::list_categories);
-    t.lp(LP_ROUTES,          POST,   "/{orgUnitId}/groupcategories/",                                                        "groups:group:create",            Some(GroupsManage),      groups::create_category);
-    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/groupcategories/{groupCategoryId}",                                       "groups:group:read",              Some(GroupsView),        groups::get_category);
-    t.lp(LP_ROUTES,          PUT,    "/{orgUnitId}/groupcategories/{groupCategoryId}",                                       "groups:group:update",            Some(GroupsManage),      groups::update_category);
-    t.lp(LP_ROUTES,          DELETE, "/{orgUnitId}/groupcategories/{groupCategoryId}",                                       "groups:group:delete",            Some(GroupsManage),      groups::delete_category);
-    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/groupcategories/{groupCategoryId}/status",                                "groups:group:read",              Some(GroupsView),        groups::category_status);
-    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/",                               "groups:group:read",              Some(GroupsView),        groups::list_groups);
-    t.lp(LP_ROUTES,          POST,   "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/",                               "groups:group:create",            Some(GroupsManage),      groups::create_group);
-    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/{groupId}",                      "groups:group:read",              Some(GroupsView),        groups::get_group);
-    t.lp(LP_ROUTES,          PUT,    "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/{groupId}",                      "groups:group:update",            Some(GroupsManage),      groups::update_group);
-    t.lp(LP_ROUTES,          DELETE, "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/{groupId}",                      "groups:group:delete",            Some(GroupsManage),      groups::delete_group);
-    t.lp(LP_ROUTES,          POST,   "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/{groupId}/enrollments/",         "groups:enrollment:create",       Some(GroupsEnroll),      groups::enroll);
-    t.lp(LP_ROUTES,          GET,    "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/{groupId}/enrollments",          "groups:group:read",              Some(GroupsView),        groups::members);
-    t.lp(LP_ROUTES,          DELETE, "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/{groupId}/enrollments/{userId}", "groups:enrollment:delete",       Some(GroupsEnroll),      groups::unenroll);
+    t.route(Lp(LP_ROUTES),          GET,    "/{orgUnitId}/groupcategories/",                                                        "groups:group:read",              Some(GroupsView),        groups::list_categories);
+    t.route(Lp(LP_ROUTES),          POST,   "/{orgUnitId}/groupcategories/",                                                        "groups:group:create",            Some(GroupsManage),      groups::create_category);
+    t.route(Lp(LP_ROUTES),          GET,    "/{orgUnitId}/groupcategories/{groupCategoryId}",                                       "groups:group:read",              Some(GroupsView),        groups::get_category);
+    t.route(Lp(LP_ROUTES),          PUT,    "/{orgUnitId}/groupcategories/{groupCategoryId}",                                       "groups:group:update",            Some(GroupsManage),      groups::update_category);
+    t.route(Lp(LP_ROUTES),          DELETE, "/{orgUnitId}/groupcategories/{groupCategoryId}",                                       "groups:group:delete",            Some(GroupsManage),      groups::delete_category);
+    t.route(Lp(LP_ROUTES),          GET,    "/{orgUnitId}/groupcategories/{groupCategoryId}/status",                                "groups:group:read",              Some(GroupsView),        groups::category_status);
+    t.route(Lp(LP_ROUTES),          GET,    "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/",                               "groups:group:read",              Some(GroupsView),        groups::list_groups);
+    t.route(Lp(LP_ROUTES),          POST,   "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/",                               "groups:group:create",            Some(GroupsManage),      groups::create_group);
+    t.route(Lp(LP_ROUTES),          GET,    "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/{groupId}",                      "groups:group:read",              Some(GroupsView),        groups::get_group);
+    t.route(Lp(LP_ROUTES),          PUT,    "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/{groupId}",                      "groups:group:update",            Some(GroupsManage),      groups::update_group);
+    t.route(Lp(LP_ROUTES),          DELETE, "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/{groupId}",                      "groups:group:delete",            Some(GroupsManage),      groups::delete_group);
+    t.route(Lp(LP_ROUTES),          POST,   "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/{groupId}/enrollments/",         "groups:enrollment:create",       Some(GroupsEnroll),      groups::enroll);
+    t.route(Lp(LP_ROUTES),          GET,    "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/{groupId}/enrollments",          "groups:group:read",              Some(GroupsView),        groups::members);
+    t.route(Lp(LP_ROUTES),          DELETE, "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/{groupId}/enrollments/{userId}", "groups:enrollment:delete",       Some(GroupsEnroll),      groups::unenroll);
 
     // The operator API (not versioned): an institution's own record and its VLE registrations.
-    t.api(GET,    "/api/v2/institution/",                                          "institutions:institution:read",   Some(InstitutionManage), institutions::list);
-    t.api(GET,    "/api/v2/institution/{institution_id}/",                         "institutions:institution:read",   Some(InstitutionManage), institutions::get);
-    t.api(PUT,    "/api/v2/institution/{institution_id}/",                         "institutions:institution:update", Some(InstitutionManage), institutions::put);
-    t.api(PATCH,  "/api/v2/institution/{institution_id}/",                         "institutions:institution:update", Some(InstitutionManage), institutions::patch);
-    t.api(GET,    "/api/v2/institution/{parent_lookup_institution_id}/vle/",       "institutions:vle:read",           Some(InstitutionManage), institutions::list_vles);
-    t.api(POST,   "/api/v2/institution/{parent_lookup_institution_id}/vle/",       "institutions:vle:create",         Some(InstitutionManage), institutions::create_vle);
-    t.api(GET,    "/api/v2/institution/{parent_lookup_institution_id}/vle/{id}/",  "institutions:vle:read",           Some(InstitutionManage), institutions::get_vle);
-    t.api(PUT,    "/api/v2/institution/{parent_lookup_institution_id}/vle/{id}/",  "institutions:vle:update",         Some(InstitutionManage), institutions::put_vle);
-    t.api(PATCH,  "/api/v2/institution/{parent_lookup_institution_id}/vle/{id}/",  "institutions:vle:update",         Some(InstitutionManage), institutions::patch_vle);
-    t.api(DELETE, "/api/v2/institution/{parent_lookup_institution_id}/vle/{id}/",  "institutions:vle:delete",         Some(InstitutionManage), institutions::delete_vle);
+    t.route(Operator,               GET,    "/api/v2/institution/",                                          "institutions:institution:read",   Some(InstitutionManage), institutions::list);
+    t.route(Operator,               GET,    "/api/v2/institution/{institution_id}/",                         "institutions:institution:read",   Some(InstitutionManage), institutions::get);
+    t.route(Operator,               PUT,    "/api/v2/institution/{institution_id}/",                         "institutions:institution:update", Some(InstitutionManage), institutions::put);
+    t.route(Operator,               PATCH,  "/api/v2/institution/{institution_id}/",                         "institutions:institution:update", Some(InstitutionManage), institutions::patch);
+    t.route(Operator,               GET,    "/api/v2/institution/{parent_lookup_institution_id}/vle/",       "institutions:vle:read",           Some(InstitutionManage), institutions::list_vles);
+    t.route(Operator,               POST,   "/api/v2/institution/{parent_lookup_institution_id}/vle/",       "institutions:vle:create",         Some(InstitutionManage), institutions::create_vle);
+    t.route(Operator,               GET,    "/api/v2/institution/{parent_lookup_institution_id}/vle/{id}/",  "institutions:vle:read",           Some(InstitutionManage), institutions::get_vle);
+    t.route(Operator,               PUT,    "/api/v2/institution/{parent_lookup_institution_id}/vle/{id}/",  "institutions:vle:update",         Some(InstitutionManage), institutions::put_vle);
+    t.route(Operator,               PATCH,  "/api/v2/institution/{parent_lookup_institution_id}/vle/{id}/",  "institutions:vle:update",         Some(InstitutionManage), institutions::patch_vle);
+    t.route(Operator,               DELETE, "/api/v2/institution/{parent_lookup_institution_id}/vle/{id}/",  "institutions:vle:delete",         Some(InstitutionManage), institutions::delete_vle);
 
     t
 }
+
+/// Where a gated route is mounted.
+#[derive(Clone, Copy)]
+enum Mount {
+    /// The versioned LP API, under `/d2l/api/lp/{version}`, serving these versions.
+    Lp(VersionRange),
+    /// The operator API (not versioned): the path as written.
+    Operator,
+}
+use Mount::{Lp, Operator};
 
 /// Collects routes by path, so that one resource holds every method of a path (a wrong method
 /// is then 405, not a fall-through), in the order written (literal segments before `{id}`).
@@ -172,51 +182,13 @@ impl RouteTable {
         self.insert(path.to_string(), method, route);
     }
 
-    /// A route of the versioned LP API, under `/d2l/api/lp/{version}`.
-    fn lp<F, Args>(
-        &mut self,
-        versions: VersionRange,
-        method: Method,
-        path: &'static str,
-        scope: &'static str,
-        permission: Option<Permission>,
-        handler: F,
-    ) where
-        F: Handler<Args>,
-        Args: FromRequest + 'static,
-        F::Output: Responder + 'static,
-    {
-        let full = format!("/d2l/api/lp/{{version}}{path}");
-        self.gated(Some(versions), method, path, full, scope, permission, handler);
-    }
-
-    /// A route outside the versioned LP API that still needs a token, a scope and a
-    /// permission (the operator API).
-    fn api<F, Args>(
-        &mut self,
-        method: Method,
-        path: &'static str,
-        scope: &'static str,
-        permission: Option<Permission>,
-        handler: F,
-    ) where
-        F: Handler<Args>,
-        Args: FromRequest + 'static,
-        F::Output: Responder + 'static,
-    {
-        self.gated(None, method, path, path.to_string(), scope, permission, handler);
-    }
-
     /// A route behind the per-route gate (version, token, scope), its spec left in the request
-    /// for the handler's `Authorized` extractor. `path` is as written in the table, `full`
-    /// where it is mounted.
-    #[allow(clippy::too_many_arguments)]
-    fn gated<F, Args>(
+    /// for the handler's `Authorized` extractor.
+    fn route<F, Args>(
         &mut self,
-        versions: Option<VersionRange>,
+        mount: Mount,
         method: Method,
         path: &'static str,
-        full: String,
         scope: &'static str,
         permission: Option<Permission>,
         handler: F,
@@ -225,6 +197,10 @@ impl RouteTable {
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
+        let (versions, full) = match mount {
+            Mount::Lp(versions) => (Some(versions), format!("/d2l/api/lp/{{version}}{path}")),
+            Mount::Operator => (None, path.to_string()),
+        };
         let spec = Arc::new(RouteSpec {
             method: method.clone(),
             path,

@@ -345,3 +345,11 @@ pub struct UnitWithMembers {
     pub unit: OrgUnit,
     pub members: Vec<i64>,
 }
+
+/// A group category with its style read and its groups' ids: what every fetch of one answers.
+#[derive(Debug, Clone)]
+pub struct GroupCategoryWithGroups {
+    pub category: GroupCategory,
+    pub style: crate::domain::group_plan::Style,
+    pub groups: Vec<i64>,
+}

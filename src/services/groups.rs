@@ -11,8 +11,7 @@ use crate::db::rows::{
     org_unit_type, GroupCategory, GroupCategoryWithGroups, OrgUnit, UnitWithMembers,
 };
 use crate::db::{categories, enrollments, jobs, members, DbConnection};
-use crate::domain::group_plan::{CategoryChanges, CategorySpec};
-use crate::domain::rich_text::RichText;
+use crate::domain::group_plan::{CategoryChanges, CategorySpec, GroupChange};
 use crate::error::{ApiError, ApiResult};
 use crate::services::access::Course;
 
@@ -67,10 +66,19 @@ fn writable_category(
     writable(find_category(conn, course, id)?)
 }
 
-fn with_members(
+/// The group named by the path, in a category that may be written to.
+fn writable_group(
     conn: &mut DbConnection,
-    unit: crate::db::rows::OrgUnit,
-) -> ApiResult<UnitWithMembers> {
+    course: &Course,
+    category: i64,
+    group: i64,
+) -> ApiResult<(GroupCategory, OrgUnit)> {
+    let category = writable_category(conn, course, category)?;
+    let unit = categories::find_group(conn, category.id, group)?;
+    Ok((category, unit))
+}
+
+fn with_members(conn: &mut DbConnection, unit: OrgUnit) -> ApiResult<UnitWithMembers> {
     Ok(UnitWithMembers {
         members: members::of_unit(conn, unit.id)?,
         unit,
@@ -182,19 +190,17 @@ pub fn create_group(
     conn: &mut DbConnection,
     course: &Course,
     category: i64,
-    name: &str,
-    code: &str,
-    description: &RichText,
+    change: &GroupChange,
 ) -> ApiResult<UnitWithMembers> {
     let category = writable_category(conn, course, category)?;
-    org_units::require_code_free(conn, course.id, code, None)?;
+    org_units::require_code_free(conn, course.id, &change.code, None)?;
     let id = org_units::create_child(
         conn,
         course,
         org_unit_type::GROUP,
-        name,
-        code,
-        Some(description),
+        &change.name,
+        &change.code,
+        Some(&change.description),
     )?;
     categories::link_groups(conn, category.id, &[id])?;
     Ok(UnitWithMembers {
@@ -220,14 +226,17 @@ pub fn update_group(
     course: &Course,
     category: i64,
     group: i64,
-    name: &str,
-    code: &str,
-    description: &RichText,
+    change: &GroupChange,
 ) -> ApiResult<UnitWithMembers> {
-    let category = writable_category(conn, course, category)?;
-    let unit = categories::find_group(conn, category.id, group)?;
-    org_units::require_code_free(conn, course.id, code, Some(unit.id))?;
-    org_units::update_child(conn, unit.id, name, code, description)?;
+    let (category, unit) = writable_group(conn, course, category, group)?;
+    org_units::require_code_free(conn, course.id, &change.code, Some(unit.id))?;
+    org_units::update_child(
+        conn,
+        unit.id,
+        &change.name,
+        &change.code,
+        &change.description,
+    )?;
     let unit = categories::find_group(conn, category.id, group)?;
     with_members(conn, unit)
 }
@@ -239,8 +248,7 @@ pub fn delete_group(
     category: i64,
     group: i64,
 ) -> ApiResult<()> {
-    let category = writable_category(conn, course, category)?;
-    let unit = categories::find_group(conn, category.id, group)?;
+    let (_, unit) = writable_group(conn, course, category, group)?;
     org_units::delete(conn, unit.id)
 }
 
@@ -256,8 +264,7 @@ pub fn enroll(
     group: i64,
     user_id: i64,
 ) -> ApiResult<()> {
-    let category = writable_category(conn, course, category)?;
-    let unit = categories::find_group(conn, category.id, group)?;
+    let (category, unit) = writable_group(conn, course, category, group)?;
     let eligible = enrollments::hold_enrollment(conn, course.id, user_id)?
         && match category.restricted_by_org_unit_id {
             Some(restriction) => members::of_unit(conn, restriction)?.contains(&user_id),
@@ -280,8 +287,7 @@ pub fn unenroll(
     group: i64,
     user_id: i64,
 ) -> ApiResult<()> {
-    let category = writable_category(conn, course, category)?;
-    let unit = categories::find_group(conn, category.id, group)?;
+    let (_, unit) = writable_group(conn, course, category, group)?;
     if !members::remove_member(conn, unit.id, user_id)? {
         return Err(ApiError::not_found(format!(
             "User {user_id} is not a member of group {group}."

@@ -4,12 +4,12 @@ use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 
 use crate::auth::Authorized;
-use crate::db::org_units::CourseLock;
+use crate::db::org_units::CourseLock::{Members, Structure};
 use crate::error::ApiResult;
 use crate::handlers::extract::Body;
 use crate::handlers::paths::{CategoryPath, OrgUnitPath};
 use crate::handlers::reply::{ok, ok_empty, reply};
-use crate::services::access::{self, Missing};
+use crate::services::access::{self, Missing::BadRequest, Missing::NotFound};
 use crate::services::groups;
 use crate::state::State;
 use crate::wire::groups::{
@@ -26,7 +26,7 @@ pub async fn list_categories(
     let all = state
         .db
         .read(move |conn| {
-            let course = access::course(conn, &auth, path.org_unit, Missing::BadRequest)?;
+            let course = access::course(conn, &auth, path.org_unit, BadRequest)?;
             groups::list_categories(conn, &course)
         })
         .await?;
@@ -44,13 +44,7 @@ pub async fn create_category(
     let category = state
         .db
         .write(move |conn| {
-            let course = access::course_for_write(
-                conn,
-                &auth,
-                path.org_unit,
-                Missing::BadRequest,
-                CourseLock::Members,
-            )?;
+            let course = access::course_for_write(conn, &auth, path.org_unit, BadRequest, Members)?;
             groups::create_category(conn, &course, &spec)
         })
         .await?;
@@ -67,7 +61,7 @@ pub async fn get_category(
     let category = state
         .db
         .read(move |conn| {
-            let course = access::course(conn, &auth, path.course, Missing::BadRequest)?;
+            let course = access::course(conn, &auth, path.course, BadRequest)?;
             groups::get_category(conn, &course, path.category)
         })
         .await?;
@@ -83,7 +77,7 @@ pub async fn category_status(
     let status = state
         .db
         .read(move |conn| {
-            let course = access::course(conn, &auth, path.course, Missing::BadRequest)?;
+            let course = access::course(conn, &auth, path.course, BadRequest)?;
             groups::category_status(conn, &course, path.category)
         })
         .await?;
@@ -101,13 +95,7 @@ pub async fn update_category(
     let category = state
         .db
         .write(move |conn| {
-            let course = access::course_for_write(
-                conn,
-                &auth,
-                path.course,
-                Missing::NotFound,
-                CourseLock::Members,
-            )?;
+            let course = access::course_for_write(conn, &auth, path.course, NotFound, Members)?;
             groups::update_category(conn, &course, path.category, &changes)
         })
         .await?;
@@ -124,13 +112,7 @@ pub async fn delete_category(
     state
         .db
         .write(move |conn| {
-            let course = access::course_for_write(
-                conn,
-                &auth,
-                path.course,
-                Missing::BadRequest,
-                CourseLock::Structure,
-            )?;
+            let course = access::course_for_write(conn, &auth, path.course, BadRequest, Structure)?;
             groups::delete_category(conn, &course, path.category)
         })
         .await?;

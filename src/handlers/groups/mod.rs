@@ -9,13 +9,13 @@
 //! the course lock its change needs (`CourseLock`).
 
 mod categories;
-mod groups;
+mod group;
 
 pub use categories::{
     category_status, create_category, delete_category, get_category, list_categories,
     update_category,
 };
-pub use groups::{
+pub use group::{
     create_group, delete_group, enroll, get_group, list_groups, members, unenroll, update_group,
 };
 

@@ -3,12 +3,13 @@
 use actix_web::HttpResponse;
 
 use crate::auth::Authorized;
-use crate::db::org_units::CourseLock;
+use crate::db::org_units::CourseLock::{Members, Structure};
+use crate::domain::group_plan::GroupChange;
 use crate::error::ApiResult;
 use crate::handlers::extract::{Body, RawBody};
 use crate::handlers::paths::{CategoryPath, GroupMemberPath, GroupPath};
 use crate::handlers::reply::{ok, ok_empty};
-use crate::services::access::{self, Missing};
+use crate::services::access::{self, Missing::BadRequest, Missing::NotFound};
 use crate::services::groups;
 use crate::state::State;
 use crate::wire::groups::{GroupFetch, GroupInput};
@@ -23,7 +24,7 @@ pub async fn list_groups(
     let all = state
         .db
         .read(move |conn| {
-            let course = access::course(conn, &auth, path.course, Missing::NotFound)?;
+            let course = access::course(conn, &auth, path.course, NotFound)?;
             groups::list_groups(conn, &course, path.category)
         })
         .await?;
@@ -37,26 +38,12 @@ pub async fn create_group(
     body: Body<GroupInput>,
     path: CategoryPath,
 ) -> ApiResult<HttpResponse> {
-    let input = body.0;
-    let description = input.validated()?;
+    let change = GroupChange::try_from(body.0)?;
     let group = state
         .db
         .write(move |conn| {
-            let course = access::course_for_write(
-                conn,
-                &auth,
-                path.course,
-                Missing::NotFound,
-                CourseLock::Structure,
-            )?;
-            groups::create_group(
-                conn,
-                &course,
-                path.category,
-                &input.name,
-                &input.code,
-                &description,
-            )
+            let course = access::course_for_write(conn, &auth, path.course, NotFound, Structure)?;
+            groups::create_group(conn, &course, path.category, &change)
         })
         .await?;
     ok(&GroupFetch::from(&group))
@@ -67,7 +54,7 @@ pub async fn get_group(state: State, auth: Authorized, path: GroupPath) -> ApiRe
     let group = state
         .db
         .read(move |conn| {
-            let course = access::course(conn, &auth, path.course, Missing::BadRequest)?;
+            let course = access::course(conn, &auth, path.course, BadRequest)?;
             groups::get_group(conn, &course, path.category, path.group)
         })
         .await?;
@@ -81,27 +68,12 @@ pub async fn update_group(
     body: Body<GroupInput>,
     path: GroupPath,
 ) -> ApiResult<HttpResponse> {
-    let input = body.0;
-    let description = input.validated()?;
+    let change = GroupChange::try_from(body.0)?;
     let group = state
         .db
         .write(move |conn| {
-            let course = access::course_for_write(
-                conn,
-                &auth,
-                path.course,
-                Missing::NotFound,
-                CourseLock::Structure,
-            )?;
-            groups::update_group(
-                conn,
-                &course,
-                path.category,
-                path.group,
-                &input.name,
-                &input.code,
-                &description,
-            )
+            let course = access::course_for_write(conn, &auth, path.course, NotFound, Structure)?;
+            groups::update_group(conn, &course, path.category, path.group, &change)
         })
         .await?;
     ok(&GroupFetch::from(&group))
@@ -116,13 +88,7 @@ pub async fn delete_group(
     state
         .db
         .write(move |conn| {
-            let course = access::course_for_write(
-                conn,
-                &auth,
-                path.course,
-                Missing::BadRequest,
-                CourseLock::Structure,
-            )?;
+            let course = access::course_for_write(conn, &auth, path.course, BadRequest, Structure)?;
             groups::delete_group(conn, &course, path.category, path.group)
         })
         .await?;
@@ -141,13 +107,7 @@ pub async fn enroll(
     state
         .db
         .write(move |conn| {
-            let course = access::course_for_write(
-                conn,
-                &auth,
-                path.course,
-                Missing::NotFound,
-                CourseLock::Members,
-            )?;
+            let course = access::course_for_write(conn, &auth, path.course, NotFound, Members)?;
             groups::enroll(conn, &course, path.category, path.group, user_id)
         })
         .await?;
@@ -163,13 +123,7 @@ pub async fn unenroll(
     state
         .db
         .write(move |conn| {
-            let course = access::course_for_write(
-                conn,
-                &auth,
-                path.course,
-                Missing::BadRequest,
-                CourseLock::Members,
-            )?;
+            let course = access::course_for_write(conn, &auth, path.course, BadRequest, Members)?;
             groups::unenroll(conn, &course, path.category, path.group, path.user)
         })
         .await?;
@@ -181,7 +135,7 @@ pub async fn members(state: State, auth: Authorized, path: GroupPath) -> ApiResu
     let members = state
         .db
         .read(move |conn| {
-            let course = access::course(conn, &auth, path.course, Missing::BadRequest)?;
+            let course = access::course(conn, &auth, path.course, BadRequest)?;
             groups::members(conn, &course, path.category, path.group)
         })
         .await?;

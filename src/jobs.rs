@@ -11,67 +11,29 @@
 //! category whose creation job is dead is a failed creation to the API (see
 //! docs/compatibility.md), never "processing" for good.
 
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use chrono::{NaiveDateTime, Utc};
-use diesel::prelude::*;
+use chrono::Utc;
 
 use crate::config::Settings;
-use crate::db::rows::{GroupCategory, Job, NewJob};
-use crate::db::{Db, DbConnection};
+use crate::db::rows::Job;
+use crate::db::{jobs as queue, Db, DbConnection};
 use crate::error::{ApiError, ApiResult};
-use crate::schema::{group_categories, jobs};
+use crate::services::group_jobs;
 
-/// Creates a category's groups and allocates its learners.
-pub const CREATE_GROUPS: &str = "create_groups";
-/// Places the learners still in no group once self-enrollment has expired.
-pub const ALLOCATE_AFTER_EXPIRY: &str = "allocate_after_expiry";
-
-/// Queues a job inside the caller's transaction.
-pub fn enqueue(
-    conn: &mut DbConnection,
-    kind: &str,
-    category_id: i64,
-    run_at: NaiveDateTime,
-) -> ApiResult<()> {
-    diesel::insert_into(jobs::table)
-        .values(NewJob {
-            kind,
-            category_id,
-            run_at,
-            attempts: 0,
-            created_at: Utc::now().naive_utc(),
-        })
-        .execute(conn)?;
-    Ok(())
-}
-
-/// The oldest due job, locked for this transaction (skipping ones other workers hold).
-fn claim(conn: &mut DbConnection, now: NaiveDateTime) -> ApiResult<Option<Job>> {
-    macro_rules! due {
-        () => {
-            jobs::table
-                .filter(jobs::dead_at.is_null())
-                .filter(jobs::run_at.le(now))
-                .order((jobs::run_at.asc(), jobs::id.asc()))
-                .select(Job::as_select())
-        };
-    }
-    Ok(match conn {
-        DbConnection::Pg(pg) => due!().for_update().skip_locked().first(pg).optional()?,
-        DbConnection::Sqlite(sqlite) => due!().first(sqlite).optional()?,
-    })
-}
+/// The queue's SQL lives in `crate::db::jobs`; the routes, the operator's CLI and the tests
+/// reach it here as well.
+pub use crate::db::jobs::{
+    discard, enqueue, failed_creations, list, retry, Discarded, Listed, ALLOCATE_AFTER_EXPIRY,
+    CREATE_GROUPS,
+};
 
 fn perform(conn: &mut DbConnection, job: &Job) -> ApiResult<()> {
     match job.kind.as_str() {
-        CREATE_GROUPS => crate::handlers::groups::create_groups(conn, job.category_id),
-        ALLOCATE_AFTER_EXPIRY => {
-            crate::handlers::groups::allocate_after_expiry(conn, job.category_id)
-        }
+        CREATE_GROUPS => group_jobs::create_groups(conn, job.category_id),
+        ALLOCATE_AFTER_EXPIRY => group_jobs::allocate_after_expiry(conn, job.category_id),
         other => Err(ApiError::internal(format!("unknown job kind {other:?}"))),
     }
 }
@@ -126,14 +88,14 @@ pub enum Outcome {
 pub fn run_next(db: &Db, settings: &WorkerSettings) -> ApiResult<Outcome> {
     let now = Utc::now().naive_utc();
     db.write_sync(|conn| {
-        let Some(job) = claim(conn, now)? else {
+        let Some(job) = queue::claim(conn, now)? else {
             return Ok(Outcome::Idle);
         };
         // The work runs in a savepoint: on failure it is undone but the claim's transaction
         // survives to record the attempt.
-        let outcome = match conn.transaction(|c| perform(c, &job)) {
+        let outcome = match queue::in_savepoint(conn, |c| perform(c, &job)) {
             Ok(()) => {
-                diesel::delete(jobs::table.find(job.id)).execute(conn)?;
+                queue::delete(conn, job.id)?;
                 tracing::info!(job = job.id, kind = %job.kind, category = job.category_id, "job done");
                 Outcome::Done
             }
@@ -149,13 +111,7 @@ pub fn run_next(db: &Db, settings: &WorkerSettings) -> ApiResult<Outcome> {
                         error = %cause,
                         "job failed its last attempt and is dead; see `d2l-groups jobs list --dead`"
                     );
-                    diesel::update(jobs::table.find(job.id))
-                        .set((
-                            jobs::attempts.eq(attempts),
-                            jobs::last_error.eq(&cause),
-                            jobs::dead_at.eq(Some(now)),
-                        ))
-                        .execute(conn)?;
+                    queue::bury(conn, job.id, attempts, &cause, now)?;
                     Outcome::Dead
                 } else {
                     let delay = backoff(settings.retry_delay, attempts);
@@ -171,147 +127,13 @@ pub fn run_next(db: &Db, settings: &WorkerSettings) -> ApiResult<Outcome> {
                         error = %cause,
                         "job failed; will retry"
                     );
-                    diesel::update(jobs::table.find(job.id))
-                        .set((
-                            jobs::attempts.eq(attempts),
-                            jobs::run_at.eq(retry_at),
-                            jobs::last_error.eq(&cause),
-                        ))
-                        .execute(conn)?;
+                    queue::reschedule(conn, job.id, attempts, retry_at, &cause)?;
                     Outcome::Failed
                 }
             }
         };
         Ok(outcome)
     })
-}
-
-// ---------------------------------------------------------------------------------------------
-// What the routes and the operator need to know about jobs
-
-/// The categories among `processing` (ids of categories with Status 0) whose creation has
-/// failed for good: their job is dead, so without this they would answer "still processing"
-/// forever. Asked positively (a dead job exists) rather than as "no live job is left": on
-/// PostgreSQL the category and its jobs are read by two statements, and a job completing
-/// between them must not make a category that just completed look failed.
-pub fn failed_creations(conn: &mut DbConnection, processing: &[i64]) -> ApiResult<HashSet<i64>> {
-    if processing.is_empty() {
-        return Ok(HashSet::new());
-    }
-    Ok(jobs::table
-        .filter(jobs::category_id.eq_any(processing))
-        .filter(jobs::dead_at.is_not_null())
-        .select(jobs::category_id)
-        .load::<i64>(conn)?
-        .into_iter()
-        .collect())
-}
-
-/// A job as an operator sees it: the row and the course its category belongs to.
-#[derive(Debug, Clone)]
-pub struct Listed {
-    pub job: Job,
-    pub course_id: i64,
-    pub category_status: i64,
-}
-
-/// Every job (or only the dead ones), oldest first.
-pub fn list(conn: &mut DbConnection, dead_only: bool) -> ApiResult<Vec<Listed>> {
-    let mut query = jobs::table
-        .inner_join(group_categories::table)
-        .order(jobs::id.asc())
-        .select((
-            Job::as_select(),
-            group_categories::course_id,
-            group_categories::status,
-        ))
-        .into_boxed();
-    if dead_only {
-        query = query.filter(jobs::dead_at.is_not_null());
-    }
-    Ok(query
-        .load::<(Job, i64, i64)>(conn)?
-        .into_iter()
-        .map(|(job, course_id, category_status)| Listed {
-            job,
-            course_id,
-            category_status,
-        })
-        .collect())
-}
-
-/// The dead job `id`, or a clear refusal naming what it is instead.
-fn dead_job(conn: &mut DbConnection, id: i64, action: &str) -> ApiResult<Listed> {
-    let found = jobs::table
-        .inner_join(group_categories::table)
-        .filter(jobs::id.eq(id))
-        .select((
-            Job::as_select(),
-            group_categories::course_id,
-            group_categories::status,
-        ))
-        .first::<(Job, i64, i64)>(conn)
-        .optional()?;
-    let Some((job, course_id, category_status)) = found else {
-        return Err(ApiError::not_found(format!(
-            "no job {id} (see `d2l-groups jobs list`)"
-        )));
-    };
-    if job.dead_at.is_none() {
-        return Err(ApiError::Conflict(format!(
-            "job {id} is not dead (attempts so far: {}, next run at {}); only dead jobs can be {action}",
-            job.attempts,
-            job.run_at.format("%Y-%m-%dT%H:%M:%SZ")
-        )));
-    }
-    Ok(Listed {
-        job,
-        course_id,
-        category_status,
-    })
-}
-
-/// Makes the dead job `id` due now with its attempts reset. Its category, if still processing,
-/// is processing again to the API (the job is live once more) until the job completes it.
-pub fn retry(conn: &mut DbConnection, id: i64) -> ApiResult<Listed> {
-    let listed = dead_job(conn, id, "retried")?;
-    diesel::update(jobs::table.find(id))
-        .set((
-            jobs::dead_at.eq(None::<chrono::NaiveDateTime>),
-            jobs::attempts.eq(0),
-            jobs::run_at.eq(Utc::now().naive_utc()),
-        ))
-        .execute(conn)?;
-    Ok(listed)
-}
-
-/// What discarding a dead job did to its category.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Discarded {
-    /// The category was still processing (its creation never finished) and nothing else would
-    /// ever finish it, so it was deleted with the job. It had no groups: creation is all or
-    /// nothing.
-    CategoryDeleted,
-    /// The category was complete (or has other jobs) and stays as it is.
-    CategoryKept,
-}
-
-/// Removes the dead job `id`, and its category when that was never completed.
-pub fn discard(conn: &mut DbConnection, id: i64) -> ApiResult<(Listed, Discarded)> {
-    let listed = dead_job(conn, id, "discarded")?;
-    diesel::delete(jobs::table.find(id)).execute(conn)?;
-    let category = listed.job.category_id;
-    let others: i64 = jobs::table
-        .filter(jobs::category_id.eq(category))
-        .count()
-        .get_result(conn)?;
-    let outcome = if listed.category_status == GroupCategory::PROCESSING && others == 0 {
-        diesel::delete(group_categories::table.find(category)).execute(conn)?;
-        Discarded::CategoryDeleted
-    } else {
-        Discarded::CategoryKept
-    };
-    Ok((listed, outcome))
 }
 
 /// A handle on the worker: wake it when a job is queued. A disabled runner (`JOB_WORKER=off`)

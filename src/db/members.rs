@@ -130,3 +130,14 @@ pub fn attach(conn: &mut DbConnection, units: Vec<OrgUnit>) -> ApiResult<Vec<Uni
         })
         .collect())
 }
+
+/// Removes `user_id` from one section or group; answers whether they were a member.
+pub fn remove_member(conn: &mut DbConnection, org_unit_id: i64, user_id: i64) -> ApiResult<bool> {
+    let removed = diesel::delete(
+        org_unit_members::table
+            .filter(org_unit_members::org_unit_id.eq(org_unit_id))
+            .filter(org_unit_members::user_id.eq(user_id)),
+    )
+    .execute(conn)?;
+    Ok(removed > 0)
+}

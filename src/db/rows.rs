@@ -354,3 +354,11 @@ pub struct CourseOfferingView {
     pub template: Option<OrgUnit>,
     pub semester: Option<OrgUnit>,
 }
+
+/// A group category with its style read and its groups' ids: what every fetch of one answers.
+#[derive(Debug, Clone)]
+pub struct GroupCategoryWithGroups {
+    pub category: GroupCategory,
+    pub style: crate::domain::group_plan::Style,
+    pub groups: Vec<i64>,
+}

@@ -1,10 +1,14 @@
 //! The seven group enrollment styles (GRPENROLL_T): how many groups a category gets, the cap on
 //! their size, and who goes where at creation. Plain functions; the job only persists them.
 
-use super::allocation;
+use chrono::NaiveDateTime;
 
-/// GRPENROLL_T, as numbers; the wire type names them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+use super::allocation;
+use super::rich_text::RichText;
+
+/// GRPENROLL_T: the one list of the styles. The wire answers a style by its name (its `Debug`
+/// form) and accepts its number or its name (`wire::groups`); the database stores the number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Style {
     NumberOfGroupsNoEnrollment = 0,
     PeoplePerGroupAutoEnrollment = 1,
@@ -16,6 +20,37 @@ pub enum Style {
 }
 
 impl Style {
+    /// Every style, in the order of their numbers.
+    pub const ALL: [Style; 7] = [
+        Style::NumberOfGroupsNoEnrollment,
+        Style::PeoplePerGroupAutoEnrollment,
+        Style::NumberOfGroupsAutoEnrollment,
+        Style::PeoplePerGroupSelfEnrollment,
+        Style::SelfEnrollmentNumberOfGroups,
+        Style::PeoplePerNumberOfGroupsSelfEnrollment,
+        Style::SingleUserMemberSpecificGroup,
+    ];
+
+    pub fn from_number(n: i64) -> Option<Style> {
+        Self::ALL.into_iter().find(|s| s.number() == n)
+    }
+
+    pub fn number(self) -> i64 {
+        self as i64
+    }
+
+    /// The style's GRPENROLL_T name.
+    pub fn name(self) -> String {
+        format!("{self:?}")
+    }
+
+    /// The style named `text`, whatever its case.
+    pub fn from_name(text: &str) -> Option<Style> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.name().eq_ignore_ascii_case(text))
+    }
+
     /// Styles whose groups have a size cap (MaxUsersPerGroup is answered for these).
     pub fn has_cap(self) -> bool {
         matches!(
@@ -53,6 +88,78 @@ impl Style {
     /// People-per-group styles: automatic placement creates a group when all are full.
     pub fn grows(self) -> bool {
         self.counts_from_learners()
+    }
+}
+
+/// Longest category name and group prefix accepted.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// A category as a Create form asks for it, once its own checks passed ([`check_expiry`],
+/// [`validate`]).
+#[derive(Clone, Debug)]
+pub struct CategorySpec {
+    pub name: String,
+    pub description: RichText,
+    pub style: Style,
+    pub quantities: Quantities,
+    pub auto_enroll: bool,
+    pub randomize_enrollments: bool,
+    pub allocate_after_expiry: bool,
+    pub self_enrollment_expiry_date: Option<NaiveDateTime>,
+    pub group_prefix: Option<String>,
+    pub restricted_by_org_unit_id: Option<i64>,
+    pub descriptions_visible: bool,
+}
+
+/// What an Update form may change of a category.
+#[derive(Clone, Debug)]
+pub struct CategoryChanges {
+    pub name: String,
+    pub description: RichText,
+    pub auto_enroll: bool,
+    pub randomize_enrollments: bool,
+    pub descriptions_visible: bool,
+}
+
+/// GroupData's Create and Update forms, checked and rendered: a group's name, its code (unique
+/// in the course) and its description.
+#[derive(Clone, Debug)]
+pub struct GroupChange {
+    pub name: String,
+    pub code: String,
+    pub description: RichText,
+}
+
+/// Self-enrollment expiry: allocating after it needs a date, and only the capped styles
+/// (people per group) have one. Answers the 400 detail otherwise.
+pub fn check_expiry(
+    style: Style,
+    allocate_after_expiry: bool,
+    expires: bool,
+) -> Result<(), String> {
+    if allocate_after_expiry && !expires {
+        return Err("AllocateAfterExpiry: requires a SelfEnrollmentExpiryDate.".into());
+    }
+    if (allocate_after_expiry || expires) && !style.allows_expiry() {
+        let field = if allocate_after_expiry {
+            "AllocateAfterExpiry"
+        } else {
+            "SelfEnrollmentExpiryDate"
+        };
+        return Err(format!(
+            "{field}: only for PeoplePerGroupAutoEnrollment, PeoplePerGroupSelfEnrollment and PeoplePerNumberOfGroupsSelfEnrollment."
+        ));
+    }
+    Ok(())
+}
+
+/// A group prefix: at most [`MAX_NAME_CHARS`] characters.
+pub fn check_prefix(prefix: Option<&str>) -> Result<(), String> {
+    match prefix {
+        Some(p) if p.chars().count() > MAX_NAME_CHARS => Err(format!(
+            "GroupPrefix: at most {MAX_NAME_CHARS} characters are allowed."
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -171,6 +278,22 @@ mod tests {
 
     fn ids(n: i64) -> Vec<i64> {
         (1..=n).collect()
+    }
+
+    #[test]
+    fn styles_are_known_by_number_and_by_name() {
+        for (n, style) in Style::ALL.into_iter().enumerate() {
+            let n = i64::try_from(n).expect("small");
+            assert_eq!(style.number(), n);
+            assert_eq!(Style::from_number(n), Some(style));
+            assert_eq!(Style::from_name(&style.name().to_lowercase()), Some(style));
+        }
+        assert_eq!(Style::from_number(7), None);
+        assert_eq!(Style::from_name("Bogus"), None);
+        assert_eq!(
+            SingleUserMemberSpecificGroup.name(),
+            "SingleUserMemberSpecificGroup"
+        );
     }
 
     #[test]

@@ -1,1 +1,309 @@
-//! (being moved here)
+//! Group categories, their groups and the groups' members: the units of work of the group
+//! routes. Creating a category only records it with its creation job (`group_jobs` does the
+//! rest); until that job completes, every write to the category, its groups or their members
+//! is 409, and once the job is dead the category is a failed creation: 404 to every route but
+//! the category's `DELETE`, which clears it away (docs/compatibility.md).
+
+use chrono::Utc;
+
+use crate::db::org_units;
+use crate::db::rows::{
+    org_unit_type, GroupCategory, GroupCategoryWithGroups, OrgUnit, UnitWithMembers,
+};
+use crate::db::{categories, enrollments, jobs, members, DbConnection};
+use crate::domain::group_plan::{CategoryChanges, CategorySpec, GroupChange};
+use crate::error::{ApiError, ApiResult};
+use crate::services::access::Course;
+
+// ---------------------------------------------------------------------------------------------
+// Finding what the path names
+
+/// The category, and whether its creation failed for good (its job is dead, so it would
+/// otherwise be "processing" forever). Only `DELETE` of the category sees a failed one.
+fn lookup_category(
+    conn: &mut DbConnection,
+    course: &Course,
+    id: i64,
+) -> ApiResult<(GroupCategory, bool)> {
+    let category = categories::find(conn, course.id, id)?;
+    let failed = category.status == GroupCategory::PROCESSING
+        && !jobs::failed_creations(conn, &[category.id])?.is_empty();
+    Ok((category, failed))
+}
+
+/// The category named by the path. One whose creation failed for good is, to every route but
+/// `DELETE`, a category that was never created: 404, saying so.
+fn find_category(conn: &mut DbConnection, course: &Course, id: i64) -> ApiResult<GroupCategory> {
+    match lookup_category(conn, course, id)? {
+        (_, true) => Err(ApiError::not_found(format!(
+            "Group category {id} not found in org unit {}: its creation failed. \
+             Create it again; DELETE clears the failed one away.",
+            course.id
+        ))),
+        (category, false) => Ok(category),
+    }
+}
+
+/// 409 while the category's creation job has not finished (a failed creation never gets here:
+/// `find_category` answers 404 for it).
+fn writable(category: GroupCategory) -> ApiResult<GroupCategory> {
+    if category.status == GroupCategory::PROCESSING {
+        Err(ApiError::Conflict(format!(
+            "Group category {} is still being created; try again when its status is 1.",
+            category.id
+        )))
+    } else {
+        Ok(category)
+    }
+}
+
+/// The category named by the path, for a write: found, and complete.
+fn writable_category(
+    conn: &mut DbConnection,
+    course: &Course,
+    id: i64,
+) -> ApiResult<GroupCategory> {
+    writable(find_category(conn, course, id)?)
+}
+
+/// The group named by the path, in a category that may be written to.
+fn writable_group(
+    conn: &mut DbConnection,
+    course: &Course,
+    category: i64,
+    group: i64,
+) -> ApiResult<(GroupCategory, OrgUnit)> {
+    let category = writable_category(conn, course, category)?;
+    let unit = categories::find_group(conn, category.id, group)?;
+    Ok((category, unit))
+}
+
+fn with_members(conn: &mut DbConnection, unit: OrgUnit) -> ApiResult<UnitWithMembers> {
+    Ok(UnitWithMembers {
+        members: members::of_unit(conn, unit.id)?,
+        unit,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Categories
+
+/// The course's categories, by id; failed creations are left out, as everywhere else.
+pub fn list_categories(
+    conn: &mut DbConnection,
+    course: &Course,
+) -> ApiResult<Vec<GroupCategoryWithGroups>> {
+    let mut all = categories::of_course(conn, course.id)?;
+    let processing: Vec<i64> = all
+        .iter()
+        .filter(|c| c.status == GroupCategory::PROCESSING)
+        .map(|c| c.id)
+        .collect();
+    let failed = jobs::failed_creations(conn, &processing)?;
+    all.retain(|c| !failed.contains(&c.id));
+    all.into_iter()
+        .map(|c| categories::with_groups(conn, c))
+        .collect()
+}
+
+/// Records the category and its creation job; answers the category, still processing. A
+/// restricting org unit must be a section or group of the course (400).
+pub fn create_category(
+    conn: &mut DbConnection,
+    course: &Course,
+    spec: &CategorySpec,
+) -> ApiResult<GroupCategory> {
+    if let Some(restriction) = spec.restricted_by_org_unit_id {
+        if !categories::is_part_of_course(conn, course.id, restriction)? {
+            return Err(ApiError::bad_request(format!(
+                "RestrictedByOrgUnitId: {restriction} is not a section or group of org unit {}.",
+                course.id
+            )));
+        }
+    }
+    let now = Utc::now().naive_utc();
+    let category = categories::insert(conn, course, spec, now)?;
+    jobs::enqueue(conn, jobs::CREATE_GROUPS, category.id, now)?;
+    Ok(category)
+}
+
+pub fn get_category(
+    conn: &mut DbConnection,
+    course: &Course,
+    id: i64,
+) -> ApiResult<GroupCategoryWithGroups> {
+    let category = find_category(conn, course, id)?;
+    categories::with_groups(conn, category)
+}
+
+/// The category's GROUPSJOBSTATUS_T.
+pub fn category_status(conn: &mut DbConnection, course: &Course, id: i64) -> ApiResult<i64> {
+    Ok(find_category(conn, course, id)?.status)
+}
+
+pub fn update_category(
+    conn: &mut DbConnection,
+    course: &Course,
+    id: i64,
+    changes: &CategoryChanges,
+) -> ApiResult<GroupCategoryWithGroups> {
+    let category = writable_category(conn, course, id)?;
+    categories::update(conn, category.id, changes)?;
+    get_category(conn, course, id)
+}
+
+/// Deletes the category once it has no groups (400 otherwise). A category whose creation
+/// failed for good can be deleted (it has no groups, creation being all or nothing), with its
+/// dead job: that is how an administrator starts again.
+pub fn delete_category(conn: &mut DbConnection, course: &Course, id: i64) -> ApiResult<()> {
+    let (category, failed) = lookup_category(conn, course, id)?;
+    let category = if failed {
+        category
+    } else {
+        writable(category)?
+    };
+    let groups = categories::group_ids_of(conn, category.id)?.len();
+    if groups > 0 {
+        return Err(ApiError::bad_request(format!(
+            "Group category {id} still has {groups} groups; delete them first."
+        )));
+    }
+    categories::delete(conn, category.id)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Groups
+
+/// The category's groups, by id, each with its members.
+pub fn list_groups(
+    conn: &mut DbConnection,
+    course: &Course,
+    category: i64,
+) -> ApiResult<Vec<UnitWithMembers>> {
+    let category = find_category(conn, course, category)?;
+    let groups = categories::groups_of(conn, category.id)?;
+    members::attach(conn, groups)
+}
+
+/// Creates a group of the category; its code must be free in the course (400).
+pub fn create_group(
+    conn: &mut DbConnection,
+    course: &Course,
+    category: i64,
+    change: &GroupChange,
+) -> ApiResult<UnitWithMembers> {
+    let category = writable_category(conn, course, category)?;
+    org_units::require_code_free(conn, course.id, &change.code, None)?;
+    let id = org_units::create_child(
+        conn,
+        course,
+        org_unit_type::GROUP,
+        &change.name,
+        &change.code,
+        Some(&change.description),
+    )?;
+    categories::link_groups(conn, category.id, &[id])?;
+    Ok(UnitWithMembers {
+        unit: categories::find_group(conn, category.id, id)?,
+        members: Vec::new(),
+    })
+}
+
+pub fn get_group(
+    conn: &mut DbConnection,
+    course: &Course,
+    category: i64,
+    group: i64,
+) -> ApiResult<UnitWithMembers> {
+    let category = find_category(conn, course, category)?;
+    let group = categories::find_group(conn, category.id, group)?;
+    with_members(conn, group)
+}
+
+/// Renames the group and replaces its description; codes stay unique in the course (400).
+pub fn update_group(
+    conn: &mut DbConnection,
+    course: &Course,
+    category: i64,
+    group: i64,
+    change: &GroupChange,
+) -> ApiResult<UnitWithMembers> {
+    let (category, unit) = writable_group(conn, course, category, group)?;
+    org_units::require_code_free(conn, course.id, &change.code, Some(unit.id))?;
+    org_units::update_child(
+        conn,
+        unit.id,
+        &change.name,
+        &change.code,
+        &change.description,
+    )?;
+    let unit = categories::find_group(conn, category.id, group)?;
+    with_members(conn, unit)
+}
+
+/// Deletes the group; its memberships go with it.
+pub fn delete_group(
+    conn: &mut DbConnection,
+    course: &Course,
+    category: i64,
+    group: i64,
+) -> ApiResult<()> {
+    let (_, unit) = writable_group(conn, course, category, group)?;
+    org_units::delete(conn, unit.id)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Group members
+
+/// Adds `user_id` to the group: they must be enrolled in the course (and a member of the
+/// restricting org unit, if any), else 404. Caps do not bind this explicit call.
+pub fn enroll(
+    conn: &mut DbConnection,
+    course: &Course,
+    category: i64,
+    group: i64,
+    user_id: i64,
+) -> ApiResult<()> {
+    let (category, unit) = writable_group(conn, course, category, group)?;
+    let eligible = enrollments::hold_enrollment(conn, course.id, user_id)?
+        && match category.restricted_by_org_unit_id {
+            Some(restriction) => members::of_unit(conn, restriction)?.contains(&user_id),
+            None => true,
+        };
+    if !eligible {
+        return Err(ApiError::not_found(format!(
+            "User {user_id} not found among the users this category's groups admit."
+        )));
+    }
+    members::add_member(conn, unit.id, course.id, user_id)?;
+    Ok(())
+}
+
+/// Removes `user_id` from the group; 404 when they were not in it.
+pub fn unenroll(
+    conn: &mut DbConnection,
+    course: &Course,
+    category: i64,
+    group: i64,
+    user_id: i64,
+) -> ApiResult<()> {
+    let (_, unit) = writable_group(conn, course, category, group)?;
+    if !members::remove_member(conn, unit.id, user_id)? {
+        return Err(ApiError::not_found(format!(
+            "User {user_id} is not a member of group {group}."
+        )));
+    }
+    Ok(())
+}
+
+/// The group's members' user ids.
+pub fn members(
+    conn: &mut DbConnection,
+    course: &Course,
+    category: i64,
+    group: i64,
+) -> ApiResult<Vec<i64>> {
+    let category = find_category(conn, course, category)?;
+    let unit = categories::find_group(conn, category.id, group)?;
+    members::of_unit(conn, unit.id)
+}

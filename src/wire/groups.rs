@@ -1,37 +1,45 @@
 //! Group shapes: GroupCategoryData (Create, Fetch, Update), GroupData (Create/Update, Fetch),
 //! GroupsJobData and GroupCategoryJobStatus.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{RichText, RichTextInput, UtcDateTime};
-use crate::domain::group_plan::Style;
+use crate::db::rows::{GroupCategory, GroupCategoryWithGroups, UnitWithMembers};
+use crate::domain::group_plan::{
+    self, CategoryChanges, CategorySpec, GroupChange, Quantities, MAX_NAME_CHARS,
+};
+use crate::domain::validate;
+use crate::error::{ApiError, ApiResult};
 
-crate::wire_enum! {
-    /// GRPENROLL_T.
-    GroupEnrollmentStyle {
-        NumberOfGroupsNoEnrollment = 0,
-        PeoplePerGroupAutoEnrollment = 1,
-        NumberOfGroupsAutoEnrollment = 2,
-        PeoplePerGroupSelfEnrollment = 3,
-        SelfEnrollmentNumberOfGroups = 4,
-        PeoplePerNumberOfGroupsSelfEnrollment = 5,
-        SingleUserMemberSpecificGroup = 6,
+/// GRPENROLL_T on the wire: the domain's one list of styles, answered by name and accepted as
+/// its number or its name (names case-insensitively), as real clients send both.
+pub use crate::domain::group_plan::Style as GroupEnrollmentStyle;
+
+impl Serialize for GroupEnrollmentStyle {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name())
     }
 }
 
-impl GroupEnrollmentStyle {
-    pub fn style(self) -> Style {
-        match self {
-            Self::NumberOfGroupsNoEnrollment => Style::NumberOfGroupsNoEnrollment,
-            Self::PeoplePerGroupAutoEnrollment => Style::PeoplePerGroupAutoEnrollment,
-            Self::NumberOfGroupsAutoEnrollment => Style::NumberOfGroupsAutoEnrollment,
-            Self::PeoplePerGroupSelfEnrollment => Style::PeoplePerGroupSelfEnrollment,
-            Self::SelfEnrollmentNumberOfGroups => Style::SelfEnrollmentNumberOfGroups,
-            Self::PeoplePerNumberOfGroupsSelfEnrollment => {
-                Style::PeoplePerNumberOfGroupsSelfEnrollment
-            }
-            Self::SingleUserMemberSpecificGroup => Style::SingleUserMemberSpecificGroup,
+impl<'de> Deserialize<'de> for GroupEnrollmentStyle {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum NumberOrName {
+            Number(i64),
+            Name(String),
         }
+        let parsed = match NumberOrName::deserialize(d)? {
+            NumberOrName::Number(n) => Self::from_number(n).ok_or_else(|| n.to_string()),
+            NumberOrName::Name(s) => Self::from_name(&s).ok_or_else(|| format!("{s:?}")),
+        };
+        parsed.map_err(|sent| {
+            let expected: String = Self::ALL
+                .iter()
+                .map(|s| format!("{} ({}) ", s.name(), s.number()))
+                .collect();
+            serde::de::Error::custom(format!("{sent} is not one of {expected}"))
+        })
     }
 }
 
@@ -66,6 +74,41 @@ pub struct GroupCategoryCreate {
     pub descriptions_visible_to_enrolees: bool,
 }
 
+impl GroupCategoryCreate {
+    /// Checks the form's own rules (name, the numbers its style needs, expiry, prefix), before
+    /// any database work; answers the category it asks for, its description rendered.
+    pub fn validated(&self) -> ApiResult<CategorySpec> {
+        validate::name("Name", &self.name, MAX_NAME_CHARS).map_err(ApiError::BadRequest)?;
+        let style = self.enrollment_style;
+        let quantities = Quantities {
+            enrollment_quantity: self.enrollment_quantity,
+            number_of_groups: self.number_of_groups,
+            max_users_per_group: self.max_users_per_group,
+        };
+        group_plan::validate(style, &quantities).map_err(ApiError::BadRequest)?;
+        group_plan::check_expiry(
+            style,
+            self.allocate_after_expiry,
+            self.self_enrollment_expiry_date.is_some(),
+        )
+        .map_err(ApiError::BadRequest)?;
+        group_plan::check_prefix(self.group_prefix.as_deref()).map_err(ApiError::BadRequest)?;
+        Ok(CategorySpec {
+            name: self.name.clone(),
+            description: RichTextInput::render_optional(self.description.as_ref()),
+            style,
+            quantities,
+            auto_enroll: self.auto_enroll,
+            randomize_enrollments: self.randomize_enrollments,
+            allocate_after_expiry: self.allocate_after_expiry,
+            self_enrollment_expiry_date: self.self_enrollment_expiry_date.map(|d| d.0),
+            group_prefix: self.group_prefix.clone(),
+            restricted_by_org_unit_id: self.restricted_by_org_unit_id,
+            descriptions_visible: self.descriptions_visible_to_enrolees,
+        })
+    }
+}
+
 /// GroupCategoryData, Update form.
 #[derive(Debug, Deserialize)]
 pub struct GroupCategoryUpdate {
@@ -79,6 +122,20 @@ pub struct GroupCategoryUpdate {
     pub randomize_enrollments: bool,
     #[serde(rename = "DescriptionsVisibleToEnrolees", default)]
     pub descriptions_visible_to_enrolees: bool,
+}
+
+impl GroupCategoryUpdate {
+    /// Checks the name; answers the changes, the description rendered.
+    pub fn validated(&self) -> ApiResult<CategoryChanges> {
+        validate::name("Name", &self.name, MAX_NAME_CHARS).map_err(ApiError::BadRequest)?;
+        Ok(CategoryChanges {
+            name: self.name.clone(),
+            description: RichTextInput::render_optional(self.description.as_ref()),
+            auto_enroll: self.auto_enroll,
+            randomize_enrollments: self.randomize_enrollments,
+            descriptions_visible: self.descriptions_visible_to_enrolees,
+        })
+    }
 }
 
 /// GroupCategoryData, Fetch form: all 13 keys, always present.
@@ -112,8 +169,47 @@ pub struct GroupCategoryFetch {
     pub descriptions_visible_to_enrolees: bool,
 }
 
+impl From<&GroupCategoryWithGroups> for GroupCategoryFetch {
+    fn from(view: &GroupCategoryWithGroups) -> Self {
+        let c = &view.category;
+        GroupCategoryFetch {
+            group_category_id: c.id,
+            name: c.name.clone(),
+            description: RichText::from_stored(
+                Some(&c.description_text),
+                Some(&c.description_html),
+            ),
+            enrollment_style: view.style,
+            enrollment_quantity: c.enrollment_quantity,
+            // Only the capped styles have a cap to tell.
+            max_users_per_group: c.max_users_per_group.filter(|_| view.style.has_cap()),
+            auto_enroll: c.auto_enroll,
+            randomize_enrollments: c.randomize_enrollments,
+            groups: view.groups.clone(),
+            allocate_after_expiry: c.allocate_after_expiry,
+            self_enrollment_expiry_date: c.self_enrollment_expiry_date.map(UtcDateTime),
+            restricted_by_org_unit_id: c.restricted_by_org_unit_id,
+            descriptions_visible_to_enrolees: c.descriptions_visible,
+        }
+    }
+}
+
 /// GroupData, Create and Update forms.
 pub type GroupInput = super::ChildOrgUnitInput;
+
+impl TryFrom<GroupInput> for GroupChange {
+    type Error = ApiError;
+
+    /// The name and code rules; the description as stored.
+    fn try_from(input: GroupInput) -> ApiResult<Self> {
+        let description = input.validated()?;
+        Ok(GroupChange {
+            name: input.name,
+            code: input.code,
+            description,
+        })
+    }
+}
 
 /// GroupData, Fetch form.
 #[derive(Debug, Serialize)]
@@ -130,6 +226,22 @@ pub struct GroupFetch {
     pub enrollments: Vec<i64>,
 }
 
+impl From<&UnitWithMembers> for GroupFetch {
+    fn from(group: &UnitWithMembers) -> Self {
+        let unit = &group.unit;
+        GroupFetch {
+            group_id: unit.id,
+            name: unit.name.clone(),
+            code: unit.code.clone().unwrap_or_default(),
+            description: RichText::from_stored(
+                unit.description_text.as_deref(),
+                unit.description_html.as_deref(),
+            ),
+            enrollments: group.members.clone(),
+        }
+    }
+}
+
 /// GroupsJobData: what `POST .../groupcategories/` answers with its 202.
 #[derive(Debug, Serialize)]
 pub struct GroupsJobData {
@@ -141,6 +253,18 @@ pub struct GroupsJobData {
     pub submit_date: UtcDateTime,
     #[serde(rename = "Status")]
     pub status: i64,
+}
+
+/// The 202 of a category just recorded: its creation job is queued.
+impl From<&GroupCategory> for GroupsJobData {
+    fn from(c: &GroupCategory) -> Self {
+        GroupsJobData {
+            org_unit_id: c.course_id,
+            category_id: c.id,
+            submit_date: UtcDateTime(c.submitted_at),
+            status: c.status,
+        }
+    }
 }
 
 /// GroupCategoryJobStatus.

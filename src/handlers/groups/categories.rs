@@ -1,0 +1,120 @@
+//! The six category routes: `.../groupcategories/` and `.../groupcategories/(groupCategoryId)`.
+
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+
+use crate::auth::Authorized;
+use crate::db::org_units::CourseLock::{Members, Structure};
+use crate::error::ApiResult;
+use crate::handlers::extract::Body;
+use crate::handlers::paths::{CategoryPath, OrgUnitPath};
+use crate::handlers::reply::{ok, ok_empty, reply};
+use crate::services::access::{self, Missing::BadRequest, Missing::NotFound};
+use crate::services::groups;
+use crate::state::State;
+use crate::wire::groups::{
+    GroupCategoryCreate, GroupCategoryFetch, GroupCategoryJobStatus, GroupCategoryUpdate,
+    GroupsJobData,
+};
+
+/// `GET .../groupcategories/`
+pub async fn list_categories(
+    state: State,
+    auth: Authorized,
+    path: OrgUnitPath,
+) -> ApiResult<HttpResponse> {
+    let all = state
+        .db
+        .read(move |conn| {
+            let course = access::course(conn, &auth, path.org_unit, BadRequest)?;
+            groups::list_categories(conn, &course)
+        })
+        .await?;
+    ok(&all.iter().map(GroupCategoryFetch::from).collect::<Vec<_>>())
+}
+
+/// `POST .../groupcategories/`: validates, records the category and its creation job, 202.
+pub async fn create_category(
+    state: State,
+    auth: Authorized,
+    body: Body<GroupCategoryCreate>,
+    path: OrgUnitPath,
+) -> ApiResult<HttpResponse> {
+    let spec = body.0.validated()?;
+    let category = state
+        .db
+        .write(move |conn| {
+            let course = access::course_for_write(conn, &auth, path.org_unit, BadRequest, Members)?;
+            groups::create_category(conn, &course, &spec)
+        })
+        .await?;
+    state.jobs.wake();
+    reply(StatusCode::ACCEPTED, &GroupsJobData::from(&category))
+}
+
+/// `GET .../groupcategories/(groupCategoryId)`
+pub async fn get_category(
+    state: State,
+    auth: Authorized,
+    path: CategoryPath,
+) -> ApiResult<HttpResponse> {
+    let category = state
+        .db
+        .read(move |conn| {
+            let course = access::course(conn, &auth, path.course, BadRequest)?;
+            groups::get_category(conn, &course, path.category)
+        })
+        .await?;
+    ok(&GroupCategoryFetch::from(&category))
+}
+
+/// `GET .../groupcategories/(groupCategoryId)/status`
+pub async fn category_status(
+    state: State,
+    auth: Authorized,
+    path: CategoryPath,
+) -> ApiResult<HttpResponse> {
+    let status = state
+        .db
+        .read(move |conn| {
+            let course = access::course(conn, &auth, path.course, BadRequest)?;
+            groups::category_status(conn, &course, path.category)
+        })
+        .await?;
+    ok(&GroupCategoryJobStatus { status })
+}
+
+/// `PUT .../groupcategories/(groupCategoryId)`: the Update form only.
+pub async fn update_category(
+    state: State,
+    auth: Authorized,
+    body: Body<GroupCategoryUpdate>,
+    path: CategoryPath,
+) -> ApiResult<HttpResponse> {
+    let changes = body.0.validated()?;
+    let category = state
+        .db
+        .write(move |conn| {
+            let course = access::course_for_write(conn, &auth, path.course, NotFound, Members)?;
+            groups::update_category(conn, &course, path.category, &changes)
+        })
+        .await?;
+    ok(&GroupCategoryFetch::from(&category))
+}
+
+/// `DELETE .../groupcategories/(groupCategoryId)`: only once it has no groups (400 otherwise);
+/// also how a failed creation is cleared away.
+pub async fn delete_category(
+    state: State,
+    auth: Authorized,
+    path: CategoryPath,
+) -> ApiResult<HttpResponse> {
+    state
+        .db
+        .write(move |conn| {
+            let course = access::course_for_write(conn, &auth, path.course, BadRequest, Structure)?;
+            groups::delete_category(conn, &course, path.category)
+        })
+        .await?;
+    Ok(ok_empty())
+}

@@ -1,0 +1,143 @@
+//! The eight group and member routes: `.../groupcategories/(groupCategoryId)/groups/...`.
+
+use actix_web::HttpResponse;
+
+use crate::auth::Authorized;
+use crate::db::org_units::CourseLock::{Members, Structure};
+use crate::domain::group_plan::GroupChange;
+use crate::error::ApiResult;
+use crate::handlers::extract::{Body, RawBody};
+use crate::handlers::paths::{CategoryPath, GroupMemberPath, GroupPath};
+use crate::handlers::reply::{ok, ok_empty};
+use crate::services::access::{self, Missing::BadRequest, Missing::NotFound};
+use crate::services::groups;
+use crate::state::State;
+use crate::wire::groups::{GroupFetch, GroupInput};
+use crate::wire::sections::UserEnrollment;
+
+/// `GET .../groupcategories/(groupCategoryId)/groups/`
+pub async fn list_groups(
+    state: State,
+    auth: Authorized,
+    path: CategoryPath,
+) -> ApiResult<HttpResponse> {
+    let all = state
+        .db
+        .read(move |conn| {
+            let course = access::course(conn, &auth, path.course, NotFound)?;
+            groups::list_groups(conn, &course, path.category)
+        })
+        .await?;
+    ok(&all.iter().map(GroupFetch::from).collect::<Vec<_>>())
+}
+
+/// `POST .../groupcategories/(groupCategoryId)/groups/`
+pub async fn create_group(
+    state: State,
+    auth: Authorized,
+    body: Body<GroupInput>,
+    path: CategoryPath,
+) -> ApiResult<HttpResponse> {
+    let change = GroupChange::try_from(body.0)?;
+    let group = state
+        .db
+        .write(move |conn| {
+            let course = access::course_for_write(conn, &auth, path.course, NotFound, Structure)?;
+            groups::create_group(conn, &course, path.category, &change)
+        })
+        .await?;
+    ok(&GroupFetch::from(&group))
+}
+
+/// `GET .../groups/(groupId)`
+pub async fn get_group(state: State, auth: Authorized, path: GroupPath) -> ApiResult<HttpResponse> {
+    let group = state
+        .db
+        .read(move |conn| {
+            let course = access::course(conn, &auth, path.course, BadRequest)?;
+            groups::get_group(conn, &course, path.category, path.group)
+        })
+        .await?;
+    ok(&GroupFetch::from(&group))
+}
+
+/// `PUT .../groups/(groupId)`: Name, Code, Description.
+pub async fn update_group(
+    state: State,
+    auth: Authorized,
+    body: Body<GroupInput>,
+    path: GroupPath,
+) -> ApiResult<HttpResponse> {
+    let change = GroupChange::try_from(body.0)?;
+    let group = state
+        .db
+        .write(move |conn| {
+            let course = access::course_for_write(conn, &auth, path.course, NotFound, Structure)?;
+            groups::update_group(conn, &course, path.category, path.group, &change)
+        })
+        .await?;
+    ok(&GroupFetch::from(&group))
+}
+
+/// `DELETE .../groups/(groupId)`: the group and its memberships.
+pub async fn delete_group(
+    state: State,
+    auth: Authorized,
+    path: GroupPath,
+) -> ApiResult<HttpResponse> {
+    state
+        .db
+        .write(move |conn| {
+            let course = access::course_for_write(conn, &auth, path.course, BadRequest, Structure)?;
+            groups::delete_group(conn, &course, path.category, path.group)
+        })
+        .await?;
+    Ok(ok_empty())
+}
+
+/// `POST .../groups/(groupId)/enrollments/`: the user must be enrolled in the course (and a
+/// member of the restricting org unit, if any), else 404. Caps do not bind this explicit call.
+pub async fn enroll(
+    state: State,
+    auth: Authorized,
+    body: RawBody,
+    path: GroupPath,
+) -> ApiResult<HttpResponse> {
+    let user_id = UserEnrollment::from_body(&body.0)?;
+    state
+        .db
+        .write(move |conn| {
+            let course = access::course_for_write(conn, &auth, path.course, NotFound, Members)?;
+            groups::enroll(conn, &course, path.category, path.group, user_id)
+        })
+        .await?;
+    Ok(ok_empty())
+}
+
+/// `DELETE .../groups/(groupId)/enrollments/(userId)`
+pub async fn unenroll(
+    state: State,
+    auth: Authorized,
+    path: GroupMemberPath,
+) -> ApiResult<HttpResponse> {
+    state
+        .db
+        .write(move |conn| {
+            let course = access::course_for_write(conn, &auth, path.course, BadRequest, Members)?;
+            groups::unenroll(conn, &course, path.category, path.group, path.user)
+        })
+        .await?;
+    Ok(ok_empty())
+}
+
+/// `GET .../groups/(groupId)/enrollments`: the members' user ids.
+pub async fn members(state: State, auth: Authorized, path: GroupPath) -> ApiResult<HttpResponse> {
+    let members = state
+        .db
+        .read(move |conn| {
+            let course = access::course(conn, &auth, path.course, BadRequest)?;
+            groups::members(conn, &course, path.category, path.group)
+        })
+        .await?;
+    ok(&members)
+}

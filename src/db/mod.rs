@@ -31,8 +31,8 @@ macro_rules! per_backend {
 
 mod connection;
 
-pub use connection::{Backend, DatabaseUrl, Manager, Pool, PoolOptions, PooledConn};
 use connection::{with_connection_defaults, Health, LogPoolErrors};
+pub use connection::{Backend, DatabaseUrl, Manager, Pool, PoolOptions, PooledConn};
 
 pub mod categories;
 pub mod clients;

@@ -5,5 +5,5 @@ pub mod group_plan;
 pub mod naming;
 pub mod permissions;
 pub mod rich_text;
-pub mod validate;
 pub mod sections;
+pub mod validate;

@@ -20,7 +20,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::error::{ApiError, ApiResult};
 
 pub use parse::{
-    canonical_id, nul_error, parse_bool, parse_bookmark, parse_id, parse_json, path_id,
+    canonical_id, nul_error, parse_bookmark, parse_bool, parse_id, parse_json, path_id,
     query_nul_parameter,
 };
 

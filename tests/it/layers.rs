@@ -13,8 +13,16 @@ const RULES: &[(&str, &[&str], &[&str])] = &[
     (
         "src/db/",
         &[
-            "crate::services", "crate::handlers", "crate::wire", "crate::auth", "crate::jobs",
-            "crate::bootstrap", "crate::state", "crate::app", "crate::routes", "crate::middleware",
+            "crate::services",
+            "crate::handlers",
+            "crate::wire",
+            "crate::auth",
+            "crate::jobs",
+            "crate::bootstrap",
+            "crate::state",
+            "crate::app",
+            "crate::routes",
+            "crate::middleware",
             "crate::cli",
         ],
         &[],
@@ -23,8 +31,16 @@ const RULES: &[(&str, &[&str], &[&str])] = &[
     (
         "src/services/",
         &[
-            "actix_web", "crate::handlers", "crate::wire", "crate::schema", "diesel::",
-            "crate::state", "crate::app", "crate::routes", "crate::middleware", "crate::jobs",
+            "actix_web",
+            "crate::handlers",
+            "crate::wire",
+            "crate::schema",
+            "diesel::",
+            "crate::state",
+            "crate::app",
+            "crate::routes",
+            "crate::middleware",
+            "crate::jobs",
         ],
         &[],
     ),
@@ -32,25 +48,63 @@ const RULES: &[(&str, &[&str], &[&str])] = &[
     (
         "src/wire/",
         &[
-            "actix_web", "crate::services", "crate::handlers", "crate::state", "crate::jobs",
-            "crate::schema", "diesel::", "crate::db::",
+            "actix_web",
+            "crate::services",
+            "crate::handlers",
+            "crate::state",
+            "crate::jobs",
+            "crate::schema",
+            "diesel::",
+            "crate::db::",
         ],
         &["crate::db::rows"],
     ),
     // Handlers: parse, prove access, one unit of work, answer; never a table.
-    ("src/handlers/", &["diesel::", "crate::schema", "crate::jobs::"], &["crate::jobs::JobRunner"]),
-    ("src/auth/", &["diesel::", "crate::schema", "crate::handlers", "crate::services", "actix_web"], &[]),
-    ("src/jobs.rs", &["diesel::", "crate::schema", "crate::handlers", "actix_web"], &[]),
-    ("src/bootstrap.rs", &["diesel::", "crate::schema", "crate::handlers", "actix_web"], &[]),
-    ("src/cli", &["diesel::", "crate::schema", "crate::handlers"], &[]),
+    (
+        "src/handlers/",
+        &["diesel::", "crate::schema", "crate::jobs::"],
+        &["crate::jobs::JobRunner"],
+    ),
+    (
+        "src/auth/",
+        &[
+            "diesel::",
+            "crate::schema",
+            "crate::handlers",
+            "crate::services",
+            "actix_web",
+        ],
+        &[],
+    ),
+    (
+        "src/jobs.rs",
+        &["diesel::", "crate::schema", "crate::handlers", "actix_web"],
+        &[],
+    ),
+    (
+        "src/bootstrap.rs",
+        &["diesel::", "crate::schema", "crate::handlers", "actix_web"],
+        &[],
+    ),
+    (
+        "src/cli",
+        &["diesel::", "crate::schema", "crate::handlers"],
+        &[],
+    ),
 ];
 
 /// Where the HTTP layer may be named at all: the server, the table, the middleware, the
 /// handlers, the error type (it is actix's `ResponseError`), and `Db::read`/`write` (which
 /// run on actix's blocking pool).
 const ACTIX_ALLOWED: &[&str] = &[
-    "src/app.rs", "src/state.rs", "src/routes.rs", "src/middleware.rs", "src/handlers/",
-    "src/error.rs", "src/db/mod.rs", "src/cli",
+    "src/app.rs",
+    "src/state.rs",
+    "src/routes.rs",
+    "src/middleware.rs",
+    "src/handlers/",
+    "src/error.rs",
+    "src/db/mod.rs",
+    "src/cli",
 ];
 
 /// Where SQL may be written: the database layer (and the error type, which classifies
@@ -91,7 +145,11 @@ fn each_layer_names_only_what_is_below_it() {
             }
         }
     }
-    assert!(broken.is_empty(), "rules of direction broken:\n{}", broken.join("\n"));
+    assert!(
+        broken.is_empty(),
+        "rules of direction broken:\n{}",
+        broken.join("\n")
+    );
 }
 
 #[test]
@@ -102,7 +160,9 @@ fn the_module_import_graph_has_no_cycle() {
     for (file, code) in &sources {
         let from = module_of(file);
         for path in imported_paths(&from, code) {
-            let Some(to) = resolve(&modules, &path) else { continue };
+            let Some(to) = resolve(&modules, &path) else {
+                continue;
+            };
             // A module's facade over its own children (`pub use child::x`) is containment,
             // not a dependency; a child reaching its parent (`super::`) is one.
             if to == from || to.starts_with(&format!("{from}::")) {
@@ -112,11 +172,18 @@ fn the_module_import_graph_has_no_cycle() {
         }
     }
     if let Some(cycle) = find_cycle(&graph) {
-        panic!("the module import graph has a cycle: {}", cycle.join(" -> "));
+        panic!(
+            "the module import graph has a cycle: {}",
+            cycle.join(" -> ")
+        );
     }
     // The check sees real imports: handlers reach services, services reach db.
-    assert!(graph["handlers::groups"].iter().any(|m| m.starts_with("services")));
-    assert!(graph["services::access"].iter().any(|m| m.starts_with("db")));
+    assert!(graph["handlers::groups"]
+        .iter()
+        .any(|m| m.starts_with("services")));
+    assert!(graph["services::access"]
+        .iter()
+        .any(|m| m.starts_with("db")));
 }
 
 /// The crate's files, by path relative to the crate root, comments stripped.
@@ -132,7 +199,10 @@ fn sources() -> BTreeMap<String, String> {
             } else if path.extension().is_some_and(|e| e == "rs") {
                 let text = std::fs::read_to_string(&path).expect("read source");
                 let rel = path.strip_prefix(root).expect("under root");
-                out.insert(rel.to_string_lossy().replace('\\', "/"), strip_comments(&text));
+                out.insert(
+                    rel.to_string_lossy().replace('\\', "/"),
+                    strip_comments(&text),
+                );
             }
         }
     }
@@ -192,8 +262,7 @@ fn imported_paths(module: &str, code: &str) -> Vec<Vec<String>> {
             let base: Vec<String> = match prefix {
                 None => Vec::new(),
                 Some(()) => {
-                    let mut parts: Vec<String> =
-                        module.split("::").map(str::to_string).collect();
+                    let mut parts: Vec<String> = module.split("::").map(str::to_string).collect();
                     parts.pop();
                     parts
                 }
@@ -316,13 +385,24 @@ fn the_checks_see_use_groups_and_cycles() {
     let joined: Vec<String> = out.iter().map(|p| p.join("::")).collect();
     assert_eq!(
         joined,
-        ["db::members", "db::org_units::self", "db::org_units::CourseLock", "db::DbConnection"]
+        [
+            "db::members",
+            "db::org_units::self",
+            "db::org_units::CourseLock",
+            "db::DbConnection"
+        ]
     );
     let graph: BTreeMap<String, BTreeSet<String>> = [
         ("a".to_string(), ["b".to_string()].into()),
         ("b".to_string(), ["a".to_string()].into()),
     ]
     .into();
-    assert_eq!(find_cycle(&graph), Some(vec!["a".into(), "b".into(), "a".into()]));
-    assert_eq!(occurrences("use crate::schema::x;\nmy_crate::schema", "crate::schema").len(), 1);
+    assert_eq!(
+        find_cycle(&graph),
+        Some(vec!["a".into(), "b".into(), "a".into()])
+    );
+    assert_eq!(
+        occurrences("use crate::schema::x;\nmy_crate::schema", "crate::schema").len(),
+        1
+    );
 }

@@ -178,7 +178,7 @@ fn the_module_import_graph_has_no_cycle() {
         );
     }
     // The check sees real imports: handlers reach services, services reach db.
-    assert!(graph["handlers::groups"]
+    assert!(graph["handlers::groups::group"]
         .iter()
         .any(|m| m.starts_with("services")));
     assert!(graph["services::access"]

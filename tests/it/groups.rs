@@ -38,24 +38,12 @@ const STYLES: [&str; 7] = [
     "SingleUserMemberSpecificGroup",
 ];
 const ALL: &str = "*:*:*";
-const JSON_TYPE: &str = "application/json; charset=utf-8";
 /// How long a creation job may take before a test gives up.
 const JOB_TIMEOUT: Duration = Duration::from_secs(20);
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-fn assert_keys(v: &Value, expected: &[&str]) {
-    let got: BTreeSet<&str> = v
-        .as_object()
-        .unwrap_or_else(|| panic!("expected an object, got {v}"))
-        .keys()
-        .map(String::as_str)
-        .collect();
-    let want: BTreeSet<&str> = expected.iter().copied().collect();
-    assert_eq!(got, want, "keys of {v}");
-}
 
 fn assert_fetch(v: &Value) {
     assert_keys(v, FETCH_KEYS);
@@ -88,30 +76,6 @@ fn group_url(app: &TestApp, ou: i64, cat: i64, group: i64, rest: &str) -> String
     cat_url(app, ou, cat, &format!("/groups/{group}{rest}"))
 }
 
-fn text(content: &str) -> Value {
-    json!({"Content": content, "Type": "Text"})
-}
-
-fn html(content: &str) -> Value {
-    json!({"Content": content, "Type": "Html"})
-}
-
-/// A complete Create form with every field at its neutral value, overridden by `extra`.
-fn form(name: &str, style: Value, extra: Value) -> Value {
-    let mut body = json!({
-        "Name": name, "Description": text(""), "EnrollmentStyle": style,
-        "EnrollmentQuantity": null, "AutoEnroll": false, "RandomizeEnrollments": false,
-        "NumberOfGroups": null, "MaxUsersPerGroup": null, "AllocateAfterExpiry": false,
-        "SelfEnrollmentExpiryDate": null, "GroupPrefix": null, "RestrictedByOrgUnitId": null,
-        "DescriptionsVisibleToEnrolees": false
-    });
-    let fields = body.as_object_mut().expect("object");
-    for (k, v) in extra.as_object().expect("extra is an object") {
-        fields.insert(k.clone(), v.clone());
-    }
-    body
-}
-
 fn update_form(name: &str, description: Value, auto: bool, random: bool, visible: bool) -> Value {
     json!({
         "Name": name, "Description": description, "AutoEnroll": auto,
@@ -142,18 +106,7 @@ fn assert_utc_ms(v: &Value) -> DateTime<Utc> {
 
 /// Posts a Create form; asserts the 202 with GroupsJobData (Status 0) and answers it.
 async fn post_category(app: &TestApp, token: &str, ou: i64, body: &Value) -> Value {
-    let res = app.post(&gc(app, ou, "/"), token, body).await;
-    let status = res.status();
-    let ctype = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    let text = res.text().await.expect("body");
-    assert_eq!(status, 202, "expected 202, got {status}: {text}");
-    assert_eq!(ctype, JSON_TYPE, "content type of {text}");
-    let job: Value = serde_json::from_str(&text).expect("JSON");
+    let job = json_typed(app.post(&gc(app, ou, "/"), token, body).await, 202).await;
     assert_keys(&job, JOB_KEYS);
     assert_eq!(job["OrgUnitId"], ou, "{job}");
     assert!(job["CategoryId"].is_i64(), "{job}");
@@ -210,18 +163,6 @@ async fn groups(app: &TestApp, ou: i64, cat: i64) -> Vec<Value> {
     all
 }
 
-fn ids(v: &Value) -> Vec<i64> {
-    v.as_array()
-        .unwrap_or_else(|| panic!("expected an array, got {v}"))
-        .iter()
-        .map(|x| x.as_i64().expect("numeric id"))
-        .collect()
-}
-
-fn rosters(groups: &[Value]) -> Vec<Vec<i64>> {
-    groups.iter().map(|g| ids(&g["Enrollments"])).collect()
-}
-
 fn group_ids(groups: &[Value]) -> Vec<i64> {
     groups
         .iter()
@@ -234,43 +175,6 @@ fn names(groups: &[Value]) -> Vec<String> {
         .iter()
         .map(|g| g["Name"].as_str().expect("Name").to_string())
         .collect()
-}
-
-fn sorted(mut v: Vec<i64>) -> Vec<i64> {
-    v.sort_unstable();
-    v
-}
-
-/// Creates `n` Student users enrolled as Students in `course`; answers their ids, ascending.
-async fn learners(app: &TestApp, course: i64, prefix: &str, n: usize) -> Vec<i64> {
-    let mut out = Vec::with_capacity(n);
-    for i in 0..n {
-        let id = app.create_user(&format!("{prefix}{i:02}"), "Student").await;
-        app.enroll(id, course, "Student").await;
-        out.push(id);
-    }
-    assert!(out.windows(2).all(|w| w[0] < w[1]), "ids ascend: {out:?}");
-    out
-}
-
-/// A user holding `role` in `course`.
-async fn member(app: &TestApp, course: i64, name: &str, role: &str) -> i64 {
-    let id = app.create_user(name, role).await;
-    app.enroll(id, course, role).await;
-    id
-}
-
-async fn ok_empty(res: reqwest::Response) {
-    let status = res.status();
-    let text = res.text().await.expect("body");
-    assert_eq!(status, 200, "expected 200, got {status}: {text}");
-    assert!(text.is_empty(), "empty body expected: {text}");
-}
-
-async fn status_of(res: reqwest::Response) -> u16 {
-    let status = res.status().as_u16();
-    let _ = res.bytes().await;
-    status
 }
 
 async fn add_member(
@@ -298,20 +202,6 @@ async fn members(app: &TestApp, ou: i64, cat: i64, group: i64) -> Vec<i64> {
     ids(&v)
 }
 
-/// Membership rows of one org unit, read from the database.
-fn member_rows(app: &TestApp, unit: i64) -> i64 {
-    use d2l_groups::schema::org_unit_members;
-    app.state
-        .db
-        .read_sync(|conn| {
-            Ok(org_unit_members::table
-                .filter(org_unit_members::org_unit_id.eq(unit))
-                .count()
-                .get_result::<i64>(conn)?)
-        })
-        .expect("count members")
-}
-
 /// Membership rows a user holds in a course, read from the database.
 fn course_member_rows(app: &TestApp, course: i64, user: i64) -> i64 {
     use d2l_groups::schema::org_unit_members;
@@ -329,26 +219,9 @@ fn course_member_rows(app: &TestApp, course: i64, user: i64) -> i64 {
 
 /// Creates a second institution with its own course; answers (its admin token, its course).
 async fn other_institution(app: &TestApp) -> (String, i64) {
-    let key = d2l_groups::auth::tokens::generate_key_row(0).expect("signing key");
-    app.state
-        .db
-        .write_sync(|conn| {
-            d2l_groups::bootstrap::create_institution(
-                conn,
-                "UOC",
-                "Other University",
-                None,
-                key.clone(),
-            )
-        })
-        .expect("create institution");
+    add_institution(app, "UOC", "Other University");
     let other = mint_in(&app.state, "UOC", "admin", ALL, 3600);
-    let body = json!({
-        "Name": "Other course", "Code": "OTHER", "Path": "", "CourseTemplateId": null,
-        "SemesterId": null, "StartDate": null, "EndDate": null, "LocaleId": null,
-        "ForceLocale": false, "ShowAddressBook": false,
-        "Description": {"Content": "", "Type": "Text"}, "CanSelfRegister": false
-    });
+    let body = course_named(json!("Other course"), "OTHER");
     let course = json_ok(app.post(&app.lp("/courses/"), &other, &body).await).await;
     let id = course["Identifier"]
         .as_str()
@@ -371,7 +244,7 @@ struct Call {
 
 /// Every groups route, for org unit `ou`, category `cat`, group `group` and user `user`.
 fn every_route(app: &TestApp, ou: i64, cat: i64, group: i64, user: i64) -> Vec<Call> {
-    let create = form("Every", json!(0), json!({"NumberOfGroups": 1}));
+    let create = category_form("Every", json!(0), json!({"NumberOfGroups": 1}));
     let update = update_form("Every", text(""), false, false, false);
     let group_body = group_form("G", "EVERY-G", text(""));
     let group_update = group_form("G2", "EVERY-P", text(""));
@@ -513,7 +386,7 @@ async fn populated_course(app: &TestApp, code: &str) -> (i64, i64, i64, i64) {
     let cat = create_category(
         app,
         course,
-        &form("Base", json!(2), json!({"NumberOfGroups": 1})),
+        &category_form("Base", json!(2), json!({"NumberOfGroups": 1})),
     )
     .await;
     let group = group_ids(&groups(app, course, cat).await)[0];
@@ -529,7 +402,7 @@ async fn post_category_answers_202_with_job_data_and_status_becomes_complete() {
     let app = spawn_app().await;
     let course = app.create_course("CREATE").await;
     let l = learners(&app, course, "create.l", 2).await;
-    let body = form(
+    let body = category_form(
         "Projects",
         json!(2),
         json!({"NumberOfGroups": 2, "Description": text("Team projects")}),
@@ -603,7 +476,7 @@ async fn enrollment_style_is_accepted_as_number_or_name_and_answered_by_name() {
             let cat = create_category(
                 &app,
                 course,
-                &form(&format!("S{n} {style}"), style.clone(), quantities.clone()),
+                &category_form(&format!("S{n} {style}"), style.clone(), quantities.clone()),
             )
             .await;
             let fetch = category(&app, course, cat).await;
@@ -621,7 +494,7 @@ async fn enrollment_style_is_accepted_as_number_or_name_and_answered_by_name() {
             app.post(
                 &gc(&app, course, "/"),
                 &app.admin,
-                &form("Bad", bad.clone(), quantities.clone()),
+                &category_form("Bad", bad.clone(), quantities.clone()),
             )
             .await,
             400,
@@ -629,7 +502,7 @@ async fn enrollment_style_is_accepted_as_number_or_name_and_answered_by_name() {
         .await;
         assert!(detail.contains("EnrollmentStyle"), "{bad}: {detail}");
     }
-    let mut missing = form("Missing", json!(0), quantities);
+    let mut missing = category_form("Missing", json!(0), quantities);
     missing
         .as_object_mut()
         .expect("obj")
@@ -668,7 +541,7 @@ async fn descriptions_visible_to_enrolees_is_spelled_with_one_l() {
     let one_l = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "One",
             json!(0),
             json!({"NumberOfGroups": 1, "DescriptionsVisibleToEnrolees": true}),
@@ -680,7 +553,7 @@ async fn descriptions_visible_to_enrolees_is_spelled_with_one_l() {
         true
     );
     // The sections spelling is not this field: ignored, so the default false stands.
-    let mut body = form("Two", json!(0), json!({"NumberOfGroups": 1}));
+    let mut body = category_form("Two", json!(0), json!({"NumberOfGroups": 1}));
     let fields = body.as_object_mut().expect("obj");
     fields.remove("DescriptionsVisibleToEnrolees");
     fields.insert("DescriptionsVisibleToEnrollees".into(), json!(true));
@@ -697,7 +570,7 @@ async fn html_descriptions_are_sanitized() {
     let cat = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "Html",
             json!(0),
             json!({"NumberOfGroups": 1,
@@ -735,7 +608,7 @@ async fn html_descriptions_are_sanitized() {
         app.post(
             &gc(&app, course, "/"),
             &app.admin,
-            &form(
+            &category_form(
                 "Wrong shape",
                 json!(0),
                 json!({"NumberOfGroups": 1, "Description": {"Text": "a", "Html": "a"}}),
@@ -772,7 +645,7 @@ async fn self_enrollment_expiry_date_is_answered_in_utc_with_milliseconds() {
     let cat = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "Dated",
             json!(3),
             json!({"MaxUsersPerGroup": 2,
@@ -789,7 +662,7 @@ async fn self_enrollment_expiry_date_is_answered_in_utc_with_milliseconds() {
     let cat = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "Dated 2",
             json!(5),
             json!({"NumberOfGroups": 1, "MaxUsersPerGroup": 2, "AllocateAfterExpiry": true,
@@ -829,7 +702,7 @@ async fn style_0_creates_number_of_groups_empty_groups() {
     let cat = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "Empty",
             json!(0),
             json!({"NumberOfGroups": 3, "MaxUsersPerGroup": 9}),
@@ -848,7 +721,7 @@ async fn style_0_creates_number_of_groups_empty_groups() {
     let cat = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "EQ",
             json!(0),
             json!({"EnrollmentQuantity": 2, "NumberOfGroups": 5}),
@@ -867,7 +740,7 @@ async fn style_1_counts_learners_off_max_users_per_group_at_a_time() {
     let cat = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "People",
             json!(1),
             json!({"MaxUsersPerGroup": 3, "NumberOfGroups": 9}),
@@ -889,7 +762,7 @@ async fn style_1_counts_learners_off_max_users_per_group_at_a_time() {
     let cat = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "PeopleEQ",
             json!(1),
             json!({"EnrollmentQuantity": 2, "MaxUsersPerGroup": 10, "NumberOfGroups": 9}),
@@ -913,7 +786,7 @@ async fn style_2_deals_learners_round_robin() {
     let cat = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "Dealt",
             json!(2),
             json!({"NumberOfGroups": 3, "MaxUsersPerGroup": 1}),
@@ -932,7 +805,7 @@ async fn style_2_deals_learners_round_robin() {
     let cat = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "DealtEQ",
             json!(2),
             json!({"EnrollmentQuantity": 2, "NumberOfGroups": 9}),
@@ -953,7 +826,7 @@ async fn style_3_creates_enough_empty_groups_for_the_cap() {
     let cat = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "Self",
             json!(3),
             json!({"MaxUsersPerGroup": 3, "NumberOfGroups": 9}),
@@ -969,7 +842,7 @@ async fn style_3_creates_enough_empty_groups_for_the_cap() {
     let cat = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "SelfEQ",
             json!(3),
             json!({"EnrollmentQuantity": 4, "MaxUsersPerGroup": 3}),
@@ -992,7 +865,7 @@ async fn style_4_creates_number_of_groups_empty_groups() {
     let cat = create_category(
         &app,
         course,
-        &form("SelfN", json!(4), json!({"NumberOfGroups": 4})),
+        &category_form("SelfN", json!(4), json!({"NumberOfGroups": 4})),
     )
     .await;
     assert_eq!(
@@ -1006,7 +879,7 @@ async fn style_4_creates_number_of_groups_empty_groups() {
     let cat = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "SelfNEQ",
             json!(4),
             json!({"EnrollmentQuantity": 2, "NumberOfGroups": 4}),
@@ -1026,7 +899,7 @@ async fn style_5_creates_number_of_groups_empty_groups_with_a_cap() {
     let cat = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "Capped",
             json!(5),
             json!({"NumberOfGroups": 2, "MaxUsersPerGroup": 3}),
@@ -1044,7 +917,7 @@ async fn style_5_creates_number_of_groups_empty_groups_with_a_cap() {
     let cat = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "CappedEQ",
             json!(5),
             json!({"EnrollmentQuantity": 4, "NumberOfGroups": 2, "MaxUsersPerGroup": 3}),
@@ -1069,7 +942,7 @@ async fn style_6_makes_one_group_per_learner() {
     let cat = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "Solo",
             json!(6),
             json!({"NumberOfGroups": 2, "MaxUsersPerGroup": 3}),
@@ -1089,14 +962,14 @@ async fn style_6_makes_one_group_per_learner() {
     let cat = create_category(
         &app,
         course,
-        &form("SoloEQ", json!(6), json!({"EnrollmentQuantity": 2})),
+        &category_form("SoloEQ", json!(6), json!({"EnrollmentQuantity": 2})),
     )
     .await;
     assert_eq!(groups(&app, course, cat).await.len(), 7);
 
     // No learners: no groups.
     let empty = app.create_course("S6-EMPTY").await;
-    let cat = create_category(&app, empty, &form("None", json!(6), json!({}))).await;
+    let cat = create_category(&app, empty, &category_form("None", json!(6), json!({}))).await;
     assert!(groups(&app, empty, cat).await.is_empty());
 }
 
@@ -1108,7 +981,7 @@ async fn people_per_group_styles_with_no_learners_still_get_one_group() {
         let cat = create_category(
             &app,
             course,
-            &form(
+            &category_form(
                 &format!("P{style}"),
                 json!(style),
                 json!({"MaxUsersPerGroup": 4}),
@@ -1130,7 +1003,7 @@ async fn randomized_enrollment_keeps_every_learner_once_in_the_planned_sizes() {
     let cat = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "Shuffled",
             json!("NumberOfGroupsAutoEnrollment"),
             json!({"NumberOfGroups": 3, "RandomizeEnrollments": true}),
@@ -1158,7 +1031,7 @@ async fn randomized_enrollment_keeps_every_learner_once_in_the_planned_sizes() {
     let cat = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "Shuffled people",
             json!(1),
             json!({"MaxUsersPerGroup": 7, "RandomizeEnrollments": true}),
@@ -1177,7 +1050,7 @@ async fn randomized_enrollment_keeps_every_learner_once_in_the_planned_sizes() {
     let cat = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "Shuffled solo",
             json!(6),
             json!({"RandomizeEnrollments": true}),
@@ -1201,55 +1074,61 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
     let other_cat = create_category(
         &app,
         other,
-        &form("Elsewhere", json!(0), json!({"NumberOfGroups": 1})),
+        &category_form("Elsewhere", json!(0), json!({"NumberOfGroups": 1})),
     )
     .await;
     let other_group = group_ids(&groups(&app, other, other_cat).await)[0];
     let soon = utc_text(Utc::now() + chrono::Duration::days(1));
     let cases: Vec<(Value, &str)> = vec![
-        (form("", json!(0), json!({"NumberOfGroups": 1})), "Name"),
-        (form("   ", json!(0), json!({"NumberOfGroups": 1})), "Name"),
         (
-            form(&"n".repeat(201), json!(0), json!({"NumberOfGroups": 1})),
+            category_form("", json!(0), json!({"NumberOfGroups": 1})),
             "Name",
         ),
-        (form("X", json!(0), json!({})), "NumberOfGroups"),
         (
-            form("X", json!(2), json!({"MaxUsersPerGroup": 3})),
-            "NumberOfGroups",
-        ),
-        (form("X", json!(4), json!({})), "NumberOfGroups"),
-        (
-            form("X", json!(5), json!({"MaxUsersPerGroup": 3})),
-            "NumberOfGroups",
+            category_form("   ", json!(0), json!({"NumberOfGroups": 1})),
+            "Name",
         ),
         (
-            form("X", json!(5), json!({"NumberOfGroups": 3})),
+            category_form(&"n".repeat(201), json!(0), json!({"NumberOfGroups": 1})),
+            "Name",
+        ),
+        (category_form("X", json!(0), json!({})), "NumberOfGroups"),
+        (
+            category_form("X", json!(2), json!({"MaxUsersPerGroup": 3})),
+            "NumberOfGroups",
+        ),
+        (category_form("X", json!(4), json!({})), "NumberOfGroups"),
+        (
+            category_form("X", json!(5), json!({"MaxUsersPerGroup": 3})),
+            "NumberOfGroups",
+        ),
+        (
+            category_form("X", json!(5), json!({"NumberOfGroups": 3})),
             "MaxUsersPerGroup",
         ),
         (
-            form("X", json!(1), json!({"NumberOfGroups": 3})),
+            category_form("X", json!(1), json!({"NumberOfGroups": 3})),
             "MaxUsersPerGroup",
         ),
-        (form("X", json!(3), json!({})), "MaxUsersPerGroup"),
+        (category_form("X", json!(3), json!({})), "MaxUsersPerGroup"),
         (
-            form("X", json!(0), json!({"NumberOfGroups": 0})),
+            category_form("X", json!(0), json!({"NumberOfGroups": 0})),
             "NumberOfGroups",
         ),
         (
-            form("X", json!(2), json!({"NumberOfGroups": -2})),
+            category_form("X", json!(2), json!({"NumberOfGroups": -2})),
             "NumberOfGroups",
         ),
         (
-            form("X", json!(0), json!({"NumberOfGroups": 10_001})),
+            category_form("X", json!(0), json!({"NumberOfGroups": 10_001})),
             "NumberOfGroups",
         ),
         (
-            form("X", json!(1), json!({"MaxUsersPerGroup": 0})),
+            category_form("X", json!(1), json!({"MaxUsersPerGroup": 0})),
             "MaxUsersPerGroup",
         ),
         (
-            form(
+            category_form(
                 "X",
                 json!(2),
                 json!({"EnrollmentQuantity": 0, "NumberOfGroups": 3}),
@@ -1257,7 +1136,7 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
             "EnrollmentQuantity",
         ),
         (
-            form(
+            category_form(
                 "X",
                 json!(1),
                 json!({"NumberOfGroups": "three", "MaxUsersPerGroup": 2}),
@@ -1266,7 +1145,7 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
         ),
         // AllocateAfterExpiry needs a date, and both belong to styles 1, 3 and 5 only.
         (
-            form(
+            category_form(
                 "X",
                 json!(3),
                 json!({"MaxUsersPerGroup": 2, "AllocateAfterExpiry": true}),
@@ -1274,7 +1153,7 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
             "AllocateAfterExpiry",
         ),
         (
-            form(
+            category_form(
                 "X",
                 json!(2),
                 json!({"NumberOfGroups": 2, "AllocateAfterExpiry": true,
@@ -1283,7 +1162,7 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
             "AllocateAfterExpiry",
         ),
         (
-            form(
+            category_form(
                 "X",
                 json!(0),
                 json!({"NumberOfGroups": 2, "SelfEnrollmentExpiryDate": soon}),
@@ -1291,7 +1170,7 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
             "SelfEnrollmentExpiryDate",
         ),
         (
-            form(
+            category_form(
                 "X",
                 json!(4),
                 json!({"NumberOfGroups": 2, "SelfEnrollmentExpiryDate": soon}),
@@ -1299,11 +1178,11 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
             "SelfEnrollmentExpiryDate",
         ),
         (
-            form("X", json!(6), json!({"SelfEnrollmentExpiryDate": soon})),
+            category_form("X", json!(6), json!({"SelfEnrollmentExpiryDate": soon})),
             "SelfEnrollmentExpiryDate",
         ),
         (
-            form(
+            category_form(
                 "X",
                 json!(3),
                 json!({"MaxUsersPerGroup": 2, "SelfEnrollmentExpiryDate": "next tuesday"}),
@@ -1311,7 +1190,7 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
             "SelfEnrollmentExpiryDate",
         ),
         (
-            form(
+            category_form(
                 "X",
                 json!(0),
                 json!({"NumberOfGroups": 1, "GroupPrefix": "p".repeat(201)}),
@@ -1319,7 +1198,7 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
             "GroupPrefix",
         ),
         (
-            form(
+            category_form(
                 "X",
                 json!(0),
                 json!({"NumberOfGroups": 1, "Description": "plain string"}),
@@ -1327,7 +1206,7 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
             "Description",
         ),
         (
-            form(
+            category_form(
                 "X",
                 json!(0),
                 json!({"NumberOfGroups": 1, "AutoEnroll": "yes"}),
@@ -1336,7 +1215,7 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
         ),
         // RestrictedByOrgUnitId must be a section or group of this course.
         (
-            form(
+            category_form(
                 "X",
                 json!(0),
                 json!({"NumberOfGroups": 1, "RestrictedByOrgUnitId": 999_999}),
@@ -1344,7 +1223,7 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
             "RestrictedByOrgUnitId",
         ),
         (
-            form(
+            category_form(
                 "X",
                 json!(0),
                 json!({"NumberOfGroups": 1, "RestrictedByOrgUnitId": course}),
@@ -1352,7 +1231,7 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
             "RestrictedByOrgUnitId",
         ),
         (
-            form(
+            category_form(
                 "X",
                 json!(0),
                 json!({"NumberOfGroups": 1, "RestrictedByOrgUnitId": ROOT}),
@@ -1360,7 +1239,7 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
             "RestrictedByOrgUnitId",
         ),
         (
-            form(
+            category_form(
                 "X",
                 json!(0),
                 json!({"NumberOfGroups": 1, "RestrictedByOrgUnitId": other_group}),
@@ -1379,7 +1258,7 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
             "{field} expected in {detail:?} for {body}"
         );
     }
-    let mut nameless = form("X", json!(0), json!({"NumberOfGroups": 1}));
+    let mut nameless = category_form("X", json!(0), json!({"NumberOfGroups": 1}));
     nameless.as_object_mut().expect("obj").remove("Name");
     let detail = problem(
         app.post(&gc(&app, course, "/"), &app.admin, &nameless)
@@ -1414,7 +1293,7 @@ async fn allocate_after_expiry_is_accepted_for_styles_1_3_and_5_only() {
         let cat = create_category(
             &app,
             course,
-            &form(
+            &category_form(
                 &format!("AAE {style}"),
                 json!(style),
                 json!({"NumberOfGroups": 2, "MaxUsersPerGroup": 2, "AllocateAfterExpiry": true,
@@ -1431,7 +1310,7 @@ async fn allocate_after_expiry_is_accepted_for_styles_1_3_and_5_only() {
             json!({"AllocateAfterExpiry": true, "SelfEnrollmentExpiryDate": later}),
             json!({"SelfEnrollmentExpiryDate": later}),
         ] {
-            let mut body = form("Nope", json!(style), json!({"NumberOfGroups": 2}));
+            let mut body = category_form("Nope", json!(style), json!({"NumberOfGroups": 2}));
             for (k, v) in extra.as_object().expect("obj") {
                 body[k] = v.clone();
             }
@@ -1461,7 +1340,7 @@ async fn group_prefix_names_groups_and_codes_stay_unique_in_the_course() {
     let cat = create_category(
         &app,
         course,
-        &form("Projects", json!(0), json!({"NumberOfGroups": 2})),
+        &category_form("Projects", json!(0), json!({"NumberOfGroups": 2})),
     )
     .await;
     let all = groups(&app, course, cat).await;
@@ -1474,7 +1353,7 @@ async fn group_prefix_names_groups_and_codes_stay_unique_in_the_course() {
     let cat = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "Labs",
             json!(0),
             json!({"NumberOfGroups": 3, "GroupPrefix": "Team"}),
@@ -1499,7 +1378,7 @@ async fn group_prefix_names_groups_and_codes_stay_unique_in_the_course() {
     let again = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "Labs again",
             json!(0),
             json!({"NumberOfGroups": 3, "GroupPrefix": "Team"}),
@@ -1516,7 +1395,7 @@ async fn group_prefix_names_groups_and_codes_stay_unique_in_the_course() {
     let odd = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "Odd",
             json!(0),
             json!({"NumberOfGroups": 2, "GroupPrefix": "Lab: A&B, \"x\""}),
@@ -1530,7 +1409,7 @@ async fn group_prefix_names_groups_and_codes_stay_unique_in_the_course() {
     let long = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "Long",
             json!(0),
             json!({"NumberOfGroups": 2, "GroupPrefix": "L".repeat(120)}),
@@ -1563,7 +1442,7 @@ async fn group_prefix_names_groups_and_codes_stay_unique_in_the_course() {
         let cat = create_category(
             &app,
             course,
-            &form(
+            &category_form(
                 &format!("Blank{}", blank.len()),
                 json!(0),
                 json!({"NumberOfGroups": 1, "GroupPrefix": blank}),
@@ -1580,7 +1459,7 @@ async fn group_prefix_names_groups_and_codes_stay_unique_in_the_course() {
     let cat = create_category(
         &app,
         other,
-        &form("Projects", json!(0), json!({"NumberOfGroups": 1})),
+        &category_form("Projects", json!(0), json!({"NumberOfGroups": 1})),
     )
     .await;
     assert_eq!(groups(&app, other, cat).await[0]["Code"], "Projects 1");
@@ -1596,29 +1475,14 @@ async fn restricted_by_a_section_allocates_only_its_members() {
     let course = app.create_course("RESTRICT").await;
     let l = learners(&app, course, "restrict.l", 4).await;
     // Two sections, dealt: [l0, l2] and [l1, l3].
-    json_ok(
-        app.post(
-            &app.lp(&format!("/{course}/sections/settings")),
-            &app.admin,
-            &json!({"EnrollmentStyle": 2, "EnrollmentQuantity": 2, "AutoEnroll": false,
-                    "RandomizeEnrollments": false, "DescriptionsVisibleToEnrollees": false}),
-        )
-        .await,
-    )
-    .await;
-    let sections = json_ok(
-        app.get(&app.lp(&format!("/{course}/sections/")), &app.admin)
-            .await,
-    )
-    .await;
-    let sections = sections.as_array().expect("sections");
+    let sections = deal_sections(&app, course, 2).await;
     let first = sections[0]["SectionId"].as_i64().expect("id");
     assert_eq!(ids(&sections[0]["Enrollments"]), vec![l[0], l[2]]);
 
     let cat = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "Restricted",
             json!(2),
             json!({"NumberOfGroups": 2, "RestrictedByOrgUnitId": first}),
@@ -1646,7 +1510,7 @@ async fn restricted_by_a_section_allocates_only_its_members() {
     let solo = create_category(
         &app,
         course,
-        &form("Solo", json!(6), json!({"RestrictedByOrgUnitId": first})),
+        &category_form("Solo", json!(6), json!({"RestrictedByOrgUnitId": first})),
     )
     .await;
     assert_eq!(
@@ -1663,7 +1527,7 @@ async fn restricted_by_a_group_allocates_only_its_members_and_auto_enroll_respec
     let base = create_category(
         &app,
         course,
-        &form("Base", json!(0), json!({"NumberOfGroups": 1})),
+        &category_form("Base", json!(0), json!({"NumberOfGroups": 1})),
     )
     .await;
     let restriction = group_ids(&groups(&app, course, base).await)[0];
@@ -1673,7 +1537,7 @@ async fn restricted_by_a_group_allocates_only_its_members_and_auto_enroll_respec
     let cat = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "By group",
             json!(1),
             json!({"MaxUsersPerGroup": 5, "AutoEnroll": true,
@@ -1717,7 +1581,7 @@ async fn auto_enroll_number_of_groups_styles_fill_the_smallest_group() {
     let dealt = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "Dealt",
             json!(2),
             json!({"NumberOfGroups": 2, "AutoEnroll": true}),
@@ -1727,7 +1591,7 @@ async fn auto_enroll_number_of_groups_styles_fill_the_smallest_group() {
     let none = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "None",
             json!(0),
             json!({"NumberOfGroups": 2, "AutoEnroll": true}),
@@ -1737,7 +1601,7 @@ async fn auto_enroll_number_of_groups_styles_fill_the_smallest_group() {
     let selfn = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "SelfN",
             json!(4),
             json!({"NumberOfGroups": 2, "AutoEnroll": true}),
@@ -1747,7 +1611,7 @@ async fn auto_enroll_number_of_groups_styles_fill_the_smallest_group() {
     let off = create_category(
         &app,
         course,
-        &form("Off", json!(2), json!({"NumberOfGroups": 2})),
+        &category_form("Off", json!(2), json!({"NumberOfGroups": 2})),
     )
     .await;
     assert_eq!(
@@ -1822,7 +1686,7 @@ async fn auto_enroll_people_per_group_fills_the_first_not_full_and_creates_group
     let counted = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "Counted",
             json!(1),
             json!({"MaxUsersPerGroup": 2, "AutoEnroll": true}),
@@ -1832,7 +1696,7 @@ async fn auto_enroll_people_per_group_fills_the_first_not_full_and_creates_group
     let selfp = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "SelfP",
             json!(3),
             json!({"MaxUsersPerGroup": 2, "AutoEnroll": true, "GroupPrefix": "Pod"}),
@@ -1882,7 +1746,7 @@ async fn auto_enroll_with_enrollment_quantity_uses_the_computed_cap() {
     let cat = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "EQ",
             json!(1),
             json!({"EnrollmentQuantity": 2, "MaxUsersPerGroup": 50, "AutoEnroll": true}),
@@ -1909,7 +1773,7 @@ async fn auto_enroll_style_5_stays_out_when_all_groups_are_full() {
     let cat = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "Fixed",
             json!(5),
             json!({"NumberOfGroups": 2, "MaxUsersPerGroup": 1, "AutoEnroll": true}),
@@ -1942,7 +1806,7 @@ async fn auto_enroll_style_6_gives_each_new_learner_a_group() {
     let cat = create_category(
         &app,
         course,
-        &form("Own", json!(6), json!({"AutoEnroll": true})),
+        &category_form("Own", json!(6), json!({"AutoEnroll": true})),
     )
     .await;
     let a = new_learner(&app, course, "auto6.a").await;
@@ -1954,7 +1818,7 @@ async fn auto_enroll_style_6_gives_each_new_learner_a_group() {
         .collect();
     assert_eq!(codes.len(), 3);
     // Without AutoEnroll, nothing.
-    let off = create_category(&app, course, &form("Own off", json!(6), json!({}))).await;
+    let off = create_category(&app, course, &category_form("Own off", json!(6), json!({}))).await;
     new_learner(&app, course, "auto6.b").await;
     assert_eq!(groups(&app, course, off).await.len(), 3);
 }
@@ -1988,7 +1852,7 @@ async fn allocation_after_expiry_places_unplaced_learners_in_groups_with_room() 
     let cat = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "Expiring",
             json!(3),
             json!({"MaxUsersPerGroup": 2, "AllocateAfterExpiry": true,
@@ -2025,7 +1889,7 @@ async fn allocation_after_expiry_creates_a_group_when_all_are_full() {
     let cat = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "Grow",
             json!(3),
             json!({"MaxUsersPerGroup": 2, "AllocateAfterExpiry": true,
@@ -2057,7 +1921,7 @@ async fn allocation_after_expiry_for_style_5_never_exceeds_its_groups() {
     let cat = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "Five",
             json!(5),
             json!({"NumberOfGroups": 2, "MaxUsersPerGroup": 2, "AllocateAfterExpiry": true,
@@ -2079,7 +1943,7 @@ async fn without_allocate_after_expiry_nobody_is_placed_when_the_date_passes() {
     let cat = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "Off",
             json!(3),
             json!({"MaxUsersPerGroup": 2,
@@ -2106,7 +1970,7 @@ async fn every_write_is_409_while_the_category_is_processing_and_reads_answer_20
         &app,
         &app.admin,
         course,
-        &form(
+        &category_form(
             "Busy",
             json!(2),
             json!({"NumberOfGroups": 2, "AutoEnroll": true}),
@@ -2212,7 +2076,7 @@ async fn a_category_with_groups_cannot_be_deleted_until_its_groups_are() {
     let cat = create_category(
         &app,
         course,
-        &form("Doomed", json!(0), json!({"NumberOfGroups": 2})),
+        &category_form("Doomed", json!(0), json!({"NumberOfGroups": 2})),
     )
     .await;
     let detail = problem(
@@ -2276,7 +2140,7 @@ async fn deleting_a_group_removes_it_and_its_memberships() {
     let cat = create_category(
         &app,
         course,
-        &form("Pairs", json!(1), json!({"MaxUsersPerGroup": 2})),
+        &category_form("Pairs", json!(1), json!({"MaxUsersPerGroup": 2})),
     )
     .await;
     let g = group_ids(&groups(&app, course, cat).await);
@@ -2338,7 +2202,7 @@ async fn post_group_creates_one_and_get_answers_it() {
     let cat = create_category(
         &app,
         course,
-        &form("Cat", json!(0), json!({"NumberOfGroups": 1})),
+        &category_form("Cat", json!(0), json!({"NumberOfGroups": 1})),
     )
     .await;
     for url in [
@@ -2392,7 +2256,7 @@ async fn put_group_updates_name_code_and_description_and_keeps_members() {
     let cat = create_category(
         &app,
         course,
-        &form("Cat", json!(2), json!({"NumberOfGroups": 2})),
+        &category_form("Cat", json!(2), json!({"NumberOfGroups": 2})),
     )
     .await;
     let g = group_ids(&groups(&app, course, cat).await);
@@ -2460,7 +2324,7 @@ async fn group_names_and_codes_follow_the_rules() {
     let cat = create_category(
         &app,
         course,
-        &form("Cat", json!(0), json!({"NumberOfGroups": 1})),
+        &category_form("Cat", json!(0), json!({"NumberOfGroups": 1})),
     )
     .await;
     let existing = group_ids(&groups(&app, course, cat).await)[0];
@@ -2515,21 +2379,7 @@ async fn group_names_and_codes_follow_the_rules() {
     )
     .await;
     assert!(detail.contains("Code"), "{detail}");
-    json_ok(
-        app.post(
-            &app.lp(&format!("/{course}/sections/settings")),
-            &app.admin,
-            &json!({"EnrollmentStyle": 2, "EnrollmentQuantity": 1, "AutoEnroll": false,
-                    "RandomizeEnrollments": false, "DescriptionsVisibleToEnrollees": false}),
-        )
-        .await,
-    )
-    .await;
-    let sections = json_ok(
-        app.get(&app.lp(&format!("/{course}/sections/")), &app.admin)
-            .await,
-    )
-    .await;
+    let sections = deal_sections(&app, course, 1).await;
     let section_code = sections[0]["Code"].as_str().expect("code").to_string();
     let detail = problem(post(group_form("N", &section_code, text(""))).await, 400).await;
     assert!(detail.contains("Code"), "{detail}");
@@ -2547,7 +2397,7 @@ async fn put_category_takes_the_update_form_and_answers_the_fetch_form() {
     let cat = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "Before",
             json!(1),
             json!({"MaxUsersPerGroup": 2, "Description": text("old")}),
@@ -2664,7 +2514,7 @@ async fn group_enrollment_rules() {
     let cat = create_category(
         &app,
         course,
-        &form("Cat", json!(0), json!({"NumberOfGroups": 2})),
+        &category_form("Cat", json!(0), json!({"NumberOfGroups": 2})),
     )
     .await;
     let g = group_ids(&groups(&app, course, cat).await);
@@ -2735,7 +2585,7 @@ async fn group_enrollment_rules() {
     let other = create_category(
         &app,
         course,
-        &form("Other", json!(0), json!({"NumberOfGroups": 1})),
+        &category_form("Other", json!(0), json!({"NumberOfGroups": 1})),
     )
     .await;
     let other_group = group_ids(&groups(&app, course, other).await)[0];
@@ -2792,10 +2642,10 @@ async fn removing_a_course_enrollment_removes_group_memberships() {
     let dealt = create_category(
         &app,
         course,
-        &form("Dealt", json!(2), json!({"NumberOfGroups": 2})),
+        &category_form("Dealt", json!(2), json!({"NumberOfGroups": 2})),
     )
     .await;
-    let solo = create_category(&app, course, &form("Solo", json!(6), json!({}))).await;
+    let solo = create_category(&app, course, &category_form("Solo", json!(6), json!({}))).await;
     assert_eq!(course_member_rows(&app, course, l[0]), 2);
     json_ok(
         app.delete(
@@ -2868,7 +2718,7 @@ async fn unknown_or_foreign_categories_are_404_on_every_category_route() {
     let other_cat = create_category(
         &app,
         other_course,
-        &form("There", json!(0), json!({"NumberOfGroups": 1})),
+        &category_form("There", json!(0), json!({"NumberOfGroups": 1})),
     )
     .await;
     let other_group = group_ids(&groups(&app, other_course, other_cat).await)[0];
@@ -2933,7 +2783,7 @@ async fn an_instructor_manages_categories_groups_and_members() {
         &app,
         &token,
         course,
-        &form("Mine", json!(2), json!({"NumberOfGroups": 1})),
+        &category_form("Mine", json!(2), json!({"NumberOfGroups": 1})),
     )
     .await;
     let cat = job["CategoryId"].as_i64().expect("id");
@@ -3092,7 +2942,7 @@ async fn each_route_needs_exactly_its_scope() {
         app.post(
             &gc(&app, course, "/"),
             &read_only,
-            &form("No", json!(0), json!({"NumberOfGroups": 1})),
+            &category_form("No", json!(0), json!({"NumberOfGroups": 1})),
         )
         .await,
         403,
@@ -3106,7 +2956,7 @@ async fn each_route_needs_exactly_its_scope() {
         &app,
         &app.token_for("admin", "groups:group:create"),
         course,
-        &form("Scoped", json!(0), json!({"NumberOfGroups": 1})),
+        &category_form("Scoped", json!(0), json!({"NumberOfGroups": 1})),
     )
     .await;
     let cat = job["CategoryId"].as_i64().expect("id");
@@ -3205,7 +3055,7 @@ async fn each_route_needs_exactly_its_scope() {
         app.post(
             &gc(&app, course, "/"),
             &comma,
-            &form("No", json!(0), json!({"NumberOfGroups": 1})),
+            &category_form("No", json!(0), json!({"NumberOfGroups": 1})),
         )
         .await,
         403,
@@ -3265,7 +3115,7 @@ async fn groups_routes_are_rate_limited() {
         .post(
             &gc(&app, course, "/"),
             &app.admin,
-            &form("Late", json!(0), json!({"NumberOfGroups": 1})),
+            &category_form("Late", json!(0), json!({"NumberOfGroups": 1})),
         )
         .await;
     problem(res, 429).await;

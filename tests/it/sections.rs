@@ -1,9 +1,7 @@
 use crate::common;
 use common::*;
 
-use std::collections::BTreeSet;
 
-use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -35,17 +33,6 @@ const ALL_SECTION_SCOPES: &[&str] = &[READ, CREATE, UPDATE, DELETE, ENROLL, OWN]
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-fn assert_keys(v: &Value, expected: &[&str]) {
-    let got: BTreeSet<&str> = v
-        .as_object()
-        .unwrap_or_else(|| panic!("expected an object, got {v}"))
-        .keys()
-        .map(String::as_str)
-        .collect();
-    let want: BTreeSet<&str> = expected.iter().copied().collect();
-    assert_eq!(got, want, "keys of {v}");
-}
-
 fn assert_section_fetch(v: &Value) {
     assert_keys(v, SECTION_KEYS);
     assert!(v["SectionId"].is_i64(), "SectionId is a number: {v}");
@@ -70,13 +57,6 @@ fn sec(app: &TestApp, ou: i64, rest: &str) -> String {
     app.lp(&format!("/{ou}/sections{rest}"))
 }
 
-fn settings_body(style: Value, quantity: i64, auto: bool, random: bool, visible: bool) -> Value {
-    json!({
-        "EnrollmentStyle": style, "EnrollmentQuantity": quantity, "AutoEnroll": auto,
-        "RandomizeEnrollments": random, "DescriptionsVisibleToEnrollees": visible
-    })
-}
-
 fn update_body(name: &str, description: Value, auto: bool, random: bool, visible: bool) -> Value {
     json!({
         "Name": name, "Description": description, "AutoEnroll": auto,
@@ -86,34 +66,6 @@ fn update_body(name: &str, description: Value, auto: bool, random: bool, visible
 
 fn section_body(name: &str, code: &str, description: Value) -> Value {
     json!({"Name": name, "Code": code, "Description": description})
-}
-
-fn text(content: &str) -> Value {
-    json!({"Content": content, "Type": "Text"})
-}
-
-fn html(content: &str) -> Value {
-    json!({"Content": content, "Type": "Html"})
-}
-
-/// Creates `n` users named `{prefix}{i}` with the Student role and enrolls them as Students in
-/// `course`; answers their ids, ascending.
-async fn learners(app: &TestApp, course: i64, prefix: &str, n: usize) -> Vec<i64> {
-    let mut ids = Vec::with_capacity(n);
-    for i in 0..n {
-        let id = app.create_user(&format!("{prefix}{i:02}"), "Student").await;
-        app.enroll(id, course, "Student").await;
-        ids.push(id);
-    }
-    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids ascend: {ids:?}");
-    ids
-}
-
-/// A user holding `role` in `course` (and at the root, as `POST /users/` does).
-async fn member(app: &TestApp, course: i64, name: &str, role: &str) -> i64 {
-    let id = app.create_user(name, role).await;
-    app.enroll(id, course, role).await;
-    id
 }
 
 async fn initialize(app: &TestApp, course: i64, body: &Value) -> Value {
@@ -135,23 +87,6 @@ async fn list(app: &TestApp, course: i64) -> Vec<Value> {
     all
 }
 
-fn ids_of(v: &Value) -> Vec<i64> {
-    v.as_array()
-        .unwrap_or_else(|| panic!("expected an array, got {v}"))
-        .iter()
-        .map(|x| x.as_i64().expect("numeric id"))
-        .collect()
-}
-
-fn rosters(sections: &[Value]) -> Vec<Vec<i64>> {
-    sections.iter().map(|s| ids_of(&s["Enrollments"])).collect()
-}
-
-fn sorted(mut v: Vec<i64>) -> Vec<i64> {
-    v.sort_unstable();
-    v
-}
-
 fn section_id(s: &Value) -> i64 {
     s["SectionId"].as_i64().expect("SectionId")
 }
@@ -163,7 +98,7 @@ async fn create_section(app: &TestApp, course: i64, body: &Value) -> Value {
 }
 
 async fn roster(app: &TestApp, course: i64, section: i64) -> Vec<i64> {
-    ids_of(
+    common::ids(
         &json_ok(
             app.get(
                 &sec(app, course, &format!("/{section}/enrollments/")),
@@ -184,35 +119,9 @@ async fn add_to_section(app: &TestApp, course: i64, section: i64, user: i64) -> 
     .await
 }
 
-/// Membership rows of a section, straight from the database.
-fn member_rows(app: &TestApp, section: i64) -> i64 {
-    use d2l_groups::schema::org_unit_members;
-    app.state
-        .db
-        .read_sync(|conn| {
-            Ok(org_unit_members::table
-                .filter(org_unit_members::org_unit_id.eq(section))
-                .count()
-                .get_result::<i64>(conn)?)
-        })
-        .expect("count members")
-}
-
-/// Asserts the empty 200 that DELETE and section enrollment answer.
-async fn ok_empty(res: reqwest::Response) {
-    let status = res.status();
-    let text = res.text().await.expect("body");
-    assert_eq!(status, 200, "expected 200, got {status}: {text}");
-    assert!(text.is_empty(), "empty body expected: {text}");
-}
-
-async fn status_of(res: reqwest::Response) -> u16 {
-    res.status().as_u16()
-}
-
 /// Every section route of `ou` (method, url, body), with `section` standing for a section id.
 fn every_route(app: &TestApp, ou: i64, section: i64) -> Vec<(Method, String, Option<Value>)> {
-    let init = settings_body(json!(2), 2, false, false, false);
+    let init = section_settings(json!(2), 2, false, false, false);
     let upd = update_body("S", text(""), false, false, false);
     let body = section_body("N", "C", text(""));
     let renamed = section_body("N2", "C2", text(""));
@@ -285,7 +194,7 @@ async fn every_section_route_but_post_settings_is_404_before_initialization() {
     let settings = initialize(
         &app,
         course,
-        &settings_body(json!(2), 1, false, false, false),
+        &section_settings(json!(2), 1, false, false, false),
     )
     .await;
     assert_eq!(settings["EnrollmentStyle"], NUMBER_STYLE);
@@ -313,7 +222,7 @@ async fn number_of_sections_deals_learners_in_id_order() {
     let settings = initialize(
         &app,
         course,
-        &settings_body(json!(2), 2, false, false, false),
+        &section_settings(json!(2), 2, false, false, false),
     )
     .await;
     assert_eq!(
@@ -346,7 +255,7 @@ async fn number_of_sections_deals_learners_in_id_order() {
         assert_eq!(&one, s);
         assert_eq!(
             roster(&app, course, section_id(s)).await,
-            ids_of(&s["Enrollments"])
+            common::ids(&s["Enrollments"])
         );
     }
     // Sections are org units below the course, distinct from it.
@@ -361,7 +270,7 @@ async fn number_of_sections_sizes_differ_by_at_most_one_and_empty_sections_are_m
     initialize(
         &app,
         course,
-        &settings_body(json!(2), 3, false, false, false),
+        &section_settings(json!(2), 3, false, false, false),
     )
     .await;
     let all = list(&app, course).await;
@@ -379,7 +288,12 @@ async fn number_of_sections_sizes_differ_by_at_most_one_and_empty_sections_are_m
     for id in &ids[..2] {
         app.enroll(*id, few, "Student").await;
     }
-    initialize(&app, few, &settings_body(json!(2), 4, false, false, false)).await;
+    initialize(
+        &app,
+        few,
+        &section_settings(json!(2), 4, false, false, false),
+    )
+    .await;
     let all = list(&app, few).await;
     assert_eq!(
         rosters(&all),
@@ -400,7 +314,7 @@ async fn people_per_section_counts_off_in_id_order() {
     let settings = initialize(
         &app,
         course,
-        &settings_body(json!(PEOPLE_STYLE), 2, false, false, true),
+        &section_settings(json!(PEOPLE_STYLE), 2, false, false, true),
     )
     .await;
     assert_eq!(settings["EnrollmentStyle"], PEOPLE_STYLE);
@@ -425,7 +339,7 @@ async fn people_per_section_counts_off_in_id_order() {
     initialize(
         &app,
         exact,
-        &settings_body(json!(1), 2, false, false, false),
+        &section_settings(json!(1), 2, false, false, false),
     )
     .await;
     assert_eq!(
@@ -438,7 +352,7 @@ async fn people_per_section_counts_off_in_id_order() {
     initialize(
         &app,
         empty,
-        &settings_body(json!(1), 3, false, false, false),
+        &section_settings(json!(1), 3, false, false, false),
     )
     .await;
     let all = list(&app, empty).await;
@@ -458,7 +372,12 @@ async fn enrollment_style_is_read_as_number_or_name_and_answered_as_name() {
     ];
     for (i, (style, name)) in cases.into_iter().enumerate() {
         let course = app.create_course(&format!("STYLE-{i}")).await;
-        let settings = initialize(&app, course, &settings_body(style, 1, true, false, false)).await;
+        let settings = initialize(
+            &app,
+            course,
+            &section_settings(style, 1, true, false, false),
+        )
+        .await;
         assert_eq!(settings["EnrollmentStyle"], name);
         assert_eq!(settings["AutoEnroll"], true);
         let fetched = json_ok(app.get(&sec(&app, course, "/settings"), &app.admin).await).await;
@@ -471,7 +390,7 @@ async fn enrollment_style_is_read_as_number_or_name_and_answered_as_name() {
             app.post(
                 &sec(&app, course, "/settings"),
                 &app.admin,
-                &settings_body(style.clone(), 1, false, false, false),
+                &section_settings(style.clone(), 1, false, false, false),
             )
             .await,
             400,
@@ -508,7 +427,7 @@ async fn enrollment_quantity_must_be_at_least_one() {
                 app.post(
                     &sec(&app, course, "/settings"),
                     &app.admin,
-                    &settings_body(style.clone(), quantity, false, false, false),
+                    &section_settings(style.clone(), quantity, false, false, false),
                 )
                 .await,
                 400,
@@ -561,14 +480,14 @@ async fn settings_initialize_only_once() {
     let first = initialize(
         &app,
         course,
-        &settings_body(json!(2), 2, false, false, false),
+        &section_settings(json!(2), 2, false, false, false),
     )
     .await;
     let before = list(&app, course).await;
 
     for body in [
-        settings_body(json!(2), 2, false, false, false),
-        settings_body(json!(1), 1, true, true, true),
+        section_settings(json!(2), 2, false, false, false),
+        section_settings(json!(1), 1, true, true, true),
     ] {
         let detail = problem(
             app.post(&sec(&app, course, "/settings"), &app.admin, &body)
@@ -600,7 +519,7 @@ async fn randomized_allocation_keeps_every_learner_once_in_even_sections() {
     let settings = initialize(
         &app,
         numbered,
-        &settings_body(json!(2), 4, false, true, false),
+        &section_settings(json!(2), 4, false, true, false),
     )
     .await;
     assert_eq!(settings["RandomizeEnrollments"], true);
@@ -622,7 +541,7 @@ async fn randomized_allocation_keeps_every_learner_once_in_even_sections() {
     let settings = initialize(
         &app,
         counted,
-        &settings_body(json!(PEOPLE_STYLE), 6, false, true, false),
+        &section_settings(json!(PEOPLE_STYLE), 6, false, true, false),
     )
     .await;
     assert_eq!(settings["RandomizeEnrollments"], true);
@@ -650,7 +569,7 @@ async fn auto_enroll_places_a_later_learner_in_the_smallest_section() {
     initialize(
         &app,
         course,
-        &settings_body(json!(2), 2, true, false, false),
+        &section_settings(json!(2), 2, true, false, false),
     )
     .await;
     let all = list(&app, course).await;
@@ -695,7 +614,7 @@ async fn auto_enroll_fills_the_first_not_full_section_then_creates_one() {
     initialize(
         &app,
         course,
-        &settings_body(json!(1), 2, true, false, false),
+        &section_settings(json!(1), 2, true, false, false),
     )
     .await;
     let all = list(&app, course).await;
@@ -738,7 +657,7 @@ async fn auto_enroll_off_leaves_later_learners_alone_until_turned_on() {
     initialize(
         &app,
         course,
-        &settings_body(json!(1), 2, false, false, false),
+        &section_settings(json!(1), 2, false, false, false),
     )
     .await;
     let late = member(&app, course, "autooff.late", "Student").await;
@@ -774,7 +693,7 @@ async fn put_settings_changes_descriptive_fields_and_never_redeals() {
     initialize(
         &app,
         course,
-        &settings_body(json!(2), 2, false, false, false),
+        &section_settings(json!(2), 2, false, false, false),
     )
     .await;
     let before = list(&app, course).await;
@@ -831,7 +750,7 @@ async fn put_settings_rejects_invalid_input_naming_the_field() {
     initialize(
         &app,
         course,
-        &settings_body(json!(2), 1, false, false, false),
+        &section_settings(json!(2), 1, false, false, false),
     )
     .await;
     let url = sec(&app, course, "/settings");
@@ -889,7 +808,7 @@ async fn post_section_creates_one_more_and_get_answers_it() {
     initialize(
         &app,
         course,
-        &settings_body(json!(2), 1, false, false, false),
+        &section_settings(json!(2), 1, false, false, false),
     )
     .await;
 
@@ -935,7 +854,7 @@ async fn put_section_updates_name_code_description_and_keeps_members() {
     initialize(
         &app,
         course,
-        &settings_body(json!(2), 1, false, false, false),
+        &section_settings(json!(2), 1, false, false, false),
     )
     .await;
     let s = section_id(&list(&app, course).await[0]);
@@ -991,7 +910,7 @@ async fn delete_section_removes_it_and_its_memberships() {
     initialize(
         &app,
         course,
-        &settings_body(json!(2), 2, false, false, true),
+        &section_settings(json!(2), 2, false, false, true),
     )
     .await;
     let all = list(&app, course).await;
@@ -1056,7 +975,7 @@ async fn section_codes_and_names_follow_the_rules() {
     initialize(
         &app,
         course,
-        &settings_body(json!(2), 1, false, false, false),
+        &section_settings(json!(2), 1, false, false, false),
     )
     .await;
     let first = section_id(&list(&app, course).await[0]);
@@ -1116,7 +1035,7 @@ async fn section_codes_and_names_follow_the_rules() {
     initialize(
         &app,
         other,
-        &settings_body(json!(2), 1, false, false, false),
+        &section_settings(json!(2), 1, false, false, false),
     )
     .await;
     create_section(&app, other, &section_body("Fifty", &fifty, text(""))).await;
@@ -1130,7 +1049,7 @@ async fn rich_text_html_is_sanitized_and_plain_text_is_escaped() {
     initialize(
         &app,
         course,
-        &settings_body(json!(2), 1, false, false, true),
+        &section_settings(json!(2), 1, false, false, true),
     )
     .await;
     let dirty = r#"<p onclick="x()">Hi <b>there</b></p><script>alert(1)</script><img src=x onerror=alert(2)>"#;
@@ -1253,7 +1172,7 @@ async fn section_enrollment_takes_course_members_only_and_twice_is_harmless() {
     initialize(
         &app,
         course,
-        &settings_body(json!(2), 1, false, false, false),
+        &section_settings(json!(2), 1, false, false, false),
     )
     .await;
     let s = section_id(&list(&app, course).await[0]);
@@ -1315,7 +1234,7 @@ async fn section_enrollment_without_a_user_id_is_404_as_the_reference_says() {
     initialize(
         &app,
         course,
-        &settings_body(json!(2), 1, false, false, false),
+        &section_settings(json!(2), 1, false, false, false),
     )
     .await;
     let s = section_id(&list(&app, course).await[0]);
@@ -1335,8 +1254,8 @@ async fn sections_of_another_course_are_not_found_under_this_one() {
     let b = app.create_course("OWN-B").await;
     let learner = member(&app, a, "own.learner", "Student").await;
     app.enroll(learner, b, "Student").await;
-    initialize(&app, a, &settings_body(json!(2), 1, false, false, false)).await;
-    initialize(&app, b, &settings_body(json!(2), 1, false, false, false)).await;
+    initialize(&app, a, &section_settings(json!(2), 1, false, false, false)).await;
+    initialize(&app, b, &section_settings(json!(2), 1, false, false, false)).await;
     let sa = section_id(&list(&app, a).await[0]);
 
     for (method, url, body) in every_route(&app, b, sa) {
@@ -1380,7 +1299,7 @@ async fn mysections_answers_the_enrolled_form_and_hides_descriptions_when_asked(
     initialize(
         &app,
         course,
-        &settings_body(json!(2), 2, false, false, false),
+        &section_settings(json!(2), 2, false, false, false),
     )
     .await;
     let all = list(&app, course).await;
@@ -1477,7 +1396,7 @@ async fn removing_a_course_enrollment_removes_section_memberships() {
     initialize(
         &app,
         course,
-        &settings_body(json!(2), 2, false, false, false),
+        &section_settings(json!(2), 2, false, false, false),
     )
     .await;
     let all = list(&app, course).await;
@@ -1490,7 +1409,7 @@ async fn removing_a_course_enrollment_removes_section_memberships() {
     initialize(
         &app,
         other,
-        &settings_body(json!(2), 1, false, false, false),
+        &section_settings(json!(2), 1, false, false, false),
     )
     .await;
     let other_s = section_id(&list(&app, other).await[0]);
@@ -1555,7 +1474,7 @@ async fn instructors_and_administrators_manage_sections() {
             app.post(
                 &sec(&app, course, "/settings"),
                 &token,
-                &settings_body(json!(2), 1, false, false, false),
+                &section_settings(json!(2), 1, false, false, false),
             )
             .await,
         )
@@ -1625,7 +1544,7 @@ async fn teaching_assistants_read_and_students_only_see_their_own() {
     initialize(
         &app,
         course,
-        &settings_body(json!(2), 1, false, false, true),
+        &section_settings(json!(2), 1, false, false, true),
     )
     .await;
     let s = section_id(&list(&app, course).await[0]);
@@ -1690,7 +1609,7 @@ async fn teaching_assistants_read_and_students_only_see_their_own() {
             app.post(
                 &sec(&app, fresh, "/settings"),
                 token,
-                &settings_body(json!(2), 1, false, false, false),
+                &section_settings(json!(2), 1, false, false, false),
             )
             .await,
             403,
@@ -1734,7 +1653,7 @@ async fn each_route_requires_exactly_its_reference_scope() {
     initialize(
         &app,
         course,
-        &settings_body(json!(2), 1, false, false, false),
+        &section_settings(json!(2), 1, false, false, false),
     )
     .await;
     let spare = create_section(&app, course, &section_body("Spare", "SPARE", text(""))).await;
@@ -1810,7 +1729,7 @@ async fn foreign_non_course_and_unknown_org_units_are_404() {
     initialize(
         &app,
         course,
-        &settings_body(json!(2), 1, false, false, false),
+        &section_settings(json!(2), 1, false, false, false),
     )
     .await;
     let s = section_id(&list(&app, course).await[0]);
@@ -1856,7 +1775,7 @@ async fn foreign_non_course_and_unknown_org_units_are_404() {
         app.post(
             &sec(&app, s, "/settings"),
             &app.admin,
-            &settings_body(json!(2), 1, false, false, false),
+            &section_settings(json!(2), 1, false, false, false),
         )
         .await,
         404,
@@ -1882,7 +1801,7 @@ async fn calls_without_a_valid_token_are_401() {
     initialize(
         &app,
         course,
-        &settings_body(json!(2), 1, false, false, false),
+        &section_settings(json!(2), 1, false, false, false),
     )
     .await;
     let s = section_id(&list(&app, course).await[0]);
@@ -1913,7 +1832,7 @@ async fn section_routes_are_rate_limited() {
         .post(
             &sec(&app, course, "/settings"),
             &app.admin,
-            &settings_body(json!(2), 1, false, false, false),
+            &section_settings(json!(2), 1, false, false, false),
         )
         .await;
     assert_eq!(
@@ -1953,7 +1872,7 @@ async fn legacy_put_sections_is_404_on_every_version() {
     let app = app().await;
     let course = app.create_course("LEGACY").await;
     let ids = learners(&app, course, "legacy.l", 2).await;
-    let body = settings_body(json!(2), 2, false, false, false);
+    let body = section_settings(json!(2), 2, false, false, false);
     let versions = [
         "1.0", "1.10", "1.38", "1.39", "1.42", "1.43", "1.45", "1.46", "1.47", "1.50", "1.51",
     ];
@@ -1990,7 +1909,7 @@ async fn section_routes_follow_version_and_trailing_slash_rules() {
     initialize(
         &app,
         course,
-        &settings_body(json!(2), 1, false, false, false),
+        &section_settings(json!(2), 1, false, false, false),
     )
     .await;
     let s = section_id(&list(&app, course).await[0]);
@@ -2060,7 +1979,7 @@ async fn concurrent_initializations_answer_one_200_and_400s() {
         courses.push(course);
     }
     for (round, course) in courses.into_iter().enumerate() {
-        let body = settings_body(json!(2), 2, false, false, false);
+        let body = section_settings(json!(2), 2, false, false, false);
         let url = sec(&app, course, "/settings");
         let statuses =
             statuses_of((0..CONCURRENT).map(|_| app.post(&url, &app.admin, &body))).await;
@@ -2088,7 +2007,7 @@ async fn concurrent_posts_of_one_code_create_one_section() {
     initialize(
         &app,
         course,
-        &settings_body(json!(2), 1, false, false, false),
+        &section_settings(json!(2), 1, false, false, false),
     )
     .await;
     for round in 0..ROUNDS {
@@ -2122,7 +2041,7 @@ async fn concurrent_section_enrollments_of_one_user_are_all_harmless() {
     initialize(
         &app,
         course,
-        &settings_body(json!(2), 1, false, false, false),
+        &section_settings(json!(2), 1, false, false, false),
     )
     .await;
     let s = section_id(&list(&app, course).await[0]);

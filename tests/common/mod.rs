@@ -268,6 +268,16 @@ impl TestApp {
         )
         .await;
     }
+
+    /// Removes a user's enrollment in an org unit through
+    /// `DELETE /enrollments/users/{user}/orgUnits/{org unit}`, as the admin; answers the
+    /// enrollment removed.
+    pub async fn unenroll(&self, user_id: i64, org_unit_id: i64) -> Value {
+        let url = self.lp(&format!(
+            "/enrollments/users/{user_id}/orgUnits/{org_unit_id}"
+        ));
+        json_ok(self.delete(&url, &self.admin).await).await
+    }
 }
 
 /// The real binary serving on a free port, for tests of the process itself.

@@ -144,6 +144,12 @@ async fn create_category(app: &TestApp, ou: i64, body: &Value) -> i64 {
     cat
 }
 
+/// Creates a category of enrollment style `style` (by number) from the neutral Create form
+/// with `extra` fields, as the admin, and waits until it is complete; answers its id.
+async fn make_category(app: &TestApp, ou: i64, name: &str, style: i64, extra: Value) -> i64 {
+    create_category(app, ou, &category_form(name, json!(style), extra)).await
+}
+
 async fn category(app: &TestApp, ou: i64, cat: i64) -> Value {
     let v = json_ok(app.get(&cat_url(app, ou, cat, ""), &app.admin).await).await;
     assert_fetch(&v);
@@ -383,12 +389,7 @@ async fn send(app: &TestApp, call: &Call, token: Option<&str>) -> reqwest::Respo
 async fn populated_course(app: &TestApp, code: &str) -> (i64, i64, i64, i64) {
     let course = app.create_course(code).await;
     let learner = learners(app, course, &format!("{}.l", code.to_lowercase()), 1).await[0];
-    let cat = create_category(
-        app,
-        course,
-        &category_form("Base", json!(2), json!({"NumberOfGroups": 1})),
-    )
-    .await;
+    let cat = make_category(app, course, "Base", 2, json!({"NumberOfGroups": 1})).await;
     let group = group_ids(&groups(app, course, cat).await)[0];
     (course, cat, group, learner)
 }
@@ -538,14 +539,12 @@ async fn optional_create_fields_may_be_absent_and_unknown_ones_are_ignored() {
 async fn descriptions_visible_to_enrolees_is_spelled_with_one_l() {
     let app = spawn_app().await;
     let course = app.create_course("SPELL").await;
-    let one_l = create_category(
+    let one_l = make_category(
         &app,
         course,
-        &category_form(
-            "One",
-            json!(0),
-            json!({"NumberOfGroups": 1, "DescriptionsVisibleToEnrolees": true}),
-        ),
+        "One",
+        0,
+        json!({"NumberOfGroups": 1, "DescriptionsVisibleToEnrolees": true}),
     )
     .await;
     assert_eq!(
@@ -567,15 +566,13 @@ async fn descriptions_visible_to_enrolees_is_spelled_with_one_l() {
 async fn html_descriptions_are_sanitized() {
     let app = spawn_app().await;
     let course = app.create_course("HTML").await;
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &category_form(
-            "Html",
-            json!(0),
-            json!({"NumberOfGroups": 1,
+        "Html",
+        0,
+        json!({"NumberOfGroups": 1,
                    "Description": html("<p>Hello <b>all</b></p><script>alert(1)</script>")}),
-        ),
     )
     .await;
     let fetch = category(&app, course, cat).await;
@@ -642,15 +639,13 @@ async fn html_descriptions_are_sanitized() {
 async fn self_enrollment_expiry_date_is_answered_in_utc_with_milliseconds() {
     let app = spawn_app().await;
     let course = app.create_course("EXPIRY-FMT").await;
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &category_form(
-            "Dated",
-            json!(3),
-            json!({"MaxUsersPerGroup": 2,
+        "Dated",
+        3,
+        json!({"MaxUsersPerGroup": 2,
                    "SelfEnrollmentExpiryDate": "2031-01-31T06:00:00.250+01:00"}),
-        ),
     )
     .await;
     let fetch = category(&app, course, cat).await;
@@ -659,15 +654,13 @@ async fn self_enrollment_expiry_date_is_answered_in_utc_with_milliseconds() {
         "2031-01-31T05:00:00.250Z"
     );
     assert_eq!(fetch["AllocateAfterExpiry"], false);
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &category_form(
-            "Dated 2",
-            json!(5),
-            json!({"NumberOfGroups": 1, "MaxUsersPerGroup": 2, "AllocateAfterExpiry": true,
+        "Dated 2",
+        5,
+        json!({"NumberOfGroups": 1, "MaxUsersPerGroup": 2, "AllocateAfterExpiry": true,
                    "SelfEnrollmentExpiryDate": "2031-01-31T05:00:00Z"}),
-        ),
     )
     .await;
     let fetch = category(&app, course, cat).await;
@@ -699,14 +692,12 @@ async fn seven_learners(app: &TestApp, code: &str) -> (i64, Vec<i64>) {
 async fn style_0_creates_number_of_groups_empty_groups() {
     let app = spawn_app().await;
     let (course, _) = seven_learners(&app, "S0").await;
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &category_form(
-            "Empty",
-            json!(0),
-            json!({"NumberOfGroups": 3, "MaxUsersPerGroup": 9}),
-        ),
+        "Empty",
+        0,
+        json!({"NumberOfGroups": 3, "MaxUsersPerGroup": 9}),
     )
     .await;
     let all = groups(&app, course, cat).await;
@@ -718,14 +709,12 @@ async fn style_0_creates_number_of_groups_empty_groups() {
     assert_eq!(ids(&fetch["Groups"]), group_ids(&all));
 
     // With EnrollmentQuantity, NumberOfGroups is ignored.
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &category_form(
-            "EQ",
-            json!(0),
-            json!({"EnrollmentQuantity": 2, "NumberOfGroups": 5}),
-        ),
+        "EQ",
+        0,
+        json!({"EnrollmentQuantity": 2, "NumberOfGroups": 5}),
     )
     .await;
     let all = groups(&app, course, cat).await;
@@ -737,14 +726,12 @@ async fn style_0_creates_number_of_groups_empty_groups() {
 async fn style_1_counts_learners_off_max_users_per_group_at_a_time() {
     let app = spawn_app().await;
     let (course, l) = seven_learners(&app, "S1").await;
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &category_form(
-            "People",
-            json!(1),
-            json!({"MaxUsersPerGroup": 3, "NumberOfGroups": 9}),
-        ),
+        "People",
+        1,
+        json!({"MaxUsersPerGroup": 3, "NumberOfGroups": 9}),
     )
     .await;
     let all = groups(&app, course, cat).await;
@@ -759,14 +746,12 @@ async fn style_1_counts_learners_off_max_users_per_group_at_a_time() {
     assert!(fetch["EnrollmentQuantity"].is_null());
 
     // With EnrollmentQuantity 2: two groups, the cap ceil(7/2) = 4, MaxUsersPerGroup ignored.
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &category_form(
-            "PeopleEQ",
-            json!(1),
-            json!({"EnrollmentQuantity": 2, "MaxUsersPerGroup": 10, "NumberOfGroups": 9}),
-        ),
+        "PeopleEQ",
+        1,
+        json!({"EnrollmentQuantity": 2, "MaxUsersPerGroup": 10, "NumberOfGroups": 9}),
     )
     .await;
     let all = groups(&app, course, cat).await;
@@ -783,14 +768,12 @@ async fn style_1_counts_learners_off_max_users_per_group_at_a_time() {
 async fn style_2_deals_learners_round_robin() {
     let app = spawn_app().await;
     let (course, l) = seven_learners(&app, "S2").await;
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &category_form(
-            "Dealt",
-            json!(2),
-            json!({"NumberOfGroups": 3, "MaxUsersPerGroup": 1}),
-        ),
+        "Dealt",
+        2,
+        json!({"NumberOfGroups": 3, "MaxUsersPerGroup": 1}),
     )
     .await;
     let all = groups(&app, course, cat).await;
@@ -802,14 +785,12 @@ async fn style_2_deals_learners_round_robin() {
     assert_eq!(fetch["EnrollmentStyle"], STYLES[2]);
     assert!(fetch["MaxUsersPerGroup"].is_null(), "{fetch}");
 
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &category_form(
-            "DealtEQ",
-            json!(2),
-            json!({"EnrollmentQuantity": 2, "NumberOfGroups": 9}),
-        ),
+        "DealtEQ",
+        2,
+        json!({"EnrollmentQuantity": 2, "NumberOfGroups": 9}),
     )
     .await;
     let all = groups(&app, course, cat).await;
@@ -823,14 +804,12 @@ async fn style_2_deals_learners_round_robin() {
 async fn style_3_creates_enough_empty_groups_for_the_cap() {
     let app = spawn_app().await;
     let (course, _) = seven_learners(&app, "S3").await;
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &category_form(
-            "Self",
-            json!(3),
-            json!({"MaxUsersPerGroup": 3, "NumberOfGroups": 9}),
-        ),
+        "Self",
+        3,
+        json!({"MaxUsersPerGroup": 3, "NumberOfGroups": 9}),
     )
     .await;
     let all = groups(&app, course, cat).await;
@@ -839,14 +818,12 @@ async fn style_3_creates_enough_empty_groups_for_the_cap() {
     assert_eq!(fetch["EnrollmentStyle"], STYLES[3]);
     assert_eq!(fetch["MaxUsersPerGroup"], 3);
 
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &category_form(
-            "SelfEQ",
-            json!(3),
-            json!({"EnrollmentQuantity": 4, "MaxUsersPerGroup": 3}),
-        ),
+        "SelfEQ",
+        3,
+        json!({"EnrollmentQuantity": 4, "MaxUsersPerGroup": 3}),
     )
     .await;
     let all = groups(&app, course, cat).await;
@@ -862,12 +839,7 @@ async fn style_3_creates_enough_empty_groups_for_the_cap() {
 async fn style_4_creates_number_of_groups_empty_groups() {
     let app = spawn_app().await;
     let (course, _) = seven_learners(&app, "S4").await;
-    let cat = create_category(
-        &app,
-        course,
-        &category_form("SelfN", json!(4), json!({"NumberOfGroups": 4})),
-    )
-    .await;
+    let cat = make_category(&app, course, "SelfN", 4, json!({"NumberOfGroups": 4})).await;
     assert_eq!(
         rosters(&groups(&app, course, cat).await),
         vec![Vec::<i64>::new(); 4]
@@ -876,14 +848,12 @@ async fn style_4_creates_number_of_groups_empty_groups() {
     assert_eq!(fetch["EnrollmentStyle"], STYLES[4]);
     assert!(fetch["MaxUsersPerGroup"].is_null());
 
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &category_form(
-            "SelfNEQ",
-            json!(4),
-            json!({"EnrollmentQuantity": 2, "NumberOfGroups": 4}),
-        ),
+        "SelfNEQ",
+        4,
+        json!({"EnrollmentQuantity": 2, "NumberOfGroups": 4}),
     )
     .await;
     assert_eq!(
@@ -896,14 +866,12 @@ async fn style_4_creates_number_of_groups_empty_groups() {
 async fn style_5_creates_number_of_groups_empty_groups_with_a_cap() {
     let app = spawn_app().await;
     let (course, _) = seven_learners(&app, "S5").await;
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &category_form(
-            "Capped",
-            json!(5),
-            json!({"NumberOfGroups": 2, "MaxUsersPerGroup": 3}),
-        ),
+        "Capped",
+        5,
+        json!({"NumberOfGroups": 2, "MaxUsersPerGroup": 3}),
     )
     .await;
     assert_eq!(
@@ -914,14 +882,12 @@ async fn style_5_creates_number_of_groups_empty_groups_with_a_cap() {
     assert_eq!(fetch["EnrollmentStyle"], STYLES[5]);
     assert_eq!(fetch["MaxUsersPerGroup"], 3);
 
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &category_form(
-            "CappedEQ",
-            json!(5),
-            json!({"EnrollmentQuantity": 4, "NumberOfGroups": 2, "MaxUsersPerGroup": 3}),
-        ),
+        "CappedEQ",
+        5,
+        json!({"EnrollmentQuantity": 4, "NumberOfGroups": 2, "MaxUsersPerGroup": 3}),
     )
     .await;
     assert_eq!(
@@ -939,14 +905,12 @@ async fn style_5_creates_number_of_groups_empty_groups_with_a_cap() {
 async fn style_6_makes_one_group_per_learner() {
     let app = spawn_app().await;
     let (course, l) = seven_learners(&app, "S6").await;
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &category_form(
-            "Solo",
-            json!(6),
-            json!({"NumberOfGroups": 2, "MaxUsersPerGroup": 3}),
-        ),
+        "Solo",
+        6,
+        json!({"NumberOfGroups": 2, "MaxUsersPerGroup": 3}),
     )
     .await;
     let all = groups(&app, course, cat).await;
@@ -959,17 +923,12 @@ async fn style_6_makes_one_group_per_learner() {
     assert!(fetch["MaxUsersPerGroup"].is_null());
 
     // With EnrollmentQuantity too: still one per learner.
-    let cat = create_category(
-        &app,
-        course,
-        &category_form("SoloEQ", json!(6), json!({"EnrollmentQuantity": 2})),
-    )
-    .await;
+    let cat = make_category(&app, course, "SoloEQ", 6, json!({"EnrollmentQuantity": 2})).await;
     assert_eq!(groups(&app, course, cat).await.len(), 7);
 
     // No learners: no groups.
     let empty = app.create_course("S6-EMPTY").await;
-    let cat = create_category(&app, empty, &category_form("None", json!(6), json!({}))).await;
+    let cat = make_category(&app, empty, "None", 6, json!({})).await;
     assert!(groups(&app, empty, cat).await.is_empty());
 }
 
@@ -1028,14 +987,12 @@ async fn randomized_enrollment_keeps_every_learner_once_in_the_planned_sizes() {
         "30 learners shuffled into the id-order deal is all but impossible"
     );
 
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &category_form(
-            "Shuffled people",
-            json!(1),
-            json!({"MaxUsersPerGroup": 7, "RandomizeEnrollments": true}),
-        ),
+        "Shuffled people",
+        1,
+        json!({"MaxUsersPerGroup": 7, "RandomizeEnrollments": true}),
     )
     .await;
     let counted = rosters(&groups(&app, course, cat).await);
@@ -1047,14 +1004,12 @@ async fn randomized_enrollment_keeps_every_learner_once_in_the_planned_sizes() {
     let chunks: Vec<Vec<i64>> = l.chunks(7).map(<[i64]>::to_vec).collect();
     assert_ne!(counted, chunks);
 
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &category_form(
-            "Shuffled solo",
-            json!(6),
-            json!({"RandomizeEnrollments": true}),
-        ),
+        "Shuffled solo",
+        6,
+        json!({"RandomizeEnrollments": true}),
     )
     .await;
     let solo = rosters(&groups(&app, course, cat).await);
@@ -1071,12 +1026,7 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
     let app = spawn_app().await;
     let course = app.create_course("VALID").await;
     let other = app.create_course("VALID-OTHER").await;
-    let other_cat = create_category(
-        &app,
-        other,
-        &category_form("Elsewhere", json!(0), json!({"NumberOfGroups": 1})),
-    )
-    .await;
+    let other_cat = make_category(&app, other, "Elsewhere", 0, json!({"NumberOfGroups": 1})).await;
     let other_group = group_ids(&groups(&app, other, other_cat).await)[0];
     let soon = utc_text(Utc::now() + chrono::Duration::days(1));
     let cases: Vec<(Value, &str)> = vec![
@@ -1337,12 +1287,7 @@ async fn group_prefix_names_groups_and_codes_stay_unique_in_the_course() {
     let app = spawn_app().await;
     let course = app.create_course("PREFIX").await;
     // Default prefix: the category name.
-    let cat = create_category(
-        &app,
-        course,
-        &category_form("Projects", json!(0), json!({"NumberOfGroups": 2})),
-    )
-    .await;
+    let cat = make_category(&app, course, "Projects", 0, json!({"NumberOfGroups": 2})).await;
     let all = groups(&app, course, cat).await;
     assert_eq!(names(&all), ["Projects 1", "Projects 2"]);
     assert_eq!(
@@ -1350,14 +1295,12 @@ async fn group_prefix_names_groups_and_codes_stay_unique_in_the_course() {
         [json!("Projects 1"), json!("Projects 2")]
     );
     // An explicit prefix.
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &category_form(
-            "Labs",
-            json!(0),
-            json!({"NumberOfGroups": 3, "GroupPrefix": "Team"}),
-        ),
+        "Labs",
+        0,
+        json!({"NumberOfGroups": 3, "GroupPrefix": "Team"}),
     )
     .await;
     assert_eq!(
@@ -1375,14 +1318,12 @@ async fn group_prefix_names_groups_and_codes_stay_unique_in_the_course() {
         .await,
     )
     .await;
-    let again = create_category(
+    let again = make_category(
         &app,
         course,
-        &category_form(
-            "Labs again",
-            json!(0),
-            json!({"NumberOfGroups": 3, "GroupPrefix": "Team"}),
-        ),
+        "Labs again",
+        0,
+        json!({"NumberOfGroups": 3, "GroupPrefix": "Team"}),
     )
     .await;
     for g in groups(&app, course, again).await {
@@ -1392,28 +1333,24 @@ async fn group_prefix_names_groups_and_codes_stay_unique_in_the_course() {
         );
     }
     // A prefix with characters codes may not hold, and a long one.
-    let odd = create_category(
+    let odd = make_category(
         &app,
         course,
-        &category_form(
-            "Odd",
-            json!(0),
-            json!({"NumberOfGroups": 2, "GroupPrefix": "Lab: A&B, \"x\""}),
-        ),
+        "Odd",
+        0,
+        json!({"NumberOfGroups": 2, "GroupPrefix": "Lab: A&B, \"x\""}),
     )
     .await;
     assert_eq!(
         names(&groups(&app, course, odd).await),
         ["Lab: A&B, \"x\" 1", "Lab: A&B, \"x\" 2"]
     );
-    let long = create_category(
+    let long = make_category(
         &app,
         course,
-        &category_form(
-            "Long",
-            json!(0),
-            json!({"NumberOfGroups": 2, "GroupPrefix": "L".repeat(120)}),
-        ),
+        "Long",
+        0,
+        json!({"NumberOfGroups": 2, "GroupPrefix": "L".repeat(120)}),
     )
     .await;
     assert_eq!(groups(&app, course, long).await.len(), 2);
@@ -1439,14 +1376,12 @@ async fn group_prefix_names_groups_and_codes_stay_unique_in_the_course() {
     assert_eq!(count, 2 + 3 + 1 + 3 + 2 + 2);
     // A blank prefix falls back to the category name.
     for blank in ["", "   "] {
-        let cat = create_category(
+        let cat = make_category(
             &app,
             course,
-            &category_form(
-                &format!("Blank{}", blank.len()),
-                json!(0),
-                json!({"NumberOfGroups": 1, "GroupPrefix": blank}),
-            ),
+            &format!("Blank{}", blank.len()),
+            0,
+            json!({"NumberOfGroups": 1, "GroupPrefix": blank}),
         )
         .await;
         assert_eq!(
@@ -1456,12 +1391,7 @@ async fn group_prefix_names_groups_and_codes_stay_unique_in_the_course() {
     }
     // Codes are per course: another course may reuse them.
     let other = app.create_course("PREFIX-2").await;
-    let cat = create_category(
-        &app,
-        other,
-        &category_form("Projects", json!(0), json!({"NumberOfGroups": 1})),
-    )
-    .await;
+    let cat = make_category(&app, other, "Projects", 0, json!({"NumberOfGroups": 1})).await;
     assert_eq!(groups(&app, other, cat).await[0]["Code"], "Projects 1");
 }
 
@@ -1479,14 +1409,12 @@ async fn restricted_by_a_section_allocates_only_its_members() {
     let first = sections[0]["SectionId"].as_i64().expect("id");
     assert_eq!(ids(&sections[0]["Enrollments"]), vec![l[0], l[2]]);
 
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &category_form(
-            "Restricted",
-            json!(2),
-            json!({"NumberOfGroups": 2, "RestrictedByOrgUnitId": first}),
-        ),
+        "Restricted",
+        2,
+        json!({"NumberOfGroups": 2, "RestrictedByOrgUnitId": first}),
     )
     .await;
     let fetch = category(&app, course, cat).await;
@@ -1507,10 +1435,12 @@ async fn restricted_by_a_section_allocates_only_its_members() {
     assert_eq!(members(&app, course, cat, g[0]).await, vec![l[0], l[2]]);
 
     // Style 6 restricted: one group per member of the section only.
-    let solo = create_category(
+    let solo = make_category(
         &app,
         course,
-        &category_form("Solo", json!(6), json!({"RestrictedByOrgUnitId": first})),
+        "Solo",
+        6,
+        json!({"RestrictedByOrgUnitId": first}),
     )
     .await;
     assert_eq!(
@@ -1524,25 +1454,18 @@ async fn restricted_by_a_group_allocates_only_its_members_and_auto_enroll_respec
     let app = spawn_app().await;
     let course = app.create_course("RESTRICT-G").await;
     let l = learners(&app, course, "restrictg.l", 4).await;
-    let base = create_category(
-        &app,
-        course,
-        &category_form("Base", json!(0), json!({"NumberOfGroups": 1})),
-    )
-    .await;
+    let base = make_category(&app, course, "Base", 0, json!({"NumberOfGroups": 1})).await;
     let restriction = group_ids(&groups(&app, course, base).await)[0];
     for user in [l[1], l[3]] {
         ok_empty(add_member(&app, &app.admin, course, base, restriction, user).await).await;
     }
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &category_form(
-            "By group",
-            json!(1),
-            json!({"MaxUsersPerGroup": 5, "AutoEnroll": true,
+        "By group",
+        1,
+        json!({"MaxUsersPerGroup": 5, "AutoEnroll": true,
                    "RestrictedByOrgUnitId": restriction}),
-        ),
     )
     .await;
     assert_eq!(
@@ -1578,42 +1501,31 @@ async fn auto_enroll_number_of_groups_styles_fill_the_smallest_group() {
     let app = spawn_app().await;
     let course = app.create_course("AUTO-N").await;
     let l = learners(&app, course, "auton.l", 3).await;
-    let dealt = create_category(
+    let dealt = make_category(
         &app,
         course,
-        &category_form(
-            "Dealt",
-            json!(2),
-            json!({"NumberOfGroups": 2, "AutoEnroll": true}),
-        ),
+        "Dealt",
+        2,
+        json!({"NumberOfGroups": 2, "AutoEnroll": true}),
     )
     .await;
-    let none = create_category(
+    let none = make_category(
         &app,
         course,
-        &category_form(
-            "None",
-            json!(0),
-            json!({"NumberOfGroups": 2, "AutoEnroll": true}),
-        ),
+        "None",
+        0,
+        json!({"NumberOfGroups": 2, "AutoEnroll": true}),
     )
     .await;
-    let selfn = create_category(
+    let selfn = make_category(
         &app,
         course,
-        &category_form(
-            "SelfN",
-            json!(4),
-            json!({"NumberOfGroups": 2, "AutoEnroll": true}),
-        ),
+        "SelfN",
+        4,
+        json!({"NumberOfGroups": 2, "AutoEnroll": true}),
     )
     .await;
-    let off = create_category(
-        &app,
-        course,
-        &category_form("Off", json!(2), json!({"NumberOfGroups": 2})),
-    )
-    .await;
+    let off = make_category(&app, course, "Off", 2, json!({"NumberOfGroups": 2})).await;
     assert_eq!(
         rosters(&groups(&app, course, dealt).await),
         vec![vec![l[0], l[2]], vec![l[1]]]
@@ -1683,24 +1595,20 @@ async fn auto_enroll_people_per_group_fills_the_first_not_full_and_creates_group
     let app = spawn_app().await;
     let course = app.create_course("AUTO-P").await;
     let l = learners(&app, course, "autop.l", 3).await;
-    let counted = create_category(
+    let counted = make_category(
         &app,
         course,
-        &category_form(
-            "Counted",
-            json!(1),
-            json!({"MaxUsersPerGroup": 2, "AutoEnroll": true}),
-        ),
+        "Counted",
+        1,
+        json!({"MaxUsersPerGroup": 2, "AutoEnroll": true}),
     )
     .await;
-    let selfp = create_category(
+    let selfp = make_category(
         &app,
         course,
-        &category_form(
-            "SelfP",
-            json!(3),
-            json!({"MaxUsersPerGroup": 2, "AutoEnroll": true, "GroupPrefix": "Pod"}),
-        ),
+        "SelfP",
+        3,
+        json!({"MaxUsersPerGroup": 2, "AutoEnroll": true, "GroupPrefix": "Pod"}),
     )
     .await;
     let counted_groups = groups(&app, course, counted).await;
@@ -1743,14 +1651,12 @@ async fn auto_enroll_with_enrollment_quantity_uses_the_computed_cap() {
     let course = app.create_course("AUTO-EQ").await;
     let l = learners(&app, course, "autoeq.l", 3).await;
     // ceil(3/2) = 2 per group.
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &category_form(
-            "EQ",
-            json!(1),
-            json!({"EnrollmentQuantity": 2, "MaxUsersPerGroup": 50, "AutoEnroll": true}),
-        ),
+        "EQ",
+        1,
+        json!({"EnrollmentQuantity": 2, "MaxUsersPerGroup": 50, "AutoEnroll": true}),
     )
     .await;
     assert_eq!(category(&app, course, cat).await["MaxUsersPerGroup"], 2);
@@ -1770,14 +1676,12 @@ async fn auto_enroll_with_enrollment_quantity_uses_the_computed_cap() {
 async fn auto_enroll_style_5_stays_out_when_all_groups_are_full() {
     let app = spawn_app().await;
     let course = app.create_course("AUTO-5").await;
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &category_form(
-            "Fixed",
-            json!(5),
-            json!({"NumberOfGroups": 2, "MaxUsersPerGroup": 1, "AutoEnroll": true}),
-        ),
+        "Fixed",
+        5,
+        json!({"NumberOfGroups": 2, "MaxUsersPerGroup": 1, "AutoEnroll": true}),
     )
     .await;
     let a = new_learner(&app, course, "auto5.a").await;
@@ -1803,12 +1707,7 @@ async fn auto_enroll_style_6_gives_each_new_learner_a_group() {
     let app = spawn_app().await;
     let course = app.create_course("AUTO-6").await;
     let l = learners(&app, course, "auto6.l", 2).await;
-    let cat = create_category(
-        &app,
-        course,
-        &category_form("Own", json!(6), json!({"AutoEnroll": true})),
-    )
-    .await;
+    let cat = make_category(&app, course, "Own", 6, json!({"AutoEnroll": true})).await;
     let a = new_learner(&app, course, "auto6.a").await;
     let all = groups(&app, course, cat).await;
     assert_eq!(rosters(&all), vec![vec![l[0]], vec![l[1]], vec![a]]);
@@ -1818,7 +1717,7 @@ async fn auto_enroll_style_6_gives_each_new_learner_a_group() {
         .collect();
     assert_eq!(codes.len(), 3);
     // Without AutoEnroll, nothing.
-    let off = create_category(&app, course, &category_form("Own off", json!(6), json!({}))).await;
+    let off = make_category(&app, course, "Own off", 6, json!({})).await;
     new_learner(&app, course, "auto6.b").await;
     assert_eq!(groups(&app, course, off).await.len(), 3);
 }
@@ -1849,15 +1748,13 @@ async fn allocation_after_expiry_places_unplaced_learners_in_groups_with_room() 
     let course = app.create_course("EXPIRE").await;
     let l = learners(&app, course, "expire.l", 5).await;
     let expiry = Utc::now() + chrono::Duration::seconds(2);
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &category_form(
-            "Expiring",
-            json!(3),
-            json!({"MaxUsersPerGroup": 2, "AllocateAfterExpiry": true,
+        "Expiring",
+        3,
+        json!({"MaxUsersPerGroup": 2, "AllocateAfterExpiry": true,
                    "SelfEnrollmentExpiryDate": utc_text(expiry)}),
-        ),
     )
     .await;
     let before = groups(&app, course, cat).await;
@@ -1886,15 +1783,13 @@ async fn allocation_after_expiry_creates_a_group_when_all_are_full() {
     let course = app.create_course("EXPIRE-GROW").await;
     let l = learners(&app, course, "grow.l", 4).await;
     let expiry = Utc::now() + chrono::Duration::seconds(2);
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &category_form(
-            "Grow",
-            json!(3),
-            json!({"MaxUsersPerGroup": 2, "AllocateAfterExpiry": true,
+        "Grow",
+        3,
+        json!({"MaxUsersPerGroup": 2, "AllocateAfterExpiry": true,
                    "SelfEnrollmentExpiryDate": utc_text(expiry)}),
-        ),
     )
     .await;
     assert_eq!(groups(&app, course, cat).await.len(), 2, "ceil(4/2)");
@@ -1918,15 +1813,13 @@ async fn allocation_after_expiry_for_style_5_never_exceeds_its_groups() {
     let course = app.create_course("EXPIRE-5").await;
     let l = learners(&app, course, "exp5.l", 5).await;
     let expiry = Utc::now() + chrono::Duration::seconds(1);
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &category_form(
-            "Five",
-            json!(5),
-            json!({"NumberOfGroups": 2, "MaxUsersPerGroup": 2, "AllocateAfterExpiry": true,
+        "Five",
+        5,
+        json!({"NumberOfGroups": 2, "MaxUsersPerGroup": 2, "AllocateAfterExpiry": true,
                    "SelfEnrollmentExpiryDate": utc_text(expiry)}),
-        ),
     )
     .await;
     actix_web::rt::time::sleep(Duration::from_secs(3)).await;
@@ -1940,16 +1833,8 @@ async fn without_allocate_after_expiry_nobody_is_placed_when_the_date_passes() {
     let app = spawn_app().await;
     let course = app.create_course("EXPIRE-OFF").await;
     learners(&app, course, "expoff.l", 3).await;
-    let cat = create_category(
-        &app,
-        course,
-        &category_form(
-            "Off",
-            json!(3),
-            json!({"MaxUsersPerGroup": 2,
-                   "SelfEnrollmentExpiryDate": utc_text(Utc::now() + chrono::Duration::seconds(1))}),
-        ),
-    )
+    let cat = make_category(&app, course, "Off", 3, json!({"MaxUsersPerGroup": 2,
+                   "SelfEnrollmentExpiryDate": utc_text(Utc::now() + chrono::Duration::seconds(1))}))
     .await;
     actix_web::rt::time::sleep(Duration::from_secs(3)).await;
     assert!(rosters(&groups(&app, course, cat).await)
@@ -2073,12 +1958,7 @@ async fn every_write_is_409_while_the_category_is_processing_and_reads_answer_20
 async fn a_category_with_groups_cannot_be_deleted_until_its_groups_are() {
     let app = spawn_app().await;
     let course = app.create_course("DELCAT").await;
-    let cat = create_category(
-        &app,
-        course,
-        &category_form("Doomed", json!(0), json!({"NumberOfGroups": 2})),
-    )
-    .await;
+    let cat = make_category(&app, course, "Doomed", 0, json!({"NumberOfGroups": 2})).await;
     let detail = problem(
         app.delete(&cat_url(&app, course, cat, ""), &app.admin)
             .await,
@@ -2137,12 +2017,7 @@ async fn deleting_a_group_removes_it_and_its_memberships() {
     let app = spawn_app().await;
     let course = app.create_course("DELGRP").await;
     let l = learners(&app, course, "delgrp.l", 4).await;
-    let cat = create_category(
-        &app,
-        course,
-        &category_form("Pairs", json!(1), json!({"MaxUsersPerGroup": 2})),
-    )
-    .await;
+    let cat = make_category(&app, course, "Pairs", 1, json!({"MaxUsersPerGroup": 2})).await;
     let g = group_ids(&groups(&app, course, cat).await);
     assert_eq!(member_rows(&app, g[0]), 2);
     ok_empty(
@@ -2199,12 +2074,7 @@ async fn deleting_a_group_removes_it_and_its_memberships() {
 async fn post_group_creates_one_and_get_answers_it() {
     let app = spawn_app().await;
     let course = app.create_course("NEWGRP").await;
-    let cat = create_category(
-        &app,
-        course,
-        &category_form("Cat", json!(0), json!({"NumberOfGroups": 1})),
-    )
-    .await;
+    let cat = make_category(&app, course, "Cat", 0, json!({"NumberOfGroups": 1})).await;
     for url in [
         cat_url(&app, course, cat, "/groups/"),
         cat_url(&app, course, cat, "/groups"),
@@ -2253,12 +2123,7 @@ async fn put_group_updates_name_code_and_description_and_keeps_members() {
     let app = spawn_app().await;
     let course = app.create_course("PUTGRP").await;
     let l = learners(&app, course, "putgrp.l", 2).await;
-    let cat = create_category(
-        &app,
-        course,
-        &category_form("Cat", json!(2), json!({"NumberOfGroups": 2})),
-    )
-    .await;
+    let cat = make_category(&app, course, "Cat", 2, json!({"NumberOfGroups": 2})).await;
     let g = group_ids(&groups(&app, course, cat).await);
     let updated = json_ok(
         app.put(
@@ -2321,12 +2186,7 @@ async fn put_group_updates_name_code_and_description_and_keeps_members() {
 async fn group_names_and_codes_follow_the_rules() {
     let app = spawn_app().await;
     let course = app.create_course("RULES").await;
-    let cat = create_category(
-        &app,
-        course,
-        &category_form("Cat", json!(0), json!({"NumberOfGroups": 1})),
-    )
-    .await;
+    let cat = make_category(&app, course, "Cat", 0, json!({"NumberOfGroups": 1})).await;
     let existing = group_ids(&groups(&app, course, cat).await)[0];
     let post = |body: Value| {
         let url = cat_url(&app, course, cat, "/groups/");
@@ -2394,14 +2254,12 @@ async fn put_category_takes_the_update_form_and_answers_the_fetch_form() {
     let app = spawn_app().await;
     let course = app.create_course("PUTCAT").await;
     let l = learners(&app, course, "putcat.l", 3).await;
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &category_form(
-            "Before",
-            json!(1),
-            json!({"MaxUsersPerGroup": 2, "Description": text("old")}),
-        ),
+        "Before",
+        1,
+        json!({"MaxUsersPerGroup": 2, "Description": text("old")}),
     )
     .await;
     let before = category(&app, course, cat).await;
@@ -2511,12 +2369,7 @@ async fn group_enrollment_rules() {
     let l = learners(&app, course, "members.l", 2).await;
     let inst = member(&app, course, "members.inst", "Instructor").await;
     let outsider = app.create_user("members.out", "Student").await;
-    let cat = create_category(
-        &app,
-        course,
-        &category_form("Cat", json!(0), json!({"NumberOfGroups": 2})),
-    )
-    .await;
+    let cat = make_category(&app, course, "Cat", 0, json!({"NumberOfGroups": 2})).await;
     let g = group_ids(&groups(&app, course, cat).await);
 
     ok_empty(add_member(&app, &app.admin, course, cat, g[0], l[0]).await).await;
@@ -2582,12 +2435,7 @@ async fn group_enrollment_rules() {
     problem(res, 400).await;
     assert_eq!(member_rows(&app, g[0]), 2);
     // Unknown group, group of another category, unknown category: 404.
-    let other = create_category(
-        &app,
-        course,
-        &category_form("Other", json!(0), json!({"NumberOfGroups": 1})),
-    )
-    .await;
+    let other = make_category(&app, course, "Other", 0, json!({"NumberOfGroups": 1})).await;
     let other_group = group_ids(&groups(&app, course, other).await)[0];
     for (c, grp) in [
         (cat, 999_999),
@@ -2639,22 +2487,10 @@ async fn removing_a_course_enrollment_removes_group_memberships() {
     let app = spawn_app().await;
     let course = app.create_course("UNENROL").await;
     let l = learners(&app, course, "unenrol.l", 3).await;
-    let dealt = create_category(
-        &app,
-        course,
-        &category_form("Dealt", json!(2), json!({"NumberOfGroups": 2})),
-    )
-    .await;
-    let solo = create_category(&app, course, &category_form("Solo", json!(6), json!({}))).await;
+    let dealt = make_category(&app, course, "Dealt", 2, json!({"NumberOfGroups": 2})).await;
+    let solo = make_category(&app, course, "Solo", 6, json!({})).await;
     assert_eq!(course_member_rows(&app, course, l[0]), 2);
-    json_ok(
-        app.delete(
-            &app.lp(&format!("/enrollments/users/{}/orgUnits/{course}", l[0])),
-            &app.admin,
-        )
-        .await,
-    )
-    .await;
+    app.unenroll(l[0], course).await;
     assert_eq!(course_member_rows(&app, course, l[0]), 0);
     assert_eq!(
         rosters(&groups(&app, course, dealt).await),
@@ -2715,12 +2551,8 @@ async fn unknown_or_foreign_categories_are_404_on_every_category_route() {
     let (course, cat, group, learner) = populated_course(&app, "FOREIGN").await;
     let other_course = app.create_course("FOREIGN-2").await;
     app.enroll(learner, other_course, "Student").await;
-    let other_cat = create_category(
-        &app,
-        other_course,
-        &category_form("There", json!(0), json!({"NumberOfGroups": 1})),
-    )
-    .await;
+    let other_cat =
+        make_category(&app, other_course, "There", 0, json!({"NumberOfGroups": 1})).await;
     let other_group = group_ids(&groups(&app, other_course, other_cat).await)[0];
     // An unknown category; a category of another course named through this one; this course's
     // category named through the other course.

@@ -1,7 +1,6 @@
 use crate::common;
 use common::*;
 
-
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -76,6 +75,23 @@ async fn initialize(app: &TestApp, course: i64, body: &Value) -> Value {
     .await;
     assert_keys(&settings, SETTINGS_KEYS);
     settings
+}
+
+/// Initializes sections of style `style` (by number), neither randomized nor with descriptions
+/// shown to enrollees; answers the settings.
+async fn initialize_as(app: &TestApp, course: i64, style: i64, quantity: i64, auto: bool) -> Value {
+    initialize(
+        app,
+        course,
+        &section_settings(json!(style), quantity, auto, false, false),
+    )
+    .await
+}
+
+/// Initializes `course` with one section (style 2, no auto-enrollment); answers its id.
+async fn one_section(app: &TestApp, course: i64) -> i64 {
+    initialize_as(app, course, 2, 1, false).await;
+    section_id(&list(app, course).await[0])
 }
 
 async fn list(app: &TestApp, course: i64) -> Vec<Value> {
@@ -191,12 +207,7 @@ async fn every_section_route_but_post_settings_is_404_before_initialization() {
     .await;
 
     // Nothing was initialized by any of those calls; POST /settings then works.
-    let settings = initialize(
-        &app,
-        course,
-        &section_settings(json!(2), 1, false, false, false),
-    )
-    .await;
+    let settings = initialize_as(&app, course, 2, 1, false).await;
     assert_eq!(settings["EnrollmentStyle"], NUMBER_STYLE);
     let all = list(&app, course).await;
     assert_eq!(rosters(&all), vec![vec![student]]);
@@ -219,12 +230,7 @@ async fn number_of_sections_deals_learners_in_id_order() {
     let other = app.create_course("NUM-OTHER").await;
     member(&app, other, "num.elsewhere", "Student").await;
 
-    let settings = initialize(
-        &app,
-        course,
-        &section_settings(json!(2), 2, false, false, false),
-    )
-    .await;
+    let settings = initialize_as(&app, course, 2, 2, false).await;
     assert_eq!(
         settings,
         json!({
@@ -267,12 +273,7 @@ async fn number_of_sections_sizes_differ_by_at_most_one_and_empty_sections_are_m
     let app = app().await;
     let course = app.create_course("NUM-7").await;
     let ids = learners(&app, course, "seven.l", 7).await;
-    initialize(
-        &app,
-        course,
-        &section_settings(json!(2), 3, false, false, false),
-    )
-    .await;
+    initialize_as(&app, course, 2, 3, false).await;
     let all = list(&app, course).await;
     assert_eq!(
         rosters(&all),
@@ -288,12 +289,7 @@ async fn number_of_sections_sizes_differ_by_at_most_one_and_empty_sections_are_m
     for id in &ids[..2] {
         app.enroll(*id, few, "Student").await;
     }
-    initialize(
-        &app,
-        few,
-        &section_settings(json!(2), 4, false, false, false),
-    )
-    .await;
+    initialize_as(&app, few, 2, 4, false).await;
     let all = list(&app, few).await;
     assert_eq!(
         rosters(&all),
@@ -336,12 +332,7 @@ async fn people_per_section_counts_off_in_id_order() {
     for id in &ids[..4] {
         app.enroll(*id, exact, "Student").await;
     }
-    initialize(
-        &app,
-        exact,
-        &section_settings(json!(1), 2, false, false, false),
-    )
-    .await;
+    initialize_as(&app, exact, 1, 2, false).await;
     assert_eq!(
         rosters(&list(&app, exact).await),
         vec![vec![ids[0], ids[1]], vec![ids[2], ids[3]]]
@@ -349,12 +340,7 @@ async fn people_per_section_counts_off_in_id_order() {
 
     // With no learners at all, one empty section.
     let empty = app.create_course("PPS-EMPTY").await;
-    initialize(
-        &app,
-        empty,
-        &section_settings(json!(1), 3, false, false, false),
-    )
-    .await;
+    initialize_as(&app, empty, 1, 3, false).await;
     let all = list(&app, empty).await;
     assert_eq!(rosters(&all), vec![Vec::<i64>::new()]);
     assert_eq!(all[0]["Name"], "Section 1");
@@ -477,12 +463,7 @@ async fn settings_initialize_only_once() {
     let app = app().await;
     let course = app.create_course("ONCE").await;
     let ids = learners(&app, course, "once.l", 3).await;
-    let first = initialize(
-        &app,
-        course,
-        &section_settings(json!(2), 2, false, false, false),
-    )
-    .await;
+    let first = initialize_as(&app, course, 2, 2, false).await;
     let before = list(&app, course).await;
 
     for body in [
@@ -566,12 +547,7 @@ async fn auto_enroll_places_a_later_learner_in_the_smallest_section() {
     let app = app().await;
     let course = app.create_course("AUTO-NUM").await;
     let ids = learners(&app, course, "autonum.l", 5).await;
-    initialize(
-        &app,
-        course,
-        &section_settings(json!(2), 2, true, false, false),
-    )
-    .await;
+    initialize_as(&app, course, 2, 2, true).await;
     let all = list(&app, course).await;
     let (s1, s2) = (section_id(&all[0]), section_id(&all[1]));
     assert_eq!(
@@ -611,12 +587,7 @@ async fn auto_enroll_fills_the_first_not_full_section_then_creates_one() {
     let app = app().await;
     let course = app.create_course("AUTO-PPS").await;
     let ids = learners(&app, course, "autopps.l", 3).await;
-    initialize(
-        &app,
-        course,
-        &section_settings(json!(1), 2, true, false, false),
-    )
-    .await;
+    initialize_as(&app, course, 1, 2, true).await;
     let all = list(&app, course).await;
     assert_eq!(rosters(&all), vec![vec![ids[0], ids[1]], vec![ids[2]]]);
     let (s1, s2) = (section_id(&all[0]), section_id(&all[1]));
@@ -636,14 +607,7 @@ async fn auto_enroll_fills_the_first_not_full_section_then_creates_one() {
     );
 
     // When a learner leaves section 1, the next newcomer fills it before section 3.
-    json_ok(
-        app.delete(
-            &app.lp(&format!("/enrollments/users/{}/orgUnits/{course}", ids[0])),
-            &app.admin,
-        )
-        .await,
-    )
-    .await;
+    app.unenroll(ids[0], course).await;
     let f = member(&app, course, "autopps.f", "Student").await;
     assert_eq!(roster(&app, course, s1).await, vec![ids[1], f]);
     assert_eq!(list(&app, course).await.len(), 3);
@@ -654,12 +618,7 @@ async fn auto_enroll_off_leaves_later_learners_alone_until_turned_on() {
     let app = app().await;
     let course = app.create_course("AUTO-OFF").await;
     let ids = learners(&app, course, "autooff.l", 2).await;
-    initialize(
-        &app,
-        course,
-        &section_settings(json!(1), 2, false, false, false),
-    )
-    .await;
+    initialize_as(&app, course, 1, 2, false).await;
     let late = member(&app, course, "autooff.late", "Student").await;
     assert_eq!(rosters(&list(&app, course).await), vec![ids.clone()]);
 
@@ -690,12 +649,7 @@ async fn put_settings_changes_descriptive_fields_and_never_redeals() {
     let app = app().await;
     let course = app.create_course("PUT-SET").await;
     let ids = learners(&app, course, "putset.l", 5).await;
-    initialize(
-        &app,
-        course,
-        &section_settings(json!(2), 2, false, false, false),
-    )
-    .await;
+    initialize_as(&app, course, 2, 2, false).await;
     let before = list(&app, course).await;
 
     let updated = json_ok(
@@ -747,12 +701,7 @@ async fn put_settings_changes_descriptive_fields_and_never_redeals() {
 async fn put_settings_rejects_invalid_input_naming_the_field() {
     let app = app().await;
     let course = app.create_course("PUT-BAD").await;
-    initialize(
-        &app,
-        course,
-        &section_settings(json!(2), 1, false, false, false),
-    )
-    .await;
+    initialize_as(&app, course, 2, 1, false).await;
     let url = sec(&app, course, "/settings");
     let cases: Vec<(Value, &str)> = vec![
         (update_body("", text(""), false, false, false), "Name"),
@@ -805,12 +754,7 @@ async fn post_section_creates_one_more_and_get_answers_it() {
     let app = app().await;
     let course = app.create_course("CRUD").await;
     learners(&app, course, "crud.l", 2).await;
-    initialize(
-        &app,
-        course,
-        &section_settings(json!(2), 1, false, false, false),
-    )
-    .await;
+    initialize_as(&app, course, 2, 1, false).await;
 
     let created = create_section(
         &app,
@@ -851,13 +795,7 @@ async fn put_section_updates_name_code_description_and_keeps_members() {
     let app = app().await;
     let course = app.create_course("UPD").await;
     let ids = learners(&app, course, "upd.l", 2).await;
-    initialize(
-        &app,
-        course,
-        &section_settings(json!(2), 1, false, false, false),
-    )
-    .await;
-    let s = section_id(&list(&app, course).await[0]);
+    let s = one_section(&app, course).await;
     let url = sec(&app, course, &format!("/{s}"));
 
     let updated = json_ok(
@@ -972,13 +910,7 @@ async fn delete_section_removes_it_and_its_memberships() {
 async fn section_codes_and_names_follow_the_rules() {
     let app = app().await;
     let course = app.create_course("CODES").await;
-    initialize(
-        &app,
-        course,
-        &section_settings(json!(2), 1, false, false, false),
-    )
-    .await;
-    let first = section_id(&list(&app, course).await[0]);
+    let first = one_section(&app, course).await;
     let post_url = sec(&app, course, "/");
     let put_url = sec(&app, course, &format!("/{first}"));
 
@@ -1032,12 +964,7 @@ async fn section_codes_and_names_follow_the_rules() {
 
     // Codes are per course: another course may reuse one.
     let other = app.create_course("CODES-2").await;
-    initialize(
-        &app,
-        other,
-        &section_settings(json!(2), 1, false, false, false),
-    )
-    .await;
+    initialize_as(&app, other, 2, 1, false).await;
     create_section(&app, other, &section_body("Fifty", &fifty, text(""))).await;
 }
 
@@ -1169,13 +1096,7 @@ async fn rich_text_html_is_sanitized_and_plain_text_is_escaped() {
 async fn section_enrollment_takes_course_members_only_and_twice_is_harmless() {
     let app = app().await;
     let course = app.create_course("SENR").await;
-    initialize(
-        &app,
-        course,
-        &section_settings(json!(2), 1, false, false, false),
-    )
-    .await;
-    let s = section_id(&list(&app, course).await[0]);
+    let s = one_section(&app, course).await;
     // Enrolled after initialization with AutoEnroll off: in no section.
     let learner = member(&app, course, "senr.learner", "Student").await;
     let ta = member(&app, course, "senr.ta", "Teaching Assistant").await;
@@ -1231,13 +1152,7 @@ async fn section_enrollment_takes_course_members_only_and_twice_is_harmless() {
 async fn section_enrollment_without_a_user_id_is_404_as_the_reference_says() {
     let app = app().await;
     let course = app.create_course("SENR-NOPARAM").await;
-    initialize(
-        &app,
-        course,
-        &section_settings(json!(2), 1, false, false, false),
-    )
-    .await;
-    let s = section_id(&list(&app, course).await[0]);
+    let s = one_section(&app, course).await;
     let url = sec(&app, course, &format!("/{s}/enrollments/"));
     problem(app.post(&url, &app.admin, &json!({})).await, 404).await;
     problem(
@@ -1254,8 +1169,8 @@ async fn sections_of_another_course_are_not_found_under_this_one() {
     let b = app.create_course("OWN-B").await;
     let learner = member(&app, a, "own.learner", "Student").await;
     app.enroll(learner, b, "Student").await;
-    initialize(&app, a, &section_settings(json!(2), 1, false, false, false)).await;
-    initialize(&app, b, &section_settings(json!(2), 1, false, false, false)).await;
+    initialize_as(&app, a, 2, 1, false).await;
+    initialize_as(&app, b, 2, 1, false).await;
     let sa = section_id(&list(&app, a).await[0]);
 
     for (method, url, body) in every_route(&app, b, sa) {
@@ -1296,12 +1211,7 @@ async fn mysections_answers_the_enrolled_form_and_hides_descriptions_when_asked(
     let ids = learners(&app, course, "mine.l", 4).await;
     let teacher = member(&app, course, "mine.teacher", "Instructor").await;
     app.create_user("mine.outsider", "Student").await;
-    initialize(
-        &app,
-        course,
-        &section_settings(json!(2), 2, false, false, false),
-    )
-    .await;
+    initialize_as(&app, course, 2, 2, false).await;
     let all = list(&app, course).await;
     let (s1, s2) = (section_id(&all[0]), section_id(&all[1]));
     json_ok(
@@ -1393,12 +1303,7 @@ async fn removing_a_course_enrollment_removes_section_memberships() {
     let app = app().await;
     let course = app.create_course("UNENROLL").await;
     let ids = learners(&app, course, "unenr.l", 4).await;
-    initialize(
-        &app,
-        course,
-        &section_settings(json!(2), 2, false, false, false),
-    )
-    .await;
+    initialize_as(&app, course, 2, 2, false).await;
     let all = list(&app, course).await;
     let (s1, s2) = (section_id(&all[0]), section_id(&all[1]));
     // ids[0] is also put in section 2 by hand.
@@ -1406,22 +1311,9 @@ async fn removing_a_course_enrollment_removes_section_memberships() {
     // Memberships in another course's sections stay.
     let other = app.create_course("UNENROLL-2").await;
     app.enroll(ids[0], other, "Student").await;
-    initialize(
-        &app,
-        other,
-        &section_settings(json!(2), 1, false, false, false),
-    )
-    .await;
-    let other_s = section_id(&list(&app, other).await[0]);
+    let other_s = one_section(&app, other).await;
 
-    json_ok(
-        app.delete(
-            &app.lp(&format!("/enrollments/users/{}/orgUnits/{course}", ids[0])),
-            &app.admin,
-        )
-        .await,
-    )
-    .await;
+    app.unenroll(ids[0], course).await;
     assert_eq!(roster(&app, course, s1).await, vec![ids[2]]);
     assert_eq!(roster(&app, course, s2).await, vec![ids[1], ids[3]]);
     assert_eq!(roster(&app, other, other_s).await, vec![ids[0]]);
@@ -1650,12 +1542,7 @@ async fn each_route_requires_exactly_its_reference_scope() {
         .expect("numeric id");
     let learner = member(&app, course, "scopes.learner", "Student").await;
     app.enroll(admin_id, course, "Instructor").await;
-    initialize(
-        &app,
-        course,
-        &section_settings(json!(2), 1, false, false, false),
-    )
-    .await;
+    initialize_as(&app, course, 2, 1, false).await;
     let spare = create_section(&app, course, &section_body("Spare", "SPARE", text(""))).await;
     let s = section_id(&list(&app, course).await[0]);
 
@@ -1726,13 +1613,7 @@ async fn foreign_non_course_and_unknown_org_units_are_404() {
     let app = app().await;
     let course = app.create_course("FOREIGN").await;
     member(&app, course, "foreign.learner", "Student").await;
-    initialize(
-        &app,
-        course,
-        &section_settings(json!(2), 1, false, false, false),
-    )
-    .await;
-    let s = section_id(&list(&app, course).await[0]);
+    let s = one_section(&app, course).await;
 
     let key = d2l_groups::auth::tokens::generate_key_row(0).expect("signing key");
     app.state
@@ -1798,13 +1679,7 @@ async fn foreign_non_course_and_unknown_org_units_are_404() {
 async fn calls_without_a_valid_token_are_401() {
     let app = app().await;
     let course = app.create_course("ANON").await;
-    initialize(
-        &app,
-        course,
-        &section_settings(json!(2), 1, false, false, false),
-    )
-    .await;
-    let s = section_id(&list(&app, course).await[0]);
+    let s = one_section(&app, course).await;
     for (method, url, body) in every_route(&app, course, s) {
         problem(
             app.send(method.clone(), &url, None, body.as_ref()).await,
@@ -1906,13 +1781,7 @@ async fn legacy_put_sections_is_404_on_every_version() {
 async fn section_routes_follow_version_and_trailing_slash_rules() {
     let app = app().await;
     let course = app.create_course("VERS").await;
-    initialize(
-        &app,
-        course,
-        &section_settings(json!(2), 1, false, false, false),
-    )
-    .await;
-    let s = section_id(&list(&app, course).await[0]);
+    let s = one_section(&app, course).await;
     // Supported and deprecated versions answer; obsolete and unknown ones are 404.
     for v in ["1.43", "1.46", "1.47", "1.50"] {
         let res = app
@@ -1965,6 +1834,19 @@ where
         .collect()
 }
 
+/// Asserts that one racing call of a round won (200) and the others were refused (400).
+fn assert_one_200_and_400s(statuses: &[u16], round: usize) {
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "round {round}: {statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 400),
+        "round {round}: {statuses:?}"
+    );
+}
+
 #[actix_web::test]
 async fn concurrent_initializations_answer_one_200_and_400s() {
     let app = app().await;
@@ -1983,15 +1865,7 @@ async fn concurrent_initializations_answer_one_200_and_400s() {
         let url = sec(&app, course, "/settings");
         let statuses =
             statuses_of((0..CONCURRENT).map(|_| app.post(&url, &app.admin, &body))).await;
-        assert_eq!(
-            statuses.iter().filter(|s| **s == 200).count(),
-            1,
-            "round {round}: {statuses:?}"
-        );
-        assert!(
-            statuses.iter().all(|s| *s == 200 || *s == 400),
-            "round {round}: {statuses:?}"
-        );
+        assert_one_200_and_400s(&statuses, round);
         assert_eq!(
             rosters(&list(&app, course).await),
             vec![vec![ids[0], ids[2]], vec![ids[1], ids[3]]],
@@ -2004,27 +1878,14 @@ async fn concurrent_initializations_answer_one_200_and_400s() {
 async fn concurrent_posts_of_one_code_create_one_section() {
     let app = app().await;
     let course = app.create_course("RACE-CODE").await;
-    initialize(
-        &app,
-        course,
-        &section_settings(json!(2), 1, false, false, false),
-    )
-    .await;
+    initialize_as(&app, course, 2, 1, false).await;
     for round in 0..ROUNDS {
         let code = format!("SAME-{round}");
         let body = section_body("Same", &code, text(""));
         let url = sec(&app, course, "/");
         let statuses =
             statuses_of((0..CONCURRENT).map(|_| app.post(&url, &app.admin, &body))).await;
-        assert_eq!(
-            statuses.iter().filter(|s| **s == 200).count(),
-            1,
-            "round {round}: {statuses:?}"
-        );
-        assert!(
-            statuses.iter().all(|s| *s == 200 || *s == 400),
-            "round {round}: {statuses:?}"
-        );
+        assert_one_200_and_400s(&statuses, round);
         let with_code = list(&app, course)
             .await
             .iter()
@@ -2038,13 +1899,7 @@ async fn concurrent_posts_of_one_code_create_one_section() {
 async fn concurrent_section_enrollments_of_one_user_are_all_harmless() {
     let app = app().await;
     let course = app.create_course("RACE-MEMBER").await;
-    initialize(
-        &app,
-        course,
-        &section_settings(json!(2), 1, false, false, false),
-    )
-    .await;
-    let s = section_id(&list(&app, course).await[0]);
+    let s = one_section(&app, course).await;
     for round in 0..ROUNDS {
         let learner = member(&app, course, &format!("race.member{round}"), "Student").await;
         let statuses =

@@ -14,6 +14,8 @@ mod fixtures;
 
 pub use answers::*;
 pub use bodies::*;
+// A bench that uses none of the fixtures would otherwise be told this import is unused.
+#[allow(unused_imports)]
 pub use fixtures::*;
 
 use std::net::TcpListener;

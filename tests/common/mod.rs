@@ -1,6 +1,22 @@
 //! Test harness: each test gets its own server on port 0 and its own database — a fresh SQLite
 //! file, or a fresh schema in the PostgreSQL database named by `TEST_DATABASE_URL`.
+//!
+//! `answers` checks what the server answers, `bodies` builds the forms it takes, `fixtures`
+//! sets up what tests build on; all three are re-exported, so `use common::*` brings them.
+//!
+//! The benchmarks include this module too (`benches/support/mod.rs`) and use only part of it,
+//! hence `dead_code` is allowed.
 #![allow(dead_code)]
+
+mod answers;
+mod bodies;
+mod fixtures;
+
+pub use answers::*;
+pub use bodies::*;
+// A bench that uses none of the fixtures would otherwise be told this import is unused.
+#[allow(unused_imports)]
+pub use fixtures::*;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -225,24 +241,18 @@ impl TestApp {
     /// Creates a user through `POST /users/` (enrolled at the root with `role`); answers its id.
     pub async fn create_user(&self, user_name: &str, role: &str) -> i64 {
         let role_id = self.role_id(role).await;
-        let body = json!({
-            "OrgDefinedId": null, "FirstName": "Test", "MiddleName": null, "LastName": user_name,
-            "ExternalEmail": format!("{user_name}@example.edu"), "UserName": user_name,
-            "RoleId": role_id, "IsActive": true, "SendCreationEmail": false, "Pronouns": null
-        });
+        let body = user_body(user_name, role_id);
         let user = json_ok(self.post(&self.lp("/users/"), &self.admin, &body).await).await;
         user["UserId"].as_i64().expect("UserId")
     }
 
     /// Creates a course offering through `POST /courses/`; answers its org unit id.
     pub async fn create_course(&self, code: &str) -> i64 {
-        let body = json!({
-            "Name": format!("Course {code}"), "Code": code, "Path": "", "CourseTemplateId": null,
-            "SemesterId": null, "StartDate": null, "EndDate": null, "LocaleId": null,
-            "ForceLocale": false, "ShowAddressBook": false,
-            "Description": {"Content": "", "Type": "Text"}, "CanSelfRegister": false
-        });
-        let course = json_ok(self.post(&self.lp("/courses/"), &self.admin, &body).await).await;
+        let course = json_ok(
+            self.post(&self.lp("/courses/"), &self.admin, &course_body(code))
+                .await,
+        )
+        .await;
         course["Identifier"]
             .as_str()
             .expect("Identifier")
@@ -260,47 +270,16 @@ impl TestApp {
         )
         .await;
     }
-}
 
-/// Asserts a 200 with a JSON body of Brightspace's content type, and answers the body.
-pub async fn json_ok(res: Response) -> Value {
-    let status = res.status();
-    let ctype = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    let text = res.text().await.expect("body");
-    assert_eq!(status, 200, "expected 200, got {status}: {text}");
-    assert_eq!(
-        ctype, "application/json; charset=utf-8",
-        "content type of {text}"
-    );
-    serde_json::from_str(&text).expect("JSON body")
-}
-
-/// Asserts a problem-details answer with `status`, and answers its `detail`.
-pub async fn problem(res: Response, status: u16) -> String {
-    let got = res.status().as_u16();
-    let ctype = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    let text = res.text().await.expect("body");
-    assert_eq!(got, status, "expected {status}, got {got}: {text}");
-    assert_eq!(ctype, "application/problem+json", "content type of {text}");
-    let body: Value = serde_json::from_str(&text).expect("problem JSON");
-    assert_eq!(body["status"], status, "{text}");
-    assert!(
-        body["title"].is_string() && body["type"].is_string(),
-        "{text}"
-    );
-    let detail = body["detail"].as_str().expect("detail").to_string();
-    assert_eq!(body["Errors"][0]["Message"], detail.as_str(), "{text}");
-    detail
+    /// Removes a user's enrollment in an org unit through
+    /// `DELETE /enrollments/users/{user}/orgUnits/{org unit}`, as the admin; answers the
+    /// enrollment removed.
+    pub async fn unenroll(&self, user_id: i64, org_unit_id: i64) -> Value {
+        let url = self.lp(&format!(
+            "/enrollments/users/{user_id}/orgUnits/{org_unit_id}"
+        ));
+        json_ok(self.delete(&url, &self.admin).await).await
+    }
 }
 
 /// The real binary serving on a free port, for tests of the process itself.

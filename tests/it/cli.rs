@@ -277,13 +277,11 @@ fn lines(o: &Output) -> Vec<String> {
 }
 
 fn category_body(name: &str) -> serde_json::Value {
-    serde_json::json!({
-        "Name": name, "Description": {"Content": "", "Type": "Text"},
-        "EnrollmentStyle": "NumberOfGroupsAutoEnrollment", "EnrollmentQuantity": null,
-        "AutoEnroll": false, "RandomizeEnrollments": false, "NumberOfGroups": 2,
-        "MaxUsersPerGroup": null, "AllocateAfterExpiry": false, "SelfEnrollmentExpiryDate": null,
-        "GroupPrefix": null, "RestrictedByOrgUnitId": null, "DescriptionsVisibleToEnrolees": false
-    })
+    common::category_form(
+        name,
+        serde_json::json!("NumberOfGroupsAutoEnrollment"),
+        serde_json::json!({"NumberOfGroups": 2}),
+    )
 }
 
 async fn create_category(app: &common::TestApp, course: i64, name: &str) -> i64 {

@@ -38,24 +38,12 @@ const STYLES: [&str; 7] = [
     "SingleUserMemberSpecificGroup",
 ];
 const ALL: &str = "*:*:*";
-const JSON_TYPE: &str = "application/json; charset=utf-8";
 /// How long a creation job may take before a test gives up.
 const JOB_TIMEOUT: Duration = Duration::from_secs(20);
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-fn assert_keys(v: &Value, expected: &[&str]) {
-    let got: BTreeSet<&str> = v
-        .as_object()
-        .unwrap_or_else(|| panic!("expected an object, got {v}"))
-        .keys()
-        .map(String::as_str)
-        .collect();
-    let want: BTreeSet<&str> = expected.iter().copied().collect();
-    assert_eq!(got, want, "keys of {v}");
-}
 
 fn assert_fetch(v: &Value) {
     assert_keys(v, FETCH_KEYS);
@@ -88,30 +76,6 @@ fn group_url(app: &TestApp, ou: i64, cat: i64, group: i64, rest: &str) -> String
     cat_url(app, ou, cat, &format!("/groups/{group}{rest}"))
 }
 
-fn text(content: &str) -> Value {
-    json!({"Content": content, "Type": "Text"})
-}
-
-fn html(content: &str) -> Value {
-    json!({"Content": content, "Type": "Html"})
-}
-
-/// A complete Create form with every field at its neutral value, overridden by `extra`.
-fn form(name: &str, style: Value, extra: Value) -> Value {
-    let mut body = json!({
-        "Name": name, "Description": text(""), "EnrollmentStyle": style,
-        "EnrollmentQuantity": null, "AutoEnroll": false, "RandomizeEnrollments": false,
-        "NumberOfGroups": null, "MaxUsersPerGroup": null, "AllocateAfterExpiry": false,
-        "SelfEnrollmentExpiryDate": null, "GroupPrefix": null, "RestrictedByOrgUnitId": null,
-        "DescriptionsVisibleToEnrolees": false
-    });
-    let fields = body.as_object_mut().expect("object");
-    for (k, v) in extra.as_object().expect("extra is an object") {
-        fields.insert(k.clone(), v.clone());
-    }
-    body
-}
-
 fn update_form(name: &str, description: Value, auto: bool, random: bool, visible: bool) -> Value {
     json!({
         "Name": name, "Description": description, "AutoEnroll": auto,
@@ -142,18 +106,7 @@ fn assert_utc_ms(v: &Value) -> DateTime<Utc> {
 
 /// Posts a Create form; asserts the 202 with GroupsJobData (Status 0) and answers it.
 async fn post_category(app: &TestApp, token: &str, ou: i64, body: &Value) -> Value {
-    let res = app.post(&gc(app, ou, "/"), token, body).await;
-    let status = res.status();
-    let ctype = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    let text = res.text().await.expect("body");
-    assert_eq!(status, 202, "expected 202, got {status}: {text}");
-    assert_eq!(ctype, JSON_TYPE, "content type of {text}");
-    let job: Value = serde_json::from_str(&text).expect("JSON");
+    let job = json_typed(app.post(&gc(app, ou, "/"), token, body).await, 202).await;
     assert_keys(&job, JOB_KEYS);
     assert_eq!(job["OrgUnitId"], ou, "{job}");
     assert!(job["CategoryId"].is_i64(), "{job}");
@@ -191,6 +144,12 @@ async fn create_category(app: &TestApp, ou: i64, body: &Value) -> i64 {
     cat
 }
 
+/// Creates a category of enrollment style `style` (by number) from the neutral Create form
+/// with `extra` fields, as the admin, and waits until it is complete; answers its id.
+async fn make_category(app: &TestApp, ou: i64, name: &str, style: i64, extra: Value) -> i64 {
+    create_category(app, ou, &category_form(name, json!(style), extra)).await
+}
+
 async fn category(app: &TestApp, ou: i64, cat: i64) -> Value {
     let v = json_ok(app.get(&cat_url(app, ou, cat, ""), &app.admin).await).await;
     assert_fetch(&v);
@@ -210,18 +169,6 @@ async fn groups(app: &TestApp, ou: i64, cat: i64) -> Vec<Value> {
     all
 }
 
-fn ids(v: &Value) -> Vec<i64> {
-    v.as_array()
-        .unwrap_or_else(|| panic!("expected an array, got {v}"))
-        .iter()
-        .map(|x| x.as_i64().expect("numeric id"))
-        .collect()
-}
-
-fn rosters(groups: &[Value]) -> Vec<Vec<i64>> {
-    groups.iter().map(|g| ids(&g["Enrollments"])).collect()
-}
-
 fn group_ids(groups: &[Value]) -> Vec<i64> {
     groups
         .iter()
@@ -234,43 +181,6 @@ fn names(groups: &[Value]) -> Vec<String> {
         .iter()
         .map(|g| g["Name"].as_str().expect("Name").to_string())
         .collect()
-}
-
-fn sorted(mut v: Vec<i64>) -> Vec<i64> {
-    v.sort_unstable();
-    v
-}
-
-/// Creates `n` Student users enrolled as Students in `course`; answers their ids, ascending.
-async fn learners(app: &TestApp, course: i64, prefix: &str, n: usize) -> Vec<i64> {
-    let mut out = Vec::with_capacity(n);
-    for i in 0..n {
-        let id = app.create_user(&format!("{prefix}{i:02}"), "Student").await;
-        app.enroll(id, course, "Student").await;
-        out.push(id);
-    }
-    assert!(out.windows(2).all(|w| w[0] < w[1]), "ids ascend: {out:?}");
-    out
-}
-
-/// A user holding `role` in `course`.
-async fn member(app: &TestApp, course: i64, name: &str, role: &str) -> i64 {
-    let id = app.create_user(name, role).await;
-    app.enroll(id, course, role).await;
-    id
-}
-
-async fn ok_empty(res: reqwest::Response) {
-    let status = res.status();
-    let text = res.text().await.expect("body");
-    assert_eq!(status, 200, "expected 200, got {status}: {text}");
-    assert!(text.is_empty(), "empty body expected: {text}");
-}
-
-async fn status_of(res: reqwest::Response) -> u16 {
-    let status = res.status().as_u16();
-    let _ = res.bytes().await;
-    status
 }
 
 async fn add_member(
@@ -298,20 +208,6 @@ async fn members(app: &TestApp, ou: i64, cat: i64, group: i64) -> Vec<i64> {
     ids(&v)
 }
 
-/// Membership rows of one org unit, read from the database.
-fn member_rows(app: &TestApp, unit: i64) -> i64 {
-    use d2l_groups::schema::org_unit_members;
-    app.state
-        .db
-        .read_sync(|conn| {
-            Ok(org_unit_members::table
-                .filter(org_unit_members::org_unit_id.eq(unit))
-                .count()
-                .get_result::<i64>(conn)?)
-        })
-        .expect("count members")
-}
-
 /// Membership rows a user holds in a course, read from the database.
 fn course_member_rows(app: &TestApp, course: i64, user: i64) -> i64 {
     use d2l_groups::schema::org_unit_members;
@@ -329,26 +225,9 @@ fn course_member_rows(app: &TestApp, course: i64, user: i64) -> i64 {
 
 /// Creates a second institution with its own course; answers (its admin token, its course).
 async fn other_institution(app: &TestApp) -> (String, i64) {
-    let key = d2l_groups::auth::tokens::generate_key_row(0).expect("signing key");
-    app.state
-        .db
-        .write_sync(|conn| {
-            d2l_groups::bootstrap::create_institution(
-                conn,
-                "UOC",
-                "Other University",
-                None,
-                key.clone(),
-            )
-        })
-        .expect("create institution");
+    add_institution(app, "UOC", "Other University");
     let other = mint_in(&app.state, "UOC", "admin", ALL, 3600);
-    let body = json!({
-        "Name": "Other course", "Code": "OTHER", "Path": "", "CourseTemplateId": null,
-        "SemesterId": null, "StartDate": null, "EndDate": null, "LocaleId": null,
-        "ForceLocale": false, "ShowAddressBook": false,
-        "Description": {"Content": "", "Type": "Text"}, "CanSelfRegister": false
-    });
+    let body = course_named(json!("Other course"), "OTHER");
     let course = json_ok(app.post(&app.lp("/courses/"), &other, &body).await).await;
     let id = course["Identifier"]
         .as_str()
@@ -371,7 +250,7 @@ struct Call {
 
 /// Every groups route, for org unit `ou`, category `cat`, group `group` and user `user`.
 fn every_route(app: &TestApp, ou: i64, cat: i64, group: i64, user: i64) -> Vec<Call> {
-    let create = form("Every", json!(0), json!({"NumberOfGroups": 1}));
+    let create = category_form("Every", json!(0), json!({"NumberOfGroups": 1}));
     let update = update_form("Every", text(""), false, false, false);
     let group_body = group_form("G", "EVERY-G", text(""));
     let group_update = group_form("G2", "EVERY-P", text(""));
@@ -510,12 +389,7 @@ async fn send(app: &TestApp, call: &Call, token: Option<&str>) -> reqwest::Respo
 async fn populated_course(app: &TestApp, code: &str) -> (i64, i64, i64, i64) {
     let course = app.create_course(code).await;
     let learner = learners(app, course, &format!("{}.l", code.to_lowercase()), 1).await[0];
-    let cat = create_category(
-        app,
-        course,
-        &form("Base", json!(2), json!({"NumberOfGroups": 1})),
-    )
-    .await;
+    let cat = make_category(app, course, "Base", 2, json!({"NumberOfGroups": 1})).await;
     let group = group_ids(&groups(app, course, cat).await)[0];
     (course, cat, group, learner)
 }
@@ -529,7 +403,7 @@ async fn post_category_answers_202_with_job_data_and_status_becomes_complete() {
     let app = spawn_app().await;
     let course = app.create_course("CREATE").await;
     let l = learners(&app, course, "create.l", 2).await;
-    let body = form(
+    let body = category_form(
         "Projects",
         json!(2),
         json!({"NumberOfGroups": 2, "Description": text("Team projects")}),
@@ -603,7 +477,7 @@ async fn enrollment_style_is_accepted_as_number_or_name_and_answered_by_name() {
             let cat = create_category(
                 &app,
                 course,
-                &form(&format!("S{n} {style}"), style.clone(), quantities.clone()),
+                &category_form(&format!("S{n} {style}"), style.clone(), quantities.clone()),
             )
             .await;
             let fetch = category(&app, course, cat).await;
@@ -621,7 +495,7 @@ async fn enrollment_style_is_accepted_as_number_or_name_and_answered_by_name() {
             app.post(
                 &gc(&app, course, "/"),
                 &app.admin,
-                &form("Bad", bad.clone(), quantities.clone()),
+                &category_form("Bad", bad.clone(), quantities.clone()),
             )
             .await,
             400,
@@ -629,7 +503,7 @@ async fn enrollment_style_is_accepted_as_number_or_name_and_answered_by_name() {
         .await;
         assert!(detail.contains("EnrollmentStyle"), "{bad}: {detail}");
     }
-    let mut missing = form("Missing", json!(0), quantities);
+    let mut missing = category_form("Missing", json!(0), quantities);
     missing
         .as_object_mut()
         .expect("obj")
@@ -665,14 +539,12 @@ async fn optional_create_fields_may_be_absent_and_unknown_ones_are_ignored() {
 async fn descriptions_visible_to_enrolees_is_spelled_with_one_l() {
     let app = spawn_app().await;
     let course = app.create_course("SPELL").await;
-    let one_l = create_category(
+    let one_l = make_category(
         &app,
         course,
-        &form(
-            "One",
-            json!(0),
-            json!({"NumberOfGroups": 1, "DescriptionsVisibleToEnrolees": true}),
-        ),
+        "One",
+        0,
+        json!({"NumberOfGroups": 1, "DescriptionsVisibleToEnrolees": true}),
     )
     .await;
     assert_eq!(
@@ -680,7 +552,7 @@ async fn descriptions_visible_to_enrolees_is_spelled_with_one_l() {
         true
     );
     // The sections spelling is not this field: ignored, so the default false stands.
-    let mut body = form("Two", json!(0), json!({"NumberOfGroups": 1}));
+    let mut body = category_form("Two", json!(0), json!({"NumberOfGroups": 1}));
     let fields = body.as_object_mut().expect("obj");
     fields.remove("DescriptionsVisibleToEnrolees");
     fields.insert("DescriptionsVisibleToEnrollees".into(), json!(true));
@@ -694,15 +566,13 @@ async fn descriptions_visible_to_enrolees_is_spelled_with_one_l() {
 async fn html_descriptions_are_sanitized() {
     let app = spawn_app().await;
     let course = app.create_course("HTML").await;
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &form(
-            "Html",
-            json!(0),
-            json!({"NumberOfGroups": 1,
+        "Html",
+        0,
+        json!({"NumberOfGroups": 1,
                    "Description": html("<p>Hello <b>all</b></p><script>alert(1)</script>")}),
-        ),
     )
     .await;
     let fetch = category(&app, course, cat).await;
@@ -735,7 +605,7 @@ async fn html_descriptions_are_sanitized() {
         app.post(
             &gc(&app, course, "/"),
             &app.admin,
-            &form(
+            &category_form(
                 "Wrong shape",
                 json!(0),
                 json!({"NumberOfGroups": 1, "Description": {"Text": "a", "Html": "a"}}),
@@ -769,15 +639,13 @@ async fn html_descriptions_are_sanitized() {
 async fn self_enrollment_expiry_date_is_answered_in_utc_with_milliseconds() {
     let app = spawn_app().await;
     let course = app.create_course("EXPIRY-FMT").await;
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &form(
-            "Dated",
-            json!(3),
-            json!({"MaxUsersPerGroup": 2,
+        "Dated",
+        3,
+        json!({"MaxUsersPerGroup": 2,
                    "SelfEnrollmentExpiryDate": "2031-01-31T06:00:00.250+01:00"}),
-        ),
     )
     .await;
     let fetch = category(&app, course, cat).await;
@@ -786,15 +654,13 @@ async fn self_enrollment_expiry_date_is_answered_in_utc_with_milliseconds() {
         "2031-01-31T05:00:00.250Z"
     );
     assert_eq!(fetch["AllocateAfterExpiry"], false);
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &form(
-            "Dated 2",
-            json!(5),
-            json!({"NumberOfGroups": 1, "MaxUsersPerGroup": 2, "AllocateAfterExpiry": true,
+        "Dated 2",
+        5,
+        json!({"NumberOfGroups": 1, "MaxUsersPerGroup": 2, "AllocateAfterExpiry": true,
                    "SelfEnrollmentExpiryDate": "2031-01-31T05:00:00Z"}),
-        ),
     )
     .await;
     let fetch = category(&app, course, cat).await;
@@ -826,14 +692,12 @@ async fn seven_learners(app: &TestApp, code: &str) -> (i64, Vec<i64>) {
 async fn style_0_creates_number_of_groups_empty_groups() {
     let app = spawn_app().await;
     let (course, _) = seven_learners(&app, "S0").await;
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &form(
-            "Empty",
-            json!(0),
-            json!({"NumberOfGroups": 3, "MaxUsersPerGroup": 9}),
-        ),
+        "Empty",
+        0,
+        json!({"NumberOfGroups": 3, "MaxUsersPerGroup": 9}),
     )
     .await;
     let all = groups(&app, course, cat).await;
@@ -845,14 +709,12 @@ async fn style_0_creates_number_of_groups_empty_groups() {
     assert_eq!(ids(&fetch["Groups"]), group_ids(&all));
 
     // With EnrollmentQuantity, NumberOfGroups is ignored.
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &form(
-            "EQ",
-            json!(0),
-            json!({"EnrollmentQuantity": 2, "NumberOfGroups": 5}),
-        ),
+        "EQ",
+        0,
+        json!({"EnrollmentQuantity": 2, "NumberOfGroups": 5}),
     )
     .await;
     let all = groups(&app, course, cat).await;
@@ -864,14 +726,12 @@ async fn style_0_creates_number_of_groups_empty_groups() {
 async fn style_1_counts_learners_off_max_users_per_group_at_a_time() {
     let app = spawn_app().await;
     let (course, l) = seven_learners(&app, "S1").await;
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &form(
-            "People",
-            json!(1),
-            json!({"MaxUsersPerGroup": 3, "NumberOfGroups": 9}),
-        ),
+        "People",
+        1,
+        json!({"MaxUsersPerGroup": 3, "NumberOfGroups": 9}),
     )
     .await;
     let all = groups(&app, course, cat).await;
@@ -886,14 +746,12 @@ async fn style_1_counts_learners_off_max_users_per_group_at_a_time() {
     assert!(fetch["EnrollmentQuantity"].is_null());
 
     // With EnrollmentQuantity 2: two groups, the cap ceil(7/2) = 4, MaxUsersPerGroup ignored.
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &form(
-            "PeopleEQ",
-            json!(1),
-            json!({"EnrollmentQuantity": 2, "MaxUsersPerGroup": 10, "NumberOfGroups": 9}),
-        ),
+        "PeopleEQ",
+        1,
+        json!({"EnrollmentQuantity": 2, "MaxUsersPerGroup": 10, "NumberOfGroups": 9}),
     )
     .await;
     let all = groups(&app, course, cat).await;
@@ -910,14 +768,12 @@ async fn style_1_counts_learners_off_max_users_per_group_at_a_time() {
 async fn style_2_deals_learners_round_robin() {
     let app = spawn_app().await;
     let (course, l) = seven_learners(&app, "S2").await;
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &form(
-            "Dealt",
-            json!(2),
-            json!({"NumberOfGroups": 3, "MaxUsersPerGroup": 1}),
-        ),
+        "Dealt",
+        2,
+        json!({"NumberOfGroups": 3, "MaxUsersPerGroup": 1}),
     )
     .await;
     let all = groups(&app, course, cat).await;
@@ -929,14 +785,12 @@ async fn style_2_deals_learners_round_robin() {
     assert_eq!(fetch["EnrollmentStyle"], STYLES[2]);
     assert!(fetch["MaxUsersPerGroup"].is_null(), "{fetch}");
 
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &form(
-            "DealtEQ",
-            json!(2),
-            json!({"EnrollmentQuantity": 2, "NumberOfGroups": 9}),
-        ),
+        "DealtEQ",
+        2,
+        json!({"EnrollmentQuantity": 2, "NumberOfGroups": 9}),
     )
     .await;
     let all = groups(&app, course, cat).await;
@@ -950,14 +804,12 @@ async fn style_2_deals_learners_round_robin() {
 async fn style_3_creates_enough_empty_groups_for_the_cap() {
     let app = spawn_app().await;
     let (course, _) = seven_learners(&app, "S3").await;
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &form(
-            "Self",
-            json!(3),
-            json!({"MaxUsersPerGroup": 3, "NumberOfGroups": 9}),
-        ),
+        "Self",
+        3,
+        json!({"MaxUsersPerGroup": 3, "NumberOfGroups": 9}),
     )
     .await;
     let all = groups(&app, course, cat).await;
@@ -966,14 +818,12 @@ async fn style_3_creates_enough_empty_groups_for_the_cap() {
     assert_eq!(fetch["EnrollmentStyle"], STYLES[3]);
     assert_eq!(fetch["MaxUsersPerGroup"], 3);
 
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &form(
-            "SelfEQ",
-            json!(3),
-            json!({"EnrollmentQuantity": 4, "MaxUsersPerGroup": 3}),
-        ),
+        "SelfEQ",
+        3,
+        json!({"EnrollmentQuantity": 4, "MaxUsersPerGroup": 3}),
     )
     .await;
     let all = groups(&app, course, cat).await;
@@ -989,12 +839,7 @@ async fn style_3_creates_enough_empty_groups_for_the_cap() {
 async fn style_4_creates_number_of_groups_empty_groups() {
     let app = spawn_app().await;
     let (course, _) = seven_learners(&app, "S4").await;
-    let cat = create_category(
-        &app,
-        course,
-        &form("SelfN", json!(4), json!({"NumberOfGroups": 4})),
-    )
-    .await;
+    let cat = make_category(&app, course, "SelfN", 4, json!({"NumberOfGroups": 4})).await;
     assert_eq!(
         rosters(&groups(&app, course, cat).await),
         vec![Vec::<i64>::new(); 4]
@@ -1003,14 +848,12 @@ async fn style_4_creates_number_of_groups_empty_groups() {
     assert_eq!(fetch["EnrollmentStyle"], STYLES[4]);
     assert!(fetch["MaxUsersPerGroup"].is_null());
 
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &form(
-            "SelfNEQ",
-            json!(4),
-            json!({"EnrollmentQuantity": 2, "NumberOfGroups": 4}),
-        ),
+        "SelfNEQ",
+        4,
+        json!({"EnrollmentQuantity": 2, "NumberOfGroups": 4}),
     )
     .await;
     assert_eq!(
@@ -1023,14 +866,12 @@ async fn style_4_creates_number_of_groups_empty_groups() {
 async fn style_5_creates_number_of_groups_empty_groups_with_a_cap() {
     let app = spawn_app().await;
     let (course, _) = seven_learners(&app, "S5").await;
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &form(
-            "Capped",
-            json!(5),
-            json!({"NumberOfGroups": 2, "MaxUsersPerGroup": 3}),
-        ),
+        "Capped",
+        5,
+        json!({"NumberOfGroups": 2, "MaxUsersPerGroup": 3}),
     )
     .await;
     assert_eq!(
@@ -1041,14 +882,12 @@ async fn style_5_creates_number_of_groups_empty_groups_with_a_cap() {
     assert_eq!(fetch["EnrollmentStyle"], STYLES[5]);
     assert_eq!(fetch["MaxUsersPerGroup"], 3);
 
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &form(
-            "CappedEQ",
-            json!(5),
-            json!({"EnrollmentQuantity": 4, "NumberOfGroups": 2, "MaxUsersPerGroup": 3}),
-        ),
+        "CappedEQ",
+        5,
+        json!({"EnrollmentQuantity": 4, "NumberOfGroups": 2, "MaxUsersPerGroup": 3}),
     )
     .await;
     assert_eq!(
@@ -1066,14 +905,12 @@ async fn style_5_creates_number_of_groups_empty_groups_with_a_cap() {
 async fn style_6_makes_one_group_per_learner() {
     let app = spawn_app().await;
     let (course, l) = seven_learners(&app, "S6").await;
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &form(
-            "Solo",
-            json!(6),
-            json!({"NumberOfGroups": 2, "MaxUsersPerGroup": 3}),
-        ),
+        "Solo",
+        6,
+        json!({"NumberOfGroups": 2, "MaxUsersPerGroup": 3}),
     )
     .await;
     let all = groups(&app, course, cat).await;
@@ -1086,17 +923,12 @@ async fn style_6_makes_one_group_per_learner() {
     assert!(fetch["MaxUsersPerGroup"].is_null());
 
     // With EnrollmentQuantity too: still one per learner.
-    let cat = create_category(
-        &app,
-        course,
-        &form("SoloEQ", json!(6), json!({"EnrollmentQuantity": 2})),
-    )
-    .await;
+    let cat = make_category(&app, course, "SoloEQ", 6, json!({"EnrollmentQuantity": 2})).await;
     assert_eq!(groups(&app, course, cat).await.len(), 7);
 
     // No learners: no groups.
     let empty = app.create_course("S6-EMPTY").await;
-    let cat = create_category(&app, empty, &form("None", json!(6), json!({}))).await;
+    let cat = make_category(&app, empty, "None", 6, json!({})).await;
     assert!(groups(&app, empty, cat).await.is_empty());
 }
 
@@ -1108,7 +940,7 @@ async fn people_per_group_styles_with_no_learners_still_get_one_group() {
         let cat = create_category(
             &app,
             course,
-            &form(
+            &category_form(
                 &format!("P{style}"),
                 json!(style),
                 json!({"MaxUsersPerGroup": 4}),
@@ -1130,7 +962,7 @@ async fn randomized_enrollment_keeps_every_learner_once_in_the_planned_sizes() {
     let cat = create_category(
         &app,
         course,
-        &form(
+        &category_form(
             "Shuffled",
             json!("NumberOfGroupsAutoEnrollment"),
             json!({"NumberOfGroups": 3, "RandomizeEnrollments": true}),
@@ -1155,14 +987,12 @@ async fn randomized_enrollment_keeps_every_learner_once_in_the_planned_sizes() {
         "30 learners shuffled into the id-order deal is all but impossible"
     );
 
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &form(
-            "Shuffled people",
-            json!(1),
-            json!({"MaxUsersPerGroup": 7, "RandomizeEnrollments": true}),
-        ),
+        "Shuffled people",
+        1,
+        json!({"MaxUsersPerGroup": 7, "RandomizeEnrollments": true}),
     )
     .await;
     let counted = rosters(&groups(&app, course, cat).await);
@@ -1174,14 +1004,12 @@ async fn randomized_enrollment_keeps_every_learner_once_in_the_planned_sizes() {
     let chunks: Vec<Vec<i64>> = l.chunks(7).map(<[i64]>::to_vec).collect();
     assert_ne!(counted, chunks);
 
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &form(
-            "Shuffled solo",
-            json!(6),
-            json!({"RandomizeEnrollments": true}),
-        ),
+        "Shuffled solo",
+        6,
+        json!({"RandomizeEnrollments": true}),
     )
     .await;
     let solo = rosters(&groups(&app, course, cat).await);
@@ -1198,58 +1026,59 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
     let app = spawn_app().await;
     let course = app.create_course("VALID").await;
     let other = app.create_course("VALID-OTHER").await;
-    let other_cat = create_category(
-        &app,
-        other,
-        &form("Elsewhere", json!(0), json!({"NumberOfGroups": 1})),
-    )
-    .await;
+    let other_cat = make_category(&app, other, "Elsewhere", 0, json!({"NumberOfGroups": 1})).await;
     let other_group = group_ids(&groups(&app, other, other_cat).await)[0];
     let soon = utc_text(Utc::now() + chrono::Duration::days(1));
     let cases: Vec<(Value, &str)> = vec![
-        (form("", json!(0), json!({"NumberOfGroups": 1})), "Name"),
-        (form("   ", json!(0), json!({"NumberOfGroups": 1})), "Name"),
         (
-            form(&"n".repeat(201), json!(0), json!({"NumberOfGroups": 1})),
+            category_form("", json!(0), json!({"NumberOfGroups": 1})),
             "Name",
         ),
-        (form("X", json!(0), json!({})), "NumberOfGroups"),
         (
-            form("X", json!(2), json!({"MaxUsersPerGroup": 3})),
-            "NumberOfGroups",
-        ),
-        (form("X", json!(4), json!({})), "NumberOfGroups"),
-        (
-            form("X", json!(5), json!({"MaxUsersPerGroup": 3})),
-            "NumberOfGroups",
+            category_form("   ", json!(0), json!({"NumberOfGroups": 1})),
+            "Name",
         ),
         (
-            form("X", json!(5), json!({"NumberOfGroups": 3})),
+            category_form(&"n".repeat(201), json!(0), json!({"NumberOfGroups": 1})),
+            "Name",
+        ),
+        (category_form("X", json!(0), json!({})), "NumberOfGroups"),
+        (
+            category_form("X", json!(2), json!({"MaxUsersPerGroup": 3})),
+            "NumberOfGroups",
+        ),
+        (category_form("X", json!(4), json!({})), "NumberOfGroups"),
+        (
+            category_form("X", json!(5), json!({"MaxUsersPerGroup": 3})),
+            "NumberOfGroups",
+        ),
+        (
+            category_form("X", json!(5), json!({"NumberOfGroups": 3})),
             "MaxUsersPerGroup",
         ),
         (
-            form("X", json!(1), json!({"NumberOfGroups": 3})),
+            category_form("X", json!(1), json!({"NumberOfGroups": 3})),
             "MaxUsersPerGroup",
         ),
-        (form("X", json!(3), json!({})), "MaxUsersPerGroup"),
+        (category_form("X", json!(3), json!({})), "MaxUsersPerGroup"),
         (
-            form("X", json!(0), json!({"NumberOfGroups": 0})),
+            category_form("X", json!(0), json!({"NumberOfGroups": 0})),
             "NumberOfGroups",
         ),
         (
-            form("X", json!(2), json!({"NumberOfGroups": -2})),
+            category_form("X", json!(2), json!({"NumberOfGroups": -2})),
             "NumberOfGroups",
         ),
         (
-            form("X", json!(0), json!({"NumberOfGroups": 10_001})),
+            category_form("X", json!(0), json!({"NumberOfGroups": 10_001})),
             "NumberOfGroups",
         ),
         (
-            form("X", json!(1), json!({"MaxUsersPerGroup": 0})),
+            category_form("X", json!(1), json!({"MaxUsersPerGroup": 0})),
             "MaxUsersPerGroup",
         ),
         (
-            form(
+            category_form(
                 "X",
                 json!(2),
                 json!({"EnrollmentQuantity": 0, "NumberOfGroups": 3}),
@@ -1257,7 +1086,7 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
             "EnrollmentQuantity",
         ),
         (
-            form(
+            category_form(
                 "X",
                 json!(1),
                 json!({"NumberOfGroups": "three", "MaxUsersPerGroup": 2}),
@@ -1266,7 +1095,7 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
         ),
         // AllocateAfterExpiry needs a date, and both belong to styles 1, 3 and 5 only.
         (
-            form(
+            category_form(
                 "X",
                 json!(3),
                 json!({"MaxUsersPerGroup": 2, "AllocateAfterExpiry": true}),
@@ -1274,7 +1103,7 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
             "AllocateAfterExpiry",
         ),
         (
-            form(
+            category_form(
                 "X",
                 json!(2),
                 json!({"NumberOfGroups": 2, "AllocateAfterExpiry": true,
@@ -1283,7 +1112,7 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
             "AllocateAfterExpiry",
         ),
         (
-            form(
+            category_form(
                 "X",
                 json!(0),
                 json!({"NumberOfGroups": 2, "SelfEnrollmentExpiryDate": soon}),
@@ -1291,7 +1120,7 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
             "SelfEnrollmentExpiryDate",
         ),
         (
-            form(
+            category_form(
                 "X",
                 json!(4),
                 json!({"NumberOfGroups": 2, "SelfEnrollmentExpiryDate": soon}),
@@ -1299,11 +1128,11 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
             "SelfEnrollmentExpiryDate",
         ),
         (
-            form("X", json!(6), json!({"SelfEnrollmentExpiryDate": soon})),
+            category_form("X", json!(6), json!({"SelfEnrollmentExpiryDate": soon})),
             "SelfEnrollmentExpiryDate",
         ),
         (
-            form(
+            category_form(
                 "X",
                 json!(3),
                 json!({"MaxUsersPerGroup": 2, "SelfEnrollmentExpiryDate": "next tuesday"}),
@@ -1311,7 +1140,7 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
             "SelfEnrollmentExpiryDate",
         ),
         (
-            form(
+            category_form(
                 "X",
                 json!(0),
                 json!({"NumberOfGroups": 1, "GroupPrefix": "p".repeat(201)}),
@@ -1319,7 +1148,7 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
             "GroupPrefix",
         ),
         (
-            form(
+            category_form(
                 "X",
                 json!(0),
                 json!({"NumberOfGroups": 1, "Description": "plain string"}),
@@ -1327,7 +1156,7 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
             "Description",
         ),
         (
-            form(
+            category_form(
                 "X",
                 json!(0),
                 json!({"NumberOfGroups": 1, "AutoEnroll": "yes"}),
@@ -1336,7 +1165,7 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
         ),
         // RestrictedByOrgUnitId must be a section or group of this course.
         (
-            form(
+            category_form(
                 "X",
                 json!(0),
                 json!({"NumberOfGroups": 1, "RestrictedByOrgUnitId": 999_999}),
@@ -1344,7 +1173,7 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
             "RestrictedByOrgUnitId",
         ),
         (
-            form(
+            category_form(
                 "X",
                 json!(0),
                 json!({"NumberOfGroups": 1, "RestrictedByOrgUnitId": course}),
@@ -1352,7 +1181,7 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
             "RestrictedByOrgUnitId",
         ),
         (
-            form(
+            category_form(
                 "X",
                 json!(0),
                 json!({"NumberOfGroups": 1, "RestrictedByOrgUnitId": ROOT}),
@@ -1360,7 +1189,7 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
             "RestrictedByOrgUnitId",
         ),
         (
-            form(
+            category_form(
                 "X",
                 json!(0),
                 json!({"NumberOfGroups": 1, "RestrictedByOrgUnitId": other_group}),
@@ -1379,7 +1208,7 @@ async fn create_form_validation_failures_are_400_naming_the_field() {
             "{field} expected in {detail:?} for {body}"
         );
     }
-    let mut nameless = form("X", json!(0), json!({"NumberOfGroups": 1}));
+    let mut nameless = category_form("X", json!(0), json!({"NumberOfGroups": 1}));
     nameless.as_object_mut().expect("obj").remove("Name");
     let detail = problem(
         app.post(&gc(&app, course, "/"), &app.admin, &nameless)
@@ -1414,7 +1243,7 @@ async fn allocate_after_expiry_is_accepted_for_styles_1_3_and_5_only() {
         let cat = create_category(
             &app,
             course,
-            &form(
+            &category_form(
                 &format!("AAE {style}"),
                 json!(style),
                 json!({"NumberOfGroups": 2, "MaxUsersPerGroup": 2, "AllocateAfterExpiry": true,
@@ -1431,7 +1260,7 @@ async fn allocate_after_expiry_is_accepted_for_styles_1_3_and_5_only() {
             json!({"AllocateAfterExpiry": true, "SelfEnrollmentExpiryDate": later}),
             json!({"SelfEnrollmentExpiryDate": later}),
         ] {
-            let mut body = form("Nope", json!(style), json!({"NumberOfGroups": 2}));
+            let mut body = category_form("Nope", json!(style), json!({"NumberOfGroups": 2}));
             for (k, v) in extra.as_object().expect("obj") {
                 body[k] = v.clone();
             }
@@ -1458,12 +1287,7 @@ async fn group_prefix_names_groups_and_codes_stay_unique_in_the_course() {
     let app = spawn_app().await;
     let course = app.create_course("PREFIX").await;
     // Default prefix: the category name.
-    let cat = create_category(
-        &app,
-        course,
-        &form("Projects", json!(0), json!({"NumberOfGroups": 2})),
-    )
-    .await;
+    let cat = make_category(&app, course, "Projects", 0, json!({"NumberOfGroups": 2})).await;
     let all = groups(&app, course, cat).await;
     assert_eq!(names(&all), ["Projects 1", "Projects 2"]);
     assert_eq!(
@@ -1471,14 +1295,12 @@ async fn group_prefix_names_groups_and_codes_stay_unique_in_the_course() {
         [json!("Projects 1"), json!("Projects 2")]
     );
     // An explicit prefix.
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &form(
-            "Labs",
-            json!(0),
-            json!({"NumberOfGroups": 3, "GroupPrefix": "Team"}),
-        ),
+        "Labs",
+        0,
+        json!({"NumberOfGroups": 3, "GroupPrefix": "Team"}),
     )
     .await;
     assert_eq!(
@@ -1496,14 +1318,12 @@ async fn group_prefix_names_groups_and_codes_stay_unique_in_the_course() {
         .await,
     )
     .await;
-    let again = create_category(
+    let again = make_category(
         &app,
         course,
-        &form(
-            "Labs again",
-            json!(0),
-            json!({"NumberOfGroups": 3, "GroupPrefix": "Team"}),
-        ),
+        "Labs again",
+        0,
+        json!({"NumberOfGroups": 3, "GroupPrefix": "Team"}),
     )
     .await;
     for g in groups(&app, course, again).await {
@@ -1513,28 +1333,24 @@ async fn group_prefix_names_groups_and_codes_stay_unique_in_the_course() {
         );
     }
     // A prefix with characters codes may not hold, and a long one.
-    let odd = create_category(
+    let odd = make_category(
         &app,
         course,
-        &form(
-            "Odd",
-            json!(0),
-            json!({"NumberOfGroups": 2, "GroupPrefix": "Lab: A&B, \"x\""}),
-        ),
+        "Odd",
+        0,
+        json!({"NumberOfGroups": 2, "GroupPrefix": "Lab: A&B, \"x\""}),
     )
     .await;
     assert_eq!(
         names(&groups(&app, course, odd).await),
         ["Lab: A&B, \"x\" 1", "Lab: A&B, \"x\" 2"]
     );
-    let long = create_category(
+    let long = make_category(
         &app,
         course,
-        &form(
-            "Long",
-            json!(0),
-            json!({"NumberOfGroups": 2, "GroupPrefix": "L".repeat(120)}),
-        ),
+        "Long",
+        0,
+        json!({"NumberOfGroups": 2, "GroupPrefix": "L".repeat(120)}),
     )
     .await;
     assert_eq!(groups(&app, course, long).await.len(), 2);
@@ -1560,14 +1376,12 @@ async fn group_prefix_names_groups_and_codes_stay_unique_in_the_course() {
     assert_eq!(count, 2 + 3 + 1 + 3 + 2 + 2);
     // A blank prefix falls back to the category name.
     for blank in ["", "   "] {
-        let cat = create_category(
+        let cat = make_category(
             &app,
             course,
-            &form(
-                &format!("Blank{}", blank.len()),
-                json!(0),
-                json!({"NumberOfGroups": 1, "GroupPrefix": blank}),
-            ),
+            &format!("Blank{}", blank.len()),
+            0,
+            json!({"NumberOfGroups": 1, "GroupPrefix": blank}),
         )
         .await;
         assert_eq!(
@@ -1577,12 +1391,7 @@ async fn group_prefix_names_groups_and_codes_stay_unique_in_the_course() {
     }
     // Codes are per course: another course may reuse them.
     let other = app.create_course("PREFIX-2").await;
-    let cat = create_category(
-        &app,
-        other,
-        &form("Projects", json!(0), json!({"NumberOfGroups": 1})),
-    )
-    .await;
+    let cat = make_category(&app, other, "Projects", 0, json!({"NumberOfGroups": 1})).await;
     assert_eq!(groups(&app, other, cat).await[0]["Code"], "Projects 1");
 }
 
@@ -1596,33 +1405,16 @@ async fn restricted_by_a_section_allocates_only_its_members() {
     let course = app.create_course("RESTRICT").await;
     let l = learners(&app, course, "restrict.l", 4).await;
     // Two sections, dealt: [l0, l2] and [l1, l3].
-    json_ok(
-        app.post(
-            &app.lp(&format!("/{course}/sections/settings")),
-            &app.admin,
-            &json!({"EnrollmentStyle": 2, "EnrollmentQuantity": 2, "AutoEnroll": false,
-                    "RandomizeEnrollments": false, "DescriptionsVisibleToEnrollees": false}),
-        )
-        .await,
-    )
-    .await;
-    let sections = json_ok(
-        app.get(&app.lp(&format!("/{course}/sections/")), &app.admin)
-            .await,
-    )
-    .await;
-    let sections = sections.as_array().expect("sections");
+    let sections = deal_sections(&app, course, 2).await;
     let first = sections[0]["SectionId"].as_i64().expect("id");
     assert_eq!(ids(&sections[0]["Enrollments"]), vec![l[0], l[2]]);
 
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &form(
-            "Restricted",
-            json!(2),
-            json!({"NumberOfGroups": 2, "RestrictedByOrgUnitId": first}),
-        ),
+        "Restricted",
+        2,
+        json!({"NumberOfGroups": 2, "RestrictedByOrgUnitId": first}),
     )
     .await;
     let fetch = category(&app, course, cat).await;
@@ -1643,10 +1435,12 @@ async fn restricted_by_a_section_allocates_only_its_members() {
     assert_eq!(members(&app, course, cat, g[0]).await, vec![l[0], l[2]]);
 
     // Style 6 restricted: one group per member of the section only.
-    let solo = create_category(
+    let solo = make_category(
         &app,
         course,
-        &form("Solo", json!(6), json!({"RestrictedByOrgUnitId": first})),
+        "Solo",
+        6,
+        json!({"RestrictedByOrgUnitId": first}),
     )
     .await;
     assert_eq!(
@@ -1660,25 +1454,18 @@ async fn restricted_by_a_group_allocates_only_its_members_and_auto_enroll_respec
     let app = spawn_app().await;
     let course = app.create_course("RESTRICT-G").await;
     let l = learners(&app, course, "restrictg.l", 4).await;
-    let base = create_category(
-        &app,
-        course,
-        &form("Base", json!(0), json!({"NumberOfGroups": 1})),
-    )
-    .await;
+    let base = make_category(&app, course, "Base", 0, json!({"NumberOfGroups": 1})).await;
     let restriction = group_ids(&groups(&app, course, base).await)[0];
     for user in [l[1], l[3]] {
         ok_empty(add_member(&app, &app.admin, course, base, restriction, user).await).await;
     }
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &form(
-            "By group",
-            json!(1),
-            json!({"MaxUsersPerGroup": 5, "AutoEnroll": true,
+        "By group",
+        1,
+        json!({"MaxUsersPerGroup": 5, "AutoEnroll": true,
                    "RestrictedByOrgUnitId": restriction}),
-        ),
     )
     .await;
     assert_eq!(
@@ -1714,42 +1501,31 @@ async fn auto_enroll_number_of_groups_styles_fill_the_smallest_group() {
     let app = spawn_app().await;
     let course = app.create_course("AUTO-N").await;
     let l = learners(&app, course, "auton.l", 3).await;
-    let dealt = create_category(
+    let dealt = make_category(
         &app,
         course,
-        &form(
-            "Dealt",
-            json!(2),
-            json!({"NumberOfGroups": 2, "AutoEnroll": true}),
-        ),
+        "Dealt",
+        2,
+        json!({"NumberOfGroups": 2, "AutoEnroll": true}),
     )
     .await;
-    let none = create_category(
+    let none = make_category(
         &app,
         course,
-        &form(
-            "None",
-            json!(0),
-            json!({"NumberOfGroups": 2, "AutoEnroll": true}),
-        ),
+        "None",
+        0,
+        json!({"NumberOfGroups": 2, "AutoEnroll": true}),
     )
     .await;
-    let selfn = create_category(
+    let selfn = make_category(
         &app,
         course,
-        &form(
-            "SelfN",
-            json!(4),
-            json!({"NumberOfGroups": 2, "AutoEnroll": true}),
-        ),
+        "SelfN",
+        4,
+        json!({"NumberOfGroups": 2, "AutoEnroll": true}),
     )
     .await;
-    let off = create_category(
-        &app,
-        course,
-        &form("Off", json!(2), json!({"NumberOfGroups": 2})),
-    )
-    .await;
+    let off = make_category(&app, course, "Off", 2, json!({"NumberOfGroups": 2})).await;
     assert_eq!(
         rosters(&groups(&app, course, dealt).await),
         vec![vec![l[0], l[2]], vec![l[1]]]
@@ -1819,24 +1595,20 @@ async fn auto_enroll_people_per_group_fills_the_first_not_full_and_creates_group
     let app = spawn_app().await;
     let course = app.create_course("AUTO-P").await;
     let l = learners(&app, course, "autop.l", 3).await;
-    let counted = create_category(
+    let counted = make_category(
         &app,
         course,
-        &form(
-            "Counted",
-            json!(1),
-            json!({"MaxUsersPerGroup": 2, "AutoEnroll": true}),
-        ),
+        "Counted",
+        1,
+        json!({"MaxUsersPerGroup": 2, "AutoEnroll": true}),
     )
     .await;
-    let selfp = create_category(
+    let selfp = make_category(
         &app,
         course,
-        &form(
-            "SelfP",
-            json!(3),
-            json!({"MaxUsersPerGroup": 2, "AutoEnroll": true, "GroupPrefix": "Pod"}),
-        ),
+        "SelfP",
+        3,
+        json!({"MaxUsersPerGroup": 2, "AutoEnroll": true, "GroupPrefix": "Pod"}),
     )
     .await;
     let counted_groups = groups(&app, course, counted).await;
@@ -1879,14 +1651,12 @@ async fn auto_enroll_with_enrollment_quantity_uses_the_computed_cap() {
     let course = app.create_course("AUTO-EQ").await;
     let l = learners(&app, course, "autoeq.l", 3).await;
     // ceil(3/2) = 2 per group.
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &form(
-            "EQ",
-            json!(1),
-            json!({"EnrollmentQuantity": 2, "MaxUsersPerGroup": 50, "AutoEnroll": true}),
-        ),
+        "EQ",
+        1,
+        json!({"EnrollmentQuantity": 2, "MaxUsersPerGroup": 50, "AutoEnroll": true}),
     )
     .await;
     assert_eq!(category(&app, course, cat).await["MaxUsersPerGroup"], 2);
@@ -1906,14 +1676,12 @@ async fn auto_enroll_with_enrollment_quantity_uses_the_computed_cap() {
 async fn auto_enroll_style_5_stays_out_when_all_groups_are_full() {
     let app = spawn_app().await;
     let course = app.create_course("AUTO-5").await;
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &form(
-            "Fixed",
-            json!(5),
-            json!({"NumberOfGroups": 2, "MaxUsersPerGroup": 1, "AutoEnroll": true}),
-        ),
+        "Fixed",
+        5,
+        json!({"NumberOfGroups": 2, "MaxUsersPerGroup": 1, "AutoEnroll": true}),
     )
     .await;
     let a = new_learner(&app, course, "auto5.a").await;
@@ -1939,12 +1707,7 @@ async fn auto_enroll_style_6_gives_each_new_learner_a_group() {
     let app = spawn_app().await;
     let course = app.create_course("AUTO-6").await;
     let l = learners(&app, course, "auto6.l", 2).await;
-    let cat = create_category(
-        &app,
-        course,
-        &form("Own", json!(6), json!({"AutoEnroll": true})),
-    )
-    .await;
+    let cat = make_category(&app, course, "Own", 6, json!({"AutoEnroll": true})).await;
     let a = new_learner(&app, course, "auto6.a").await;
     let all = groups(&app, course, cat).await;
     assert_eq!(rosters(&all), vec![vec![l[0]], vec![l[1]], vec![a]]);
@@ -1954,7 +1717,7 @@ async fn auto_enroll_style_6_gives_each_new_learner_a_group() {
         .collect();
     assert_eq!(codes.len(), 3);
     // Without AutoEnroll, nothing.
-    let off = create_category(&app, course, &form("Own off", json!(6), json!({}))).await;
+    let off = make_category(&app, course, "Own off", 6, json!({})).await;
     new_learner(&app, course, "auto6.b").await;
     assert_eq!(groups(&app, course, off).await.len(), 3);
 }
@@ -1985,15 +1748,13 @@ async fn allocation_after_expiry_places_unplaced_learners_in_groups_with_room() 
     let course = app.create_course("EXPIRE").await;
     let l = learners(&app, course, "expire.l", 5).await;
     let expiry = Utc::now() + chrono::Duration::seconds(2);
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &form(
-            "Expiring",
-            json!(3),
-            json!({"MaxUsersPerGroup": 2, "AllocateAfterExpiry": true,
+        "Expiring",
+        3,
+        json!({"MaxUsersPerGroup": 2, "AllocateAfterExpiry": true,
                    "SelfEnrollmentExpiryDate": utc_text(expiry)}),
-        ),
     )
     .await;
     let before = groups(&app, course, cat).await;
@@ -2022,15 +1783,13 @@ async fn allocation_after_expiry_creates_a_group_when_all_are_full() {
     let course = app.create_course("EXPIRE-GROW").await;
     let l = learners(&app, course, "grow.l", 4).await;
     let expiry = Utc::now() + chrono::Duration::seconds(2);
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &form(
-            "Grow",
-            json!(3),
-            json!({"MaxUsersPerGroup": 2, "AllocateAfterExpiry": true,
+        "Grow",
+        3,
+        json!({"MaxUsersPerGroup": 2, "AllocateAfterExpiry": true,
                    "SelfEnrollmentExpiryDate": utc_text(expiry)}),
-        ),
     )
     .await;
     assert_eq!(groups(&app, course, cat).await.len(), 2, "ceil(4/2)");
@@ -2054,15 +1813,13 @@ async fn allocation_after_expiry_for_style_5_never_exceeds_its_groups() {
     let course = app.create_course("EXPIRE-5").await;
     let l = learners(&app, course, "exp5.l", 5).await;
     let expiry = Utc::now() + chrono::Duration::seconds(1);
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &form(
-            "Five",
-            json!(5),
-            json!({"NumberOfGroups": 2, "MaxUsersPerGroup": 2, "AllocateAfterExpiry": true,
+        "Five",
+        5,
+        json!({"NumberOfGroups": 2, "MaxUsersPerGroup": 2, "AllocateAfterExpiry": true,
                    "SelfEnrollmentExpiryDate": utc_text(expiry)}),
-        ),
     )
     .await;
     actix_web::rt::time::sleep(Duration::from_secs(3)).await;
@@ -2076,16 +1833,8 @@ async fn without_allocate_after_expiry_nobody_is_placed_when_the_date_passes() {
     let app = spawn_app().await;
     let course = app.create_course("EXPIRE-OFF").await;
     learners(&app, course, "expoff.l", 3).await;
-    let cat = create_category(
-        &app,
-        course,
-        &form(
-            "Off",
-            json!(3),
-            json!({"MaxUsersPerGroup": 2,
-                   "SelfEnrollmentExpiryDate": utc_text(Utc::now() + chrono::Duration::seconds(1))}),
-        ),
-    )
+    let cat = make_category(&app, course, "Off", 3, json!({"MaxUsersPerGroup": 2,
+                   "SelfEnrollmentExpiryDate": utc_text(Utc::now() + chrono::Duration::seconds(1))}))
     .await;
     actix_web::rt::time::sleep(Duration::from_secs(3)).await;
     assert!(rosters(&groups(&app, course, cat).await)
@@ -2106,7 +1855,7 @@ async fn every_write_is_409_while_the_category_is_processing_and_reads_answer_20
         &app,
         &app.admin,
         course,
-        &form(
+        &category_form(
             "Busy",
             json!(2),
             json!({"NumberOfGroups": 2, "AutoEnroll": true}),
@@ -2209,12 +1958,7 @@ async fn every_write_is_409_while_the_category_is_processing_and_reads_answer_20
 async fn a_category_with_groups_cannot_be_deleted_until_its_groups_are() {
     let app = spawn_app().await;
     let course = app.create_course("DELCAT").await;
-    let cat = create_category(
-        &app,
-        course,
-        &form("Doomed", json!(0), json!({"NumberOfGroups": 2})),
-    )
-    .await;
+    let cat = make_category(&app, course, "Doomed", 0, json!({"NumberOfGroups": 2})).await;
     let detail = problem(
         app.delete(&cat_url(&app, course, cat, ""), &app.admin)
             .await,
@@ -2273,12 +2017,7 @@ async fn deleting_a_group_removes_it_and_its_memberships() {
     let app = spawn_app().await;
     let course = app.create_course("DELGRP").await;
     let l = learners(&app, course, "delgrp.l", 4).await;
-    let cat = create_category(
-        &app,
-        course,
-        &form("Pairs", json!(1), json!({"MaxUsersPerGroup": 2})),
-    )
-    .await;
+    let cat = make_category(&app, course, "Pairs", 1, json!({"MaxUsersPerGroup": 2})).await;
     let g = group_ids(&groups(&app, course, cat).await);
     assert_eq!(member_rows(&app, g[0]), 2);
     ok_empty(
@@ -2335,12 +2074,7 @@ async fn deleting_a_group_removes_it_and_its_memberships() {
 async fn post_group_creates_one_and_get_answers_it() {
     let app = spawn_app().await;
     let course = app.create_course("NEWGRP").await;
-    let cat = create_category(
-        &app,
-        course,
-        &form("Cat", json!(0), json!({"NumberOfGroups": 1})),
-    )
-    .await;
+    let cat = make_category(&app, course, "Cat", 0, json!({"NumberOfGroups": 1})).await;
     for url in [
         cat_url(&app, course, cat, "/groups/"),
         cat_url(&app, course, cat, "/groups"),
@@ -2389,12 +2123,7 @@ async fn put_group_updates_name_code_and_description_and_keeps_members() {
     let app = spawn_app().await;
     let course = app.create_course("PUTGRP").await;
     let l = learners(&app, course, "putgrp.l", 2).await;
-    let cat = create_category(
-        &app,
-        course,
-        &form("Cat", json!(2), json!({"NumberOfGroups": 2})),
-    )
-    .await;
+    let cat = make_category(&app, course, "Cat", 2, json!({"NumberOfGroups": 2})).await;
     let g = group_ids(&groups(&app, course, cat).await);
     let updated = json_ok(
         app.put(
@@ -2457,12 +2186,7 @@ async fn put_group_updates_name_code_and_description_and_keeps_members() {
 async fn group_names_and_codes_follow_the_rules() {
     let app = spawn_app().await;
     let course = app.create_course("RULES").await;
-    let cat = create_category(
-        &app,
-        course,
-        &form("Cat", json!(0), json!({"NumberOfGroups": 1})),
-    )
-    .await;
+    let cat = make_category(&app, course, "Cat", 0, json!({"NumberOfGroups": 1})).await;
     let existing = group_ids(&groups(&app, course, cat).await)[0];
     let post = |body: Value| {
         let url = cat_url(&app, course, cat, "/groups/");
@@ -2515,21 +2239,7 @@ async fn group_names_and_codes_follow_the_rules() {
     )
     .await;
     assert!(detail.contains("Code"), "{detail}");
-    json_ok(
-        app.post(
-            &app.lp(&format!("/{course}/sections/settings")),
-            &app.admin,
-            &json!({"EnrollmentStyle": 2, "EnrollmentQuantity": 1, "AutoEnroll": false,
-                    "RandomizeEnrollments": false, "DescriptionsVisibleToEnrollees": false}),
-        )
-        .await,
-    )
-    .await;
-    let sections = json_ok(
-        app.get(&app.lp(&format!("/{course}/sections/")), &app.admin)
-            .await,
-    )
-    .await;
+    let sections = deal_sections(&app, course, 1).await;
     let section_code = sections[0]["Code"].as_str().expect("code").to_string();
     let detail = problem(post(group_form("N", &section_code, text(""))).await, 400).await;
     assert!(detail.contains("Code"), "{detail}");
@@ -2544,14 +2254,12 @@ async fn put_category_takes_the_update_form_and_answers_the_fetch_form() {
     let app = spawn_app().await;
     let course = app.create_course("PUTCAT").await;
     let l = learners(&app, course, "putcat.l", 3).await;
-    let cat = create_category(
+    let cat = make_category(
         &app,
         course,
-        &form(
-            "Before",
-            json!(1),
-            json!({"MaxUsersPerGroup": 2, "Description": text("old")}),
-        ),
+        "Before",
+        1,
+        json!({"MaxUsersPerGroup": 2, "Description": text("old")}),
     )
     .await;
     let before = category(&app, course, cat).await;
@@ -2661,12 +2369,7 @@ async fn group_enrollment_rules() {
     let l = learners(&app, course, "members.l", 2).await;
     let inst = member(&app, course, "members.inst", "Instructor").await;
     let outsider = app.create_user("members.out", "Student").await;
-    let cat = create_category(
-        &app,
-        course,
-        &form("Cat", json!(0), json!({"NumberOfGroups": 2})),
-    )
-    .await;
+    let cat = make_category(&app, course, "Cat", 0, json!({"NumberOfGroups": 2})).await;
     let g = group_ids(&groups(&app, course, cat).await);
 
     ok_empty(add_member(&app, &app.admin, course, cat, g[0], l[0]).await).await;
@@ -2732,12 +2435,7 @@ async fn group_enrollment_rules() {
     problem(res, 400).await;
     assert_eq!(member_rows(&app, g[0]), 2);
     // Unknown group, group of another category, unknown category: 404.
-    let other = create_category(
-        &app,
-        course,
-        &form("Other", json!(0), json!({"NumberOfGroups": 1})),
-    )
-    .await;
+    let other = make_category(&app, course, "Other", 0, json!({"NumberOfGroups": 1})).await;
     let other_group = group_ids(&groups(&app, course, other).await)[0];
     for (c, grp) in [
         (cat, 999_999),
@@ -2789,22 +2487,10 @@ async fn removing_a_course_enrollment_removes_group_memberships() {
     let app = spawn_app().await;
     let course = app.create_course("UNENROL").await;
     let l = learners(&app, course, "unenrol.l", 3).await;
-    let dealt = create_category(
-        &app,
-        course,
-        &form("Dealt", json!(2), json!({"NumberOfGroups": 2})),
-    )
-    .await;
-    let solo = create_category(&app, course, &form("Solo", json!(6), json!({}))).await;
+    let dealt = make_category(&app, course, "Dealt", 2, json!({"NumberOfGroups": 2})).await;
+    let solo = make_category(&app, course, "Solo", 6, json!({})).await;
     assert_eq!(course_member_rows(&app, course, l[0]), 2);
-    json_ok(
-        app.delete(
-            &app.lp(&format!("/enrollments/users/{}/orgUnits/{course}", l[0])),
-            &app.admin,
-        )
-        .await,
-    )
-    .await;
+    app.unenroll(l[0], course).await;
     assert_eq!(course_member_rows(&app, course, l[0]), 0);
     assert_eq!(
         rosters(&groups(&app, course, dealt).await),
@@ -2865,12 +2551,8 @@ async fn unknown_or_foreign_categories_are_404_on_every_category_route() {
     let (course, cat, group, learner) = populated_course(&app, "FOREIGN").await;
     let other_course = app.create_course("FOREIGN-2").await;
     app.enroll(learner, other_course, "Student").await;
-    let other_cat = create_category(
-        &app,
-        other_course,
-        &form("There", json!(0), json!({"NumberOfGroups": 1})),
-    )
-    .await;
+    let other_cat =
+        make_category(&app, other_course, "There", 0, json!({"NumberOfGroups": 1})).await;
     let other_group = group_ids(&groups(&app, other_course, other_cat).await)[0];
     // An unknown category; a category of another course named through this one; this course's
     // category named through the other course.
@@ -2933,7 +2615,7 @@ async fn an_instructor_manages_categories_groups_and_members() {
         &app,
         &token,
         course,
-        &form("Mine", json!(2), json!({"NumberOfGroups": 1})),
+        &category_form("Mine", json!(2), json!({"NumberOfGroups": 1})),
     )
     .await;
     let cat = job["CategoryId"].as_i64().expect("id");
@@ -3092,7 +2774,7 @@ async fn each_route_needs_exactly_its_scope() {
         app.post(
             &gc(&app, course, "/"),
             &read_only,
-            &form("No", json!(0), json!({"NumberOfGroups": 1})),
+            &category_form("No", json!(0), json!({"NumberOfGroups": 1})),
         )
         .await,
         403,
@@ -3106,7 +2788,7 @@ async fn each_route_needs_exactly_its_scope() {
         &app,
         &app.token_for("admin", "groups:group:create"),
         course,
-        &form("Scoped", json!(0), json!({"NumberOfGroups": 1})),
+        &category_form("Scoped", json!(0), json!({"NumberOfGroups": 1})),
     )
     .await;
     let cat = job["CategoryId"].as_i64().expect("id");
@@ -3205,7 +2887,7 @@ async fn each_route_needs_exactly_its_scope() {
         app.post(
             &gc(&app, course, "/"),
             &comma,
-            &form("No", json!(0), json!({"NumberOfGroups": 1})),
+            &category_form("No", json!(0), json!({"NumberOfGroups": 1})),
         )
         .await,
         403,
@@ -3265,7 +2947,7 @@ async fn groups_routes_are_rate_limited() {
         .post(
             &gc(&app, course, "/"),
             &app.admin,
-            &form("Late", json!(0), json!({"NumberOfGroups": 1})),
+            &category_form("Late", json!(0), json!({"NumberOfGroups": 1})),
         )
         .await;
     problem(res, 429).await;

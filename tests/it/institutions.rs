@@ -80,25 +80,6 @@ fn keys_of(v: &Value) -> Vec<String> {
     keys
 }
 
-fn sorted(keys: &[&str]) -> Vec<String> {
-    let mut keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
-    keys.sort();
-    keys
-}
-
-/// Creates an institution in the app's database; answers its id.
-fn add_institution(app: &TestApp, acronym: &str, name: &str) -> i64 {
-    let key = d2l_groups::auth::tokens::generate_key_row(0).expect("key");
-    app.state
-        .db
-        .write_sync(|conn| {
-            d2l_groups::bootstrap::create_institution(conn, acronym, name, None, key.clone())
-        })
-        .expect("create institution")
-        .institution
-        .id
-}
-
 /// Registers a VLE as `token`'s admin; answers the 201 body.
 async fn create_vle(app: &TestApp, token: &str, institution: i64, name: &str, url: &str) -> Value {
     let body = json!({"type": 1, "lti": {"version": "1.3"}, "name": name, "url": url});
@@ -107,23 +88,6 @@ async fn create_vle(app: &TestApp, token: &str, institution: i64, name: &str, ur
     let text = res.text().await.expect("body");
     assert_eq!(status, 201, "{text}");
     serde_json::from_str(&text).expect("JSON")
-}
-
-/// `POST /core/connect/token` with a form body and optional HTTP Basic credentials.
-async fn token_request(
-    app: &TestApp,
-    form: &[(&str, &str)],
-    basic: Option<(&str, &str)>,
-) -> Response {
-    let mut req = app
-        .client
-        .post(app.url("/core/connect/token"))
-        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(serde_urlencoded::to_string(form).expect("form"));
-    if let Some((id, secret)) = basic {
-        req = req.basic_auth(id, Some(secret));
-    }
-    req.send().await.expect("token request")
 }
 
 /// A client-credentials token for a VLE registration (its `client_id` and `credentials`).
@@ -153,23 +117,6 @@ fn claims(token: &str) -> Value {
         .decode(payload)
         .expect("base64url");
     serde_json::from_slice(&bytes).expect("claims JSON")
-}
-
-fn user_body(user_name: &str, email: &str, role_id: i64) -> Value {
-    json!({
-        "OrgDefinedId": null, "FirstName": "Test", "MiddleName": null, "LastName": user_name,
-        "ExternalEmail": email, "UserName": user_name,
-        "RoleId": role_id, "IsActive": true, "SendCreationEmail": false, "Pronouns": null
-    })
-}
-
-fn course_body(code: &str) -> Value {
-    json!({
-        "Name": format!("Course {code}"), "Code": code, "Path": "", "CourseTemplateId": null,
-        "SemesterId": null, "StartDate": null, "EndDate": null, "LocaleId": null,
-        "ForceLocale": false, "ShowAddressBook": false,
-        "Description": {"Content": "", "Type": "Text"}, "CanSelfRegister": false
-    })
 }
 
 /// The query pairs of an absolute page link, after checking it points at `path` on this server.
@@ -232,13 +179,13 @@ async fn list_answers_only_the_callers_institution_as_a_page() {
     let page = json_ok(app.get(&institutions_url(&app), &app.admin).await).await;
     assert_eq!(
         keys_of(&page),
-        sorted(&["count", "next", "previous", "results"])
+        sorted(vec!["count", "next", "previous", "results"])
     );
     assert_eq!(page["count"], 1);
     assert_eq!(page["next"], Value::Null);
     assert_eq!(page["previous"], Value::Null);
     let inst = &page["results"][0];
-    assert_eq!(keys_of(inst), sorted(INSTITUTION_KEYS));
+    assert_eq!(keys_of(inst), sorted(INSTITUTION_KEYS.to_vec()));
     assert_eq!(inst["acronym"], d2l_groups::bootstrap::DEFAULT_ACRONYM);
     assert!(inst["id"].is_i64());
     assert_eq!(inst["external_ic"], false);
@@ -346,7 +293,7 @@ async fn put_replaces_every_writable_field_and_requires_them_all() {
     body["created_at"] = json!("2000-01-01T00:00:00Z");
     body["updated_at"] = json!("2000-01-01T00:00:00Z");
     let after = json_ok(app.put(&url, &app.admin, &body).await).await;
-    assert_eq!(keys_of(&after), sorted(INSTITUTION_KEYS));
+    assert_eq!(keys_of(&after), sorted(INSTITUTION_KEYS.to_vec()));
     assert_eq!(after["id"], id);
     assert_eq!(after["created_at"], before["created_at"]);
     assert_ne!(after["updated_at"], json!("2000-01-01T00:00:00Z"));
@@ -754,7 +701,7 @@ async fn vle_create_answers_the_secret_once() {
         .to_string();
     assert!(ctype.starts_with("application/json"), "{ctype}");
     let created: Value = res.json().await.expect("JSON");
-    assert_eq!(keys_of(&created), sorted(VLE_KEYS));
+    assert_eq!(keys_of(&created), sorted(VLE_KEYS.to_vec()));
     assert_eq!(created["type"], 3);
     assert_eq!(created["name"], "Canvas");
     assert_eq!(created["url"], "https://canvas.example.edu/");
@@ -1168,7 +1115,7 @@ async fn vle_client_works_against_the_lp_api() {
         app.post(
             &app.lp("/users/"),
             &token,
-            &user_body("learner1", "learner1@example.edu", student),
+            &user_with_email("learner1", "learner1@example.edu", student),
         )
         .await,
     )
@@ -1195,7 +1142,7 @@ async fn vle_client_works_against_the_lp_api() {
         app.post(
             &app.lp("/users/"),
             &token,
-            &user_body("sneaky", "sneaky@example.edu", admin_role),
+            &user_with_email("sneaky", "sneaky@example.edu", admin_role),
         )
         .await,
         403,
@@ -1244,7 +1191,7 @@ async fn disable_vle_user_creation_binds_vle_clients_only() {
         app.post(
             &app.lp("/users/"),
             &s.token,
-            &user_body("before", "before@example.edu", s.student),
+            &user_with_email("before", "before@example.edu", s.student),
         )
         .await,
     )
@@ -1254,7 +1201,7 @@ async fn disable_vle_user_creation_binds_vle_clients_only() {
         app.post(
             &app.lp("/users/"),
             &s.token,
-            &user_body("during", "during@example.edu", s.student),
+            &user_with_email("during", "during@example.edu", s.student),
         )
         .await,
         403,
@@ -1265,7 +1212,7 @@ async fn disable_vle_user_creation_binds_vle_clients_only() {
         app.post(
             &app.lp("/users/"),
             &app.admin,
-            &user_body("byadmin", "byadmin@example.edu", s.student),
+            &user_with_email("byadmin", "byadmin@example.edu", s.student),
         )
         .await,
     )
@@ -1276,7 +1223,7 @@ async fn disable_vle_user_creation_binds_vle_clients_only() {
         app.post(
             &app.lp("/users/"),
             &s.token,
-            &user_body("after", "after@example.edu", s.student),
+            &user_with_email("after", "after@example.edu", s.student),
         )
         .await,
     )
@@ -1379,7 +1326,7 @@ async fn mail_domain_binds_vle_created_users() {
         app.post(
             &app.lp("/users/"),
             &s.token,
-            &user_body("out1", "out1@elsewhere.org", s.student),
+            &user_with_email("out1", "out1@elsewhere.org", s.student),
         )
         .await,
         400,
@@ -1391,7 +1338,7 @@ async fn mail_domain_binds_vle_created_users() {
         app.post(
             &app.lp("/users/"),
             &s.token,
-            &user_body("out2", "out2@x.uni.example.edu", s.student),
+            &user_with_email("out2", "out2@x.uni.example.edu", s.student),
         )
         .await,
         400,
@@ -1401,7 +1348,7 @@ async fn mail_domain_binds_vle_created_users() {
         app.post(
             &app.lp("/users/"),
             &s.token,
-            &user_body("in1", "in1@uni.example.edu", s.student),
+            &user_with_email("in1", "in1@uni.example.edu", s.student),
         )
         .await,
     )
@@ -1410,7 +1357,7 @@ async fn mail_domain_binds_vle_created_users() {
         app.post(
             &app.lp("/users/"),
             &s.token,
-            &user_body("in2", "in2@UNI.Example.EDU", s.student),
+            &user_with_email("in2", "in2@UNI.Example.EDU", s.student),
         )
         .await,
     )
@@ -1420,7 +1367,7 @@ async fn mail_domain_binds_vle_created_users() {
         app.post(
             &app.lp("/users/"),
             &app.admin,
-            &user_body("adm1", "adm1@elsewhere.org", s.student),
+            &user_with_email("adm1", "adm1@elsewhere.org", s.student),
         )
         .await,
     )
@@ -1431,7 +1378,7 @@ async fn mail_domain_binds_vle_created_users() {
         app.post(
             &app.lp("/users/"),
             &s.token,
-            &user_body("out3", "out3@elsewhere.org", s.student),
+            &user_with_email("out3", "out3@elsewhere.org", s.student),
         )
         .await,
     )
@@ -1463,7 +1410,7 @@ async fn deleting_a_vle_revokes_its_client_at_once() {
         app.post(
             &app.lp("/users/"),
             &token,
-            &user_body("late", "late@example.edu", app.role_id("Student").await),
+            &user_with_email("late", "late@example.edu", app.role_id("Student").await),
         )
         .await,
         401,
@@ -1725,7 +1672,7 @@ async fn two_institutions_see_nothing_of_each_other() {
         app.post(
             &app.lp("/users/"),
             &token_b,
-            &user_body("bob", "bob@uoc.example", student_b),
+            &user_with_email("bob", "bob@uoc.example", student_b),
         )
         .await,
     )
@@ -1765,7 +1712,7 @@ async fn flags_of_one_institution_do_not_bind_the_others_vles() {
         app.post(
             &app.lp("/users/"),
             &token_a,
-            &user_body("fromA", "a@example.edu", student_a),
+            &user_with_email("fromA", "a@example.edu", student_a),
         )
         .await,
     )
@@ -1783,7 +1730,7 @@ async fn flags_of_one_institution_do_not_bind_the_others_vles() {
         app.post(
             &app.lp("/users/"),
             &token_b,
-            &user_body("fromB", "b@example.edu", student_b),
+            &user_with_email("fromB", "b@example.edu", student_b),
         )
         .await,
         403,
@@ -2063,7 +2010,7 @@ async fn role_flags_also_bind_user_creation() {
         app.post(
             &app.lp("/users/"),
             &s.token,
-            &user_body("learner", "learner@example.edu", s.student),
+            &user_with_email("learner", "learner@example.edu", s.student),
         )
         .await,
         403,
@@ -2073,7 +2020,7 @@ async fn role_flags_also_bind_user_creation() {
         app.post(
             &app.lp("/users/"),
             &s.token,
-            &user_body("teacher", "teacher@example.edu", s.instructor),
+            &user_with_email("teacher", "teacher@example.edu", s.instructor),
         )
         .await,
         403,
@@ -2085,7 +2032,7 @@ async fn role_flags_also_bind_user_creation() {
         app.post(
             &app.lp("/users/"),
             &s.token,
-            &user_body("assistant", "assistant@example.edu", ta),
+            &user_with_email("assistant", "assistant@example.edu", ta),
         )
         .await,
     )

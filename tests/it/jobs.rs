@@ -15,13 +15,11 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 fn category_body(name: &str, groups: i64) -> Value {
-    json!({
-        "Name": name, "Description": {"Content": "", "Type": "Text"},
-        "EnrollmentStyle": "NumberOfGroupsAutoEnrollment", "EnrollmentQuantity": null,
-        "AutoEnroll": false, "RandomizeEnrollments": false, "NumberOfGroups": groups,
-        "MaxUsersPerGroup": null, "AllocateAfterExpiry": false, "SelfEnrollmentExpiryDate": null,
-        "GroupPrefix": null, "RestrictedByOrgUnitId": null, "DescriptionsVisibleToEnrolees": false
-    })
+    category_form(
+        name,
+        json!("NumberOfGroupsAutoEnrollment"),
+        json!({"NumberOfGroups": groups}),
+    )
 }
 
 async fn status(http: &reqwest::Client, url: &str, token: &str) -> i64 {

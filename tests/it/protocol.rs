@@ -8,10 +8,7 @@ use common::*;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::Utc;
-use d2l_groups::auth::scopes::ScopeSet;
-use d2l_groups::auth::secrets::{generate_secret, hash_secret};
 use d2l_groups::bootstrap::{find_institution, find_user_by_name_or_id, DEFAULT_ACRONYM};
-use d2l_groups::db::rows::OAuthClient;
 use d2l_groups::error::ApiError;
 use d2l_groups::schema::oauth_clients;
 use diesel::prelude::*;
@@ -23,12 +20,6 @@ use serde_json::{json, Value};
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-fn header(res: &Response, name: &str) -> Option<String> {
-    res.headers()
-        .get(name)
-        .map(|v| v.to_str().expect("ASCII header").to_string())
-}
 
 fn b64url(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
@@ -76,15 +67,6 @@ fn admin_claims(app: &TestApp) -> Value {
     serde_json::to_value(standard_claims(&tenant, admin_id(app))).expect("claims JSON")
 }
 
-/// Signs `claims` RS256 with the institution's real key, naming its real kid.
-fn sign_real(app: &TestApp, claims: &Value) -> String {
-    let (row, _) = signing_key(&app.state);
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some(row.kid.clone());
-    let key = EncodingKey::from_rsa_pem(row.private_key_pem.as_bytes()).expect("RSA PEM");
-    jsonwebtoken::encode(&header, claims, &key).expect("sign")
-}
-
 /// Asserts a 401 problem with a Bearer challenge; answers the detail.
 async fn assert_unauthorized(res: Response) -> String {
     let challenge = header(&res, "www-authenticate").unwrap_or_default();
@@ -129,53 +111,6 @@ async fn assert_rate_limited(res: Response) {
     assert!(detail.to_lowercase().contains("rate"), "{detail}");
 }
 
-/// Registers an OAuth client for the admin, as `d2l-groups client add` does; answers
-/// (client_id, client_secret).
-fn register_client(app: &TestApp, scope: &str) -> (String, String) {
-    let scopes = ScopeSet::parse(scope).expect("scope");
-    let secret = generate_secret();
-    let secret_hash = hash_secret(&secret).expect("hash secret");
-    let client_id = uuid::Uuid::new_v4().to_string();
-    app.state
-        .db
-        .write_sync(|conn| {
-            let institution = find_institution(conn, DEFAULT_ACRONYM)?;
-            let user = find_user_by_name_or_id(conn, institution.id, "admin")?;
-            diesel::insert_into(oauth_clients::table)
-                .values(OAuthClient {
-                    client_id: client_id.clone(),
-                    institution_id: institution.id,
-                    user_id: user.id,
-                    name: "protocol tests".into(),
-                    secret_hash: secret_hash.clone(),
-                    scope: scopes.to_string(),
-                    revoked_at: None,
-                    created_at: Utc::now().naive_utc(),
-                })
-                .execute(conn)
-                .map_err(ApiError::from)
-        })
-        .expect("insert OAuth client");
-    (client_id, secret)
-}
-
-/// `POST /core/connect/token` with a form body and optional HTTP Basic credentials.
-async fn token_request(
-    app: &TestApp,
-    form: &[(&str, &str)],
-    basic: Option<(&str, &str)>,
-) -> Response {
-    let mut req = app
-        .client
-        .post(app.url("/core/connect/token"))
-        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(serde_urlencoded::to_string(form).expect("form"));
-    if let Some((id, secret)) = basic {
-        req = req.basic_auth(id, Some(secret));
-    }
-    req.send().await.expect("token request")
-}
-
 /// Asserts an RFC 6749 error answer; answers the body.
 async fn assert_oauth_error(res: Response, status: u16, error: &str) -> Value {
     let got = res.status().as_u16();
@@ -216,15 +151,6 @@ async fn oauth2_token(
         request = request.add_scope(oauth2::Scope::new(scope.to_string()));
     }
     request.request_async(&http).await
-}
-
-fn course_body(name: Value) -> Value {
-    json!({
-        "Name": name, "Code": "PROTO-1", "Path": "", "CourseTemplateId": null,
-        "SemesterId": null, "StartDate": null, "EndDate": null, "LocaleId": null,
-        "ForceLocale": false, "ShowAddressBook": false,
-        "Description": {"Content": "", "Type": "Text"}, "CanSelfRegister": false
-    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -491,7 +417,7 @@ async fn a_signed_token_of_an_unknown_or_revoked_client_is_401() {
     assert!(detail.contains("revoked"), "{detail}");
 
     // A registered client's token works until the client is revoked, then at once it does not.
-    let (client_id, _) = register_client(&app, "users:*:*");
+    let (client_id, _) = register_client(&app, "users:*:*", "protocol tests");
     claims["client_id"] = json!(client_id);
     let token = sign_real(&app, &claims);
     json_ok(whoami(&app, &token).await).await;
@@ -777,7 +703,11 @@ async fn read_wildcard_scope_cannot_create() {
     let app = spawn_app().await;
     let token = app.token_for("admin", "*:*:read");
     let res = app
-        .post(&app.lp("/courses/"), &token, &course_body(json!("Scoped")))
+        .post(
+            &app.lp("/courses/"),
+            &token,
+            &course_named(json!("Scoped"), "PROTO-1"),
+        )
         .await;
     let detail = problem(res, 403).await;
     assert!(detail.contains("Insufficient scope to call"), "{detail}");
@@ -899,8 +829,12 @@ async fn every_non_429_answer_carries_rate_limit_headers() {
             405,
         ),
         (
-            app.post(&app.lp("/courses/"), &app.admin, &course_body(json!(5)))
-                .await,
+            app.post(
+                &app.lp("/courses/"),
+                &app.admin,
+                &course_named(json!(5), "PROTO-1"),
+            )
+            .await,
             400,
         ),
     ];
@@ -980,7 +914,11 @@ async fn malformed_json_is_400_problem() {
 async fn wrong_field_type_names_the_field() {
     let app = spawn_app().await;
     let res = app
-        .post(&app.lp("/courses/"), &app.admin, &course_body(json!(5)))
+        .post(
+            &app.lp("/courses/"),
+            &app.admin,
+            &course_named(json!(5), "PROTO-1"),
+        )
         .await;
     let ctype = header(&res, "content-type");
     let text = res.text().await.expect("body");
@@ -1001,7 +939,11 @@ async fn oversized_body_is_413() {
     let app = spawn_app().await;
     let big = "a".repeat(1024 * 1024 + 1);
     let res = app
-        .post(&app.lp("/courses/"), &app.admin, &course_body(json!(big)))
+        .post(
+            &app.lp("/courses/"),
+            &app.admin,
+            &course_named(json!(big), "PROTO-1"),
+        )
         .await;
     let detail = problem(res, 413).await;
     assert!(detail.contains("1048576"), "{detail}");
@@ -1060,7 +1002,11 @@ async fn non_numeric_path_id_is_404() {
 async fn client_credentials_token_from_the_oauth2_crate() {
     use oauth2::TokenResponse;
     let app = spawn_app().await;
-    let (client_id, secret) = register_client(&app, "users:own_profile:read enrollment:*:*");
+    let (client_id, secret) = register_client(
+        &app,
+        "users:own_profile:read enrollment:*:*",
+        "protocol tests",
+    );
     let response = oauth2_token(&app, &client_id, &secret, Some("users:own_profile:read"))
         .await
         .expect("token");
@@ -1123,7 +1069,11 @@ async fn client_credentials_token_from_the_oauth2_crate() {
 #[actix_web::test]
 async fn token_without_requested_scope_gets_the_registered_scope() {
     let app = spawn_app().await;
-    let (client_id, secret) = register_client(&app, "users:own_profile:read role:detail:read");
+    let (client_id, secret) = register_client(
+        &app,
+        "users:own_profile:read role:detail:read",
+        "protocol tests",
+    );
     let res = token_request(
         &app,
         &[("grant_type", "client_credentials")],
@@ -1141,7 +1091,7 @@ async fn token_without_requested_scope_gets_the_registered_scope() {
 #[actix_web::test]
 async fn form_field_client_credentials_work() {
     let app = spawn_app().await;
-    let (client_id, secret) = register_client(&app, "users:own_profile:read");
+    let (client_id, secret) = register_client(&app, "users:own_profile:read", "protocol tests");
     let res = token_request(
         &app,
         &[
@@ -1168,7 +1118,7 @@ async fn form_field_client_credentials_work() {
 #[actix_web::test]
 async fn wrong_client_secret_is_invalid_client() {
     let app = spawn_app().await;
-    let (client_id, secret) = register_client(&app, "users:own_profile:read");
+    let (client_id, secret) = register_client(&app, "users:own_profile:read", "protocol tests");
 
     // Through the oauth2 crate (HTTP Basic).
     let err = oauth2_token(&app, &client_id, "wrong-secret", None)
@@ -1222,7 +1172,7 @@ async fn wrong_client_secret_is_invalid_client() {
 #[actix_web::test]
 async fn unsupported_grant_type_is_400() {
     let app = spawn_app().await;
-    let (client_id, secret) = register_client(&app, "users:own_profile:read");
+    let (client_id, secret) = register_client(&app, "users:own_profile:read", "protocol tests");
     let res = token_request(
         &app,
         &[
@@ -1239,7 +1189,7 @@ async fn unsupported_grant_type_is_400() {
 #[actix_web::test]
 async fn missing_grant_type_is_invalid_request() {
     let app = spawn_app().await;
-    let (client_id, secret) = register_client(&app, "users:own_profile:read");
+    let (client_id, secret) = register_client(&app, "users:own_profile:read", "protocol tests");
     let res = token_request(
         &app,
         &[("scope", "users:own_profile:read")],
@@ -1252,7 +1202,7 @@ async fn missing_grant_type_is_invalid_request() {
 #[actix_web::test]
 async fn scope_wider_than_registered_is_invalid_scope() {
     let app = spawn_app().await;
-    let (client_id, secret) = register_client(&app, "users:own_profile:read");
+    let (client_id, secret) = register_client(&app, "users:own_profile:read", "protocol tests");
     for scope in [
         "users:userdata:read",
         "users:*:*",
@@ -1286,7 +1236,7 @@ async fn scope_wider_than_registered_is_invalid_scope() {
 async fn revoked_client_or_inactive_service_user_gets_no_token() {
     use d2l_groups::schema::users;
     let app = spawn_app().await;
-    let (client_id, secret) = register_client(&app, "users:own_profile:read");
+    let (client_id, secret) = register_client(&app, "users:own_profile:read", "protocol tests");
     let form = [("grant_type", "client_credentials")];
     json_ok(token_request(&app, &form, Some((&client_id, &secret))).await).await;
 
@@ -1373,7 +1323,7 @@ async fn single_jwk_by_kid() {
 #[actix_web::test]
 async fn oauth_client_tokens_use_their_own_bucket() {
     let app = spawn_app_with_rate_limit(30, 10).await;
-    let (client_id, secret) = register_client(&app, "users:own_profile:read");
+    let (client_id, secret) = register_client(&app, "users:own_profile:read", "protocol tests");
     // Two tokens of the same client (two calls on the IP bucket).
     let first = oauth2_token(&app, &client_id, &secret, None)
         .await

@@ -75,36 +75,8 @@ const ALL: &str = "*:*:*";
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-fn assert_keys(v: &Value, expected: &[&str]) {
-    let got: BTreeSet<&str> = v
-        .as_object()
-        .unwrap_or_else(|| panic!("expected an object, got {v}"))
-        .keys()
-        .map(String::as_str)
-        .collect();
-    let want: BTreeSet<&str> = expected.iter().copied().collect();
-    assert_eq!(got, want, "keys of {v}");
-}
-
 fn items(page: &Value) -> &Vec<Value> {
     page["Items"].as_array().expect("Items array")
-}
-
-fn user_body(user_name: &str, role_id: i64) -> Value {
-    json!({
-        "OrgDefinedId": null, "FirstName": "Test", "MiddleName": null, "LastName": user_name,
-        "ExternalEmail": format!("{user_name}@example.edu"), "UserName": user_name,
-        "RoleId": role_id, "IsActive": true, "SendCreationEmail": false, "Pronouns": null
-    })
-}
-
-fn course_body(code: &str) -> Value {
-    json!({
-        "Name": format!("Course {code}"), "Code": code, "Path": "", "CourseTemplateId": null,
-        "SemesterId": null, "StartDate": null, "EndDate": null, "LocaleId": null,
-        "ForceLocale": false, "ShowAddressBook": false,
-        "Description": {"Content": "", "Type": "Text"}, "CanSelfRegister": false
-    })
 }
 
 fn id_of(v: &Value) -> i64 {

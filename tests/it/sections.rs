@@ -1,9 +1,6 @@
 use crate::common;
 use common::*;
 
-use std::collections::BTreeSet;
-
-use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -35,17 +32,6 @@ const ALL_SECTION_SCOPES: &[&str] = &[READ, CREATE, UPDATE, DELETE, ENROLL, OWN]
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-fn assert_keys(v: &Value, expected: &[&str]) {
-    let got: BTreeSet<&str> = v
-        .as_object()
-        .unwrap_or_else(|| panic!("expected an object, got {v}"))
-        .keys()
-        .map(String::as_str)
-        .collect();
-    let want: BTreeSet<&str> = expected.iter().copied().collect();
-    assert_eq!(got, want, "keys of {v}");
-}
-
 fn assert_section_fetch(v: &Value) {
     assert_keys(v, SECTION_KEYS);
     assert!(v["SectionId"].is_i64(), "SectionId is a number: {v}");
@@ -70,13 +56,6 @@ fn sec(app: &TestApp, ou: i64, rest: &str) -> String {
     app.lp(&format!("/{ou}/sections{rest}"))
 }
 
-fn settings_body(style: Value, quantity: i64, auto: bool, random: bool, visible: bool) -> Value {
-    json!({
-        "EnrollmentStyle": style, "EnrollmentQuantity": quantity, "AutoEnroll": auto,
-        "RandomizeEnrollments": random, "DescriptionsVisibleToEnrollees": visible
-    })
-}
-
 fn update_body(name: &str, description: Value, auto: bool, random: bool, visible: bool) -> Value {
     json!({
         "Name": name, "Description": description, "AutoEnroll": auto,
@@ -86,34 +65,6 @@ fn update_body(name: &str, description: Value, auto: bool, random: bool, visible
 
 fn section_body(name: &str, code: &str, description: Value) -> Value {
     json!({"Name": name, "Code": code, "Description": description})
-}
-
-fn text(content: &str) -> Value {
-    json!({"Content": content, "Type": "Text"})
-}
-
-fn html(content: &str) -> Value {
-    json!({"Content": content, "Type": "Html"})
-}
-
-/// Creates `n` users named `{prefix}{i}` with the Student role and enrolls them as Students in
-/// `course`; answers their ids, ascending.
-async fn learners(app: &TestApp, course: i64, prefix: &str, n: usize) -> Vec<i64> {
-    let mut ids = Vec::with_capacity(n);
-    for i in 0..n {
-        let id = app.create_user(&format!("{prefix}{i:02}"), "Student").await;
-        app.enroll(id, course, "Student").await;
-        ids.push(id);
-    }
-    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids ascend: {ids:?}");
-    ids
-}
-
-/// A user holding `role` in `course` (and at the root, as `POST /users/` does).
-async fn member(app: &TestApp, course: i64, name: &str, role: &str) -> i64 {
-    let id = app.create_user(name, role).await;
-    app.enroll(id, course, role).await;
-    id
 }
 
 async fn initialize(app: &TestApp, course: i64, body: &Value) -> Value {
@@ -126,6 +77,23 @@ async fn initialize(app: &TestApp, course: i64, body: &Value) -> Value {
     settings
 }
 
+/// Initializes sections of style `style` (by number), neither randomized nor with descriptions
+/// shown to enrollees; answers the settings.
+async fn initialize_as(app: &TestApp, course: i64, style: i64, quantity: i64, auto: bool) -> Value {
+    initialize(
+        app,
+        course,
+        &section_settings(json!(style), quantity, auto, false, false),
+    )
+    .await
+}
+
+/// Initializes `course` with one section (style 2, no auto-enrollment); answers its id.
+async fn one_section(app: &TestApp, course: i64) -> i64 {
+    initialize_as(app, course, 2, 1, false).await;
+    section_id(&list(app, course).await[0])
+}
+
 async fn list(app: &TestApp, course: i64) -> Vec<Value> {
     let all = json_ok(app.get(&sec(app, course, "/"), &app.admin).await).await;
     let all = all.as_array().expect("array of sections").clone();
@@ -133,23 +101,6 @@ async fn list(app: &TestApp, course: i64) -> Vec<Value> {
         assert_section_fetch(s);
     }
     all
-}
-
-fn ids_of(v: &Value) -> Vec<i64> {
-    v.as_array()
-        .unwrap_or_else(|| panic!("expected an array, got {v}"))
-        .iter()
-        .map(|x| x.as_i64().expect("numeric id"))
-        .collect()
-}
-
-fn rosters(sections: &[Value]) -> Vec<Vec<i64>> {
-    sections.iter().map(|s| ids_of(&s["Enrollments"])).collect()
-}
-
-fn sorted(mut v: Vec<i64>) -> Vec<i64> {
-    v.sort_unstable();
-    v
 }
 
 fn section_id(s: &Value) -> i64 {
@@ -163,7 +114,7 @@ async fn create_section(app: &TestApp, course: i64, body: &Value) -> Value {
 }
 
 async fn roster(app: &TestApp, course: i64, section: i64) -> Vec<i64> {
-    ids_of(
+    common::ids(
         &json_ok(
             app.get(
                 &sec(app, course, &format!("/{section}/enrollments/")),
@@ -184,35 +135,9 @@ async fn add_to_section(app: &TestApp, course: i64, section: i64, user: i64) -> 
     .await
 }
 
-/// Membership rows of a section, straight from the database.
-fn member_rows(app: &TestApp, section: i64) -> i64 {
-    use d2l_groups::schema::org_unit_members;
-    app.state
-        .db
-        .read_sync(|conn| {
-            Ok(org_unit_members::table
-                .filter(org_unit_members::org_unit_id.eq(section))
-                .count()
-                .get_result::<i64>(conn)?)
-        })
-        .expect("count members")
-}
-
-/// Asserts the empty 200 that DELETE and section enrollment answer.
-async fn ok_empty(res: reqwest::Response) {
-    let status = res.status();
-    let text = res.text().await.expect("body");
-    assert_eq!(status, 200, "expected 200, got {status}: {text}");
-    assert!(text.is_empty(), "empty body expected: {text}");
-}
-
-async fn status_of(res: reqwest::Response) -> u16 {
-    res.status().as_u16()
-}
-
 /// Every section route of `ou` (method, url, body), with `section` standing for a section id.
 fn every_route(app: &TestApp, ou: i64, section: i64) -> Vec<(Method, String, Option<Value>)> {
-    let init = settings_body(json!(2), 2, false, false, false);
+    let init = section_settings(json!(2), 2, false, false, false);
     let upd = update_body("S", text(""), false, false, false);
     let body = section_body("N", "C", text(""));
     let renamed = section_body("N2", "C2", text(""));
@@ -282,12 +207,7 @@ async fn every_section_route_but_post_settings_is_404_before_initialization() {
     .await;
 
     // Nothing was initialized by any of those calls; POST /settings then works.
-    let settings = initialize(
-        &app,
-        course,
-        &settings_body(json!(2), 1, false, false, false),
-    )
-    .await;
+    let settings = initialize_as(&app, course, 2, 1, false).await;
     assert_eq!(settings["EnrollmentStyle"], NUMBER_STYLE);
     let all = list(&app, course).await;
     assert_eq!(rosters(&all), vec![vec![student]]);
@@ -310,12 +230,7 @@ async fn number_of_sections_deals_learners_in_id_order() {
     let other = app.create_course("NUM-OTHER").await;
     member(&app, other, "num.elsewhere", "Student").await;
 
-    let settings = initialize(
-        &app,
-        course,
-        &settings_body(json!(2), 2, false, false, false),
-    )
-    .await;
+    let settings = initialize_as(&app, course, 2, 2, false).await;
     assert_eq!(
         settings,
         json!({
@@ -346,7 +261,7 @@ async fn number_of_sections_deals_learners_in_id_order() {
         assert_eq!(&one, s);
         assert_eq!(
             roster(&app, course, section_id(s)).await,
-            ids_of(&s["Enrollments"])
+            common::ids(&s["Enrollments"])
         );
     }
     // Sections are org units below the course, distinct from it.
@@ -358,12 +273,7 @@ async fn number_of_sections_sizes_differ_by_at_most_one_and_empty_sections_are_m
     let app = app().await;
     let course = app.create_course("NUM-7").await;
     let ids = learners(&app, course, "seven.l", 7).await;
-    initialize(
-        &app,
-        course,
-        &settings_body(json!(2), 3, false, false, false),
-    )
-    .await;
+    initialize_as(&app, course, 2, 3, false).await;
     let all = list(&app, course).await;
     assert_eq!(
         rosters(&all),
@@ -379,7 +289,7 @@ async fn number_of_sections_sizes_differ_by_at_most_one_and_empty_sections_are_m
     for id in &ids[..2] {
         app.enroll(*id, few, "Student").await;
     }
-    initialize(&app, few, &settings_body(json!(2), 4, false, false, false)).await;
+    initialize_as(&app, few, 2, 4, false).await;
     let all = list(&app, few).await;
     assert_eq!(
         rosters(&all),
@@ -400,7 +310,7 @@ async fn people_per_section_counts_off_in_id_order() {
     let settings = initialize(
         &app,
         course,
-        &settings_body(json!(PEOPLE_STYLE), 2, false, false, true),
+        &section_settings(json!(PEOPLE_STYLE), 2, false, false, true),
     )
     .await;
     assert_eq!(settings["EnrollmentStyle"], PEOPLE_STYLE);
@@ -422,12 +332,7 @@ async fn people_per_section_counts_off_in_id_order() {
     for id in &ids[..4] {
         app.enroll(*id, exact, "Student").await;
     }
-    initialize(
-        &app,
-        exact,
-        &settings_body(json!(1), 2, false, false, false),
-    )
-    .await;
+    initialize_as(&app, exact, 1, 2, false).await;
     assert_eq!(
         rosters(&list(&app, exact).await),
         vec![vec![ids[0], ids[1]], vec![ids[2], ids[3]]]
@@ -435,12 +340,7 @@ async fn people_per_section_counts_off_in_id_order() {
 
     // With no learners at all, one empty section.
     let empty = app.create_course("PPS-EMPTY").await;
-    initialize(
-        &app,
-        empty,
-        &settings_body(json!(1), 3, false, false, false),
-    )
-    .await;
+    initialize_as(&app, empty, 1, 3, false).await;
     let all = list(&app, empty).await;
     assert_eq!(rosters(&all), vec![Vec::<i64>::new()]);
     assert_eq!(all[0]["Name"], "Section 1");
@@ -458,7 +358,12 @@ async fn enrollment_style_is_read_as_number_or_name_and_answered_as_name() {
     ];
     for (i, (style, name)) in cases.into_iter().enumerate() {
         let course = app.create_course(&format!("STYLE-{i}")).await;
-        let settings = initialize(&app, course, &settings_body(style, 1, true, false, false)).await;
+        let settings = initialize(
+            &app,
+            course,
+            &section_settings(style, 1, true, false, false),
+        )
+        .await;
         assert_eq!(settings["EnrollmentStyle"], name);
         assert_eq!(settings["AutoEnroll"], true);
         let fetched = json_ok(app.get(&sec(&app, course, "/settings"), &app.admin).await).await;
@@ -471,7 +376,7 @@ async fn enrollment_style_is_read_as_number_or_name_and_answered_as_name() {
             app.post(
                 &sec(&app, course, "/settings"),
                 &app.admin,
-                &settings_body(style.clone(), 1, false, false, false),
+                &section_settings(style.clone(), 1, false, false, false),
             )
             .await,
             400,
@@ -508,7 +413,7 @@ async fn enrollment_quantity_must_be_at_least_one() {
                 app.post(
                     &sec(&app, course, "/settings"),
                     &app.admin,
-                    &settings_body(style.clone(), quantity, false, false, false),
+                    &section_settings(style.clone(), quantity, false, false, false),
                 )
                 .await,
                 400,
@@ -558,17 +463,12 @@ async fn settings_initialize_only_once() {
     let app = app().await;
     let course = app.create_course("ONCE").await;
     let ids = learners(&app, course, "once.l", 3).await;
-    let first = initialize(
-        &app,
-        course,
-        &settings_body(json!(2), 2, false, false, false),
-    )
-    .await;
+    let first = initialize_as(&app, course, 2, 2, false).await;
     let before = list(&app, course).await;
 
     for body in [
-        settings_body(json!(2), 2, false, false, false),
-        settings_body(json!(1), 1, true, true, true),
+        section_settings(json!(2), 2, false, false, false),
+        section_settings(json!(1), 1, true, true, true),
     ] {
         let detail = problem(
             app.post(&sec(&app, course, "/settings"), &app.admin, &body)
@@ -600,7 +500,7 @@ async fn randomized_allocation_keeps_every_learner_once_in_even_sections() {
     let settings = initialize(
         &app,
         numbered,
-        &settings_body(json!(2), 4, false, true, false),
+        &section_settings(json!(2), 4, false, true, false),
     )
     .await;
     assert_eq!(settings["RandomizeEnrollments"], true);
@@ -622,7 +522,7 @@ async fn randomized_allocation_keeps_every_learner_once_in_even_sections() {
     let settings = initialize(
         &app,
         counted,
-        &settings_body(json!(PEOPLE_STYLE), 6, false, true, false),
+        &section_settings(json!(PEOPLE_STYLE), 6, false, true, false),
     )
     .await;
     assert_eq!(settings["RandomizeEnrollments"], true);
@@ -647,12 +547,7 @@ async fn auto_enroll_places_a_later_learner_in_the_smallest_section() {
     let app = app().await;
     let course = app.create_course("AUTO-NUM").await;
     let ids = learners(&app, course, "autonum.l", 5).await;
-    initialize(
-        &app,
-        course,
-        &settings_body(json!(2), 2, true, false, false),
-    )
-    .await;
+    initialize_as(&app, course, 2, 2, true).await;
     let all = list(&app, course).await;
     let (s1, s2) = (section_id(&all[0]), section_id(&all[1]));
     assert_eq!(
@@ -692,12 +587,7 @@ async fn auto_enroll_fills_the_first_not_full_section_then_creates_one() {
     let app = app().await;
     let course = app.create_course("AUTO-PPS").await;
     let ids = learners(&app, course, "autopps.l", 3).await;
-    initialize(
-        &app,
-        course,
-        &settings_body(json!(1), 2, true, false, false),
-    )
-    .await;
+    initialize_as(&app, course, 1, 2, true).await;
     let all = list(&app, course).await;
     assert_eq!(rosters(&all), vec![vec![ids[0], ids[1]], vec![ids[2]]]);
     let (s1, s2) = (section_id(&all[0]), section_id(&all[1]));
@@ -717,14 +607,7 @@ async fn auto_enroll_fills_the_first_not_full_section_then_creates_one() {
     );
 
     // When a learner leaves section 1, the next newcomer fills it before section 3.
-    json_ok(
-        app.delete(
-            &app.lp(&format!("/enrollments/users/{}/orgUnits/{course}", ids[0])),
-            &app.admin,
-        )
-        .await,
-    )
-    .await;
+    app.unenroll(ids[0], course).await;
     let f = member(&app, course, "autopps.f", "Student").await;
     assert_eq!(roster(&app, course, s1).await, vec![ids[1], f]);
     assert_eq!(list(&app, course).await.len(), 3);
@@ -735,12 +618,7 @@ async fn auto_enroll_off_leaves_later_learners_alone_until_turned_on() {
     let app = app().await;
     let course = app.create_course("AUTO-OFF").await;
     let ids = learners(&app, course, "autooff.l", 2).await;
-    initialize(
-        &app,
-        course,
-        &settings_body(json!(1), 2, false, false, false),
-    )
-    .await;
+    initialize_as(&app, course, 1, 2, false).await;
     let late = member(&app, course, "autooff.late", "Student").await;
     assert_eq!(rosters(&list(&app, course).await), vec![ids.clone()]);
 
@@ -771,12 +649,7 @@ async fn put_settings_changes_descriptive_fields_and_never_redeals() {
     let app = app().await;
     let course = app.create_course("PUT-SET").await;
     let ids = learners(&app, course, "putset.l", 5).await;
-    initialize(
-        &app,
-        course,
-        &settings_body(json!(2), 2, false, false, false),
-    )
-    .await;
+    initialize_as(&app, course, 2, 2, false).await;
     let before = list(&app, course).await;
 
     let updated = json_ok(
@@ -828,12 +701,7 @@ async fn put_settings_changes_descriptive_fields_and_never_redeals() {
 async fn put_settings_rejects_invalid_input_naming_the_field() {
     let app = app().await;
     let course = app.create_course("PUT-BAD").await;
-    initialize(
-        &app,
-        course,
-        &settings_body(json!(2), 1, false, false, false),
-    )
-    .await;
+    initialize_as(&app, course, 2, 1, false).await;
     let url = sec(&app, course, "/settings");
     let cases: Vec<(Value, &str)> = vec![
         (update_body("", text(""), false, false, false), "Name"),
@@ -886,12 +754,7 @@ async fn post_section_creates_one_more_and_get_answers_it() {
     let app = app().await;
     let course = app.create_course("CRUD").await;
     learners(&app, course, "crud.l", 2).await;
-    initialize(
-        &app,
-        course,
-        &settings_body(json!(2), 1, false, false, false),
-    )
-    .await;
+    initialize_as(&app, course, 2, 1, false).await;
 
     let created = create_section(
         &app,
@@ -932,13 +795,7 @@ async fn put_section_updates_name_code_description_and_keeps_members() {
     let app = app().await;
     let course = app.create_course("UPD").await;
     let ids = learners(&app, course, "upd.l", 2).await;
-    initialize(
-        &app,
-        course,
-        &settings_body(json!(2), 1, false, false, false),
-    )
-    .await;
-    let s = section_id(&list(&app, course).await[0]);
+    let s = one_section(&app, course).await;
     let url = sec(&app, course, &format!("/{s}"));
 
     let updated = json_ok(
@@ -991,7 +848,7 @@ async fn delete_section_removes_it_and_its_memberships() {
     initialize(
         &app,
         course,
-        &settings_body(json!(2), 2, false, false, true),
+        &section_settings(json!(2), 2, false, false, true),
     )
     .await;
     let all = list(&app, course).await;
@@ -1053,13 +910,7 @@ async fn delete_section_removes_it_and_its_memberships() {
 async fn section_codes_and_names_follow_the_rules() {
     let app = app().await;
     let course = app.create_course("CODES").await;
-    initialize(
-        &app,
-        course,
-        &settings_body(json!(2), 1, false, false, false),
-    )
-    .await;
-    let first = section_id(&list(&app, course).await[0]);
+    let first = one_section(&app, course).await;
     let post_url = sec(&app, course, "/");
     let put_url = sec(&app, course, &format!("/{first}"));
 
@@ -1113,12 +964,7 @@ async fn section_codes_and_names_follow_the_rules() {
 
     // Codes are per course: another course may reuse one.
     let other = app.create_course("CODES-2").await;
-    initialize(
-        &app,
-        other,
-        &settings_body(json!(2), 1, false, false, false),
-    )
-    .await;
+    initialize_as(&app, other, 2, 1, false).await;
     create_section(&app, other, &section_body("Fifty", &fifty, text(""))).await;
 }
 
@@ -1130,7 +976,7 @@ async fn rich_text_html_is_sanitized_and_plain_text_is_escaped() {
     initialize(
         &app,
         course,
-        &settings_body(json!(2), 1, false, false, true),
+        &section_settings(json!(2), 1, false, false, true),
     )
     .await;
     let dirty = r#"<p onclick="x()">Hi <b>there</b></p><script>alert(1)</script><img src=x onerror=alert(2)>"#;
@@ -1250,13 +1096,7 @@ async fn rich_text_html_is_sanitized_and_plain_text_is_escaped() {
 async fn section_enrollment_takes_course_members_only_and_twice_is_harmless() {
     let app = app().await;
     let course = app.create_course("SENR").await;
-    initialize(
-        &app,
-        course,
-        &settings_body(json!(2), 1, false, false, false),
-    )
-    .await;
-    let s = section_id(&list(&app, course).await[0]);
+    let s = one_section(&app, course).await;
     // Enrolled after initialization with AutoEnroll off: in no section.
     let learner = member(&app, course, "senr.learner", "Student").await;
     let ta = member(&app, course, "senr.ta", "Teaching Assistant").await;
@@ -1312,13 +1152,7 @@ async fn section_enrollment_takes_course_members_only_and_twice_is_harmless() {
 async fn section_enrollment_without_a_user_id_is_404_as_the_reference_says() {
     let app = app().await;
     let course = app.create_course("SENR-NOPARAM").await;
-    initialize(
-        &app,
-        course,
-        &settings_body(json!(2), 1, false, false, false),
-    )
-    .await;
-    let s = section_id(&list(&app, course).await[0]);
+    let s = one_section(&app, course).await;
     let url = sec(&app, course, &format!("/{s}/enrollments/"));
     problem(app.post(&url, &app.admin, &json!({})).await, 404).await;
     problem(
@@ -1335,8 +1169,8 @@ async fn sections_of_another_course_are_not_found_under_this_one() {
     let b = app.create_course("OWN-B").await;
     let learner = member(&app, a, "own.learner", "Student").await;
     app.enroll(learner, b, "Student").await;
-    initialize(&app, a, &settings_body(json!(2), 1, false, false, false)).await;
-    initialize(&app, b, &settings_body(json!(2), 1, false, false, false)).await;
+    initialize_as(&app, a, 2, 1, false).await;
+    initialize_as(&app, b, 2, 1, false).await;
     let sa = section_id(&list(&app, a).await[0]);
 
     for (method, url, body) in every_route(&app, b, sa) {
@@ -1377,12 +1211,7 @@ async fn mysections_answers_the_enrolled_form_and_hides_descriptions_when_asked(
     let ids = learners(&app, course, "mine.l", 4).await;
     let teacher = member(&app, course, "mine.teacher", "Instructor").await;
     app.create_user("mine.outsider", "Student").await;
-    initialize(
-        &app,
-        course,
-        &settings_body(json!(2), 2, false, false, false),
-    )
-    .await;
+    initialize_as(&app, course, 2, 2, false).await;
     let all = list(&app, course).await;
     let (s1, s2) = (section_id(&all[0]), section_id(&all[1]));
     json_ok(
@@ -1474,12 +1303,7 @@ async fn removing_a_course_enrollment_removes_section_memberships() {
     let app = app().await;
     let course = app.create_course("UNENROLL").await;
     let ids = learners(&app, course, "unenr.l", 4).await;
-    initialize(
-        &app,
-        course,
-        &settings_body(json!(2), 2, false, false, false),
-    )
-    .await;
+    initialize_as(&app, course, 2, 2, false).await;
     let all = list(&app, course).await;
     let (s1, s2) = (section_id(&all[0]), section_id(&all[1]));
     // ids[0] is also put in section 2 by hand.
@@ -1487,22 +1311,9 @@ async fn removing_a_course_enrollment_removes_section_memberships() {
     // Memberships in another course's sections stay.
     let other = app.create_course("UNENROLL-2").await;
     app.enroll(ids[0], other, "Student").await;
-    initialize(
-        &app,
-        other,
-        &settings_body(json!(2), 1, false, false, false),
-    )
-    .await;
-    let other_s = section_id(&list(&app, other).await[0]);
+    let other_s = one_section(&app, other).await;
 
-    json_ok(
-        app.delete(
-            &app.lp(&format!("/enrollments/users/{}/orgUnits/{course}", ids[0])),
-            &app.admin,
-        )
-        .await,
-    )
-    .await;
+    app.unenroll(ids[0], course).await;
     assert_eq!(roster(&app, course, s1).await, vec![ids[2]]);
     assert_eq!(roster(&app, course, s2).await, vec![ids[1], ids[3]]);
     assert_eq!(roster(&app, other, other_s).await, vec![ids[0]]);
@@ -1555,7 +1366,7 @@ async fn instructors_and_administrators_manage_sections() {
             app.post(
                 &sec(&app, course, "/settings"),
                 &token,
-                &settings_body(json!(2), 1, false, false, false),
+                &section_settings(json!(2), 1, false, false, false),
             )
             .await,
         )
@@ -1625,7 +1436,7 @@ async fn teaching_assistants_read_and_students_only_see_their_own() {
     initialize(
         &app,
         course,
-        &settings_body(json!(2), 1, false, false, true),
+        &section_settings(json!(2), 1, false, false, true),
     )
     .await;
     let s = section_id(&list(&app, course).await[0]);
@@ -1690,7 +1501,7 @@ async fn teaching_assistants_read_and_students_only_see_their_own() {
             app.post(
                 &sec(&app, fresh, "/settings"),
                 token,
-                &settings_body(json!(2), 1, false, false, false),
+                &section_settings(json!(2), 1, false, false, false),
             )
             .await,
             403,
@@ -1731,12 +1542,7 @@ async fn each_route_requires_exactly_its_reference_scope() {
         .expect("numeric id");
     let learner = member(&app, course, "scopes.learner", "Student").await;
     app.enroll(admin_id, course, "Instructor").await;
-    initialize(
-        &app,
-        course,
-        &settings_body(json!(2), 1, false, false, false),
-    )
-    .await;
+    initialize_as(&app, course, 2, 1, false).await;
     let spare = create_section(&app, course, &section_body("Spare", "SPARE", text(""))).await;
     let s = section_id(&list(&app, course).await[0]);
 
@@ -1807,13 +1613,7 @@ async fn foreign_non_course_and_unknown_org_units_are_404() {
     let app = app().await;
     let course = app.create_course("FOREIGN").await;
     member(&app, course, "foreign.learner", "Student").await;
-    initialize(
-        &app,
-        course,
-        &settings_body(json!(2), 1, false, false, false),
-    )
-    .await;
-    let s = section_id(&list(&app, course).await[0]);
+    let s = one_section(&app, course).await;
 
     let key = d2l_groups::auth::tokens::generate_key_row(0).expect("signing key");
     app.state
@@ -1856,7 +1656,7 @@ async fn foreign_non_course_and_unknown_org_units_are_404() {
         app.post(
             &sec(&app, s, "/settings"),
             &app.admin,
-            &settings_body(json!(2), 1, false, false, false),
+            &section_settings(json!(2), 1, false, false, false),
         )
         .await,
         404,
@@ -1879,13 +1679,7 @@ async fn foreign_non_course_and_unknown_org_units_are_404() {
 async fn calls_without_a_valid_token_are_401() {
     let app = app().await;
     let course = app.create_course("ANON").await;
-    initialize(
-        &app,
-        course,
-        &settings_body(json!(2), 1, false, false, false),
-    )
-    .await;
-    let s = section_id(&list(&app, course).await[0]);
+    let s = one_section(&app, course).await;
     for (method, url, body) in every_route(&app, course, s) {
         problem(
             app.send(method.clone(), &url, None, body.as_ref()).await,
@@ -1913,7 +1707,7 @@ async fn section_routes_are_rate_limited() {
         .post(
             &sec(&app, course, "/settings"),
             &app.admin,
-            &settings_body(json!(2), 1, false, false, false),
+            &section_settings(json!(2), 1, false, false, false),
         )
         .await;
     assert_eq!(
@@ -1953,7 +1747,7 @@ async fn legacy_put_sections_is_404_on_every_version() {
     let app = app().await;
     let course = app.create_course("LEGACY").await;
     let ids = learners(&app, course, "legacy.l", 2).await;
-    let body = settings_body(json!(2), 2, false, false, false);
+    let body = section_settings(json!(2), 2, false, false, false);
     let versions = [
         "1.0", "1.10", "1.38", "1.39", "1.42", "1.43", "1.45", "1.46", "1.47", "1.50", "1.51",
     ];
@@ -1987,13 +1781,7 @@ async fn legacy_put_sections_is_404_on_every_version() {
 async fn section_routes_follow_version_and_trailing_slash_rules() {
     let app = app().await;
     let course = app.create_course("VERS").await;
-    initialize(
-        &app,
-        course,
-        &settings_body(json!(2), 1, false, false, false),
-    )
-    .await;
-    let s = section_id(&list(&app, course).await[0]);
+    let s = one_section(&app, course).await;
     // Supported and deprecated versions answer; obsolete and unknown ones are 404.
     for v in ["1.43", "1.46", "1.47", "1.50"] {
         let res = app
@@ -2046,6 +1834,19 @@ where
         .collect()
 }
 
+/// Asserts that one racing call of a round won (200) and the others were refused (400).
+fn assert_one_200_and_400s(statuses: &[u16], round: usize) {
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "round {round}: {statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 400),
+        "round {round}: {statuses:?}"
+    );
+}
+
 #[actix_web::test]
 async fn concurrent_initializations_answer_one_200_and_400s() {
     let app = app().await;
@@ -2060,19 +1861,11 @@ async fn concurrent_initializations_answer_one_200_and_400s() {
         courses.push(course);
     }
     for (round, course) in courses.into_iter().enumerate() {
-        let body = settings_body(json!(2), 2, false, false, false);
+        let body = section_settings(json!(2), 2, false, false, false);
         let url = sec(&app, course, "/settings");
         let statuses =
             statuses_of((0..CONCURRENT).map(|_| app.post(&url, &app.admin, &body))).await;
-        assert_eq!(
-            statuses.iter().filter(|s| **s == 200).count(),
-            1,
-            "round {round}: {statuses:?}"
-        );
-        assert!(
-            statuses.iter().all(|s| *s == 200 || *s == 400),
-            "round {round}: {statuses:?}"
-        );
+        assert_one_200_and_400s(&statuses, round);
         assert_eq!(
             rosters(&list(&app, course).await),
             vec![vec![ids[0], ids[2]], vec![ids[1], ids[3]]],
@@ -2085,27 +1878,14 @@ async fn concurrent_initializations_answer_one_200_and_400s() {
 async fn concurrent_posts_of_one_code_create_one_section() {
     let app = app().await;
     let course = app.create_course("RACE-CODE").await;
-    initialize(
-        &app,
-        course,
-        &settings_body(json!(2), 1, false, false, false),
-    )
-    .await;
+    initialize_as(&app, course, 2, 1, false).await;
     for round in 0..ROUNDS {
         let code = format!("SAME-{round}");
         let body = section_body("Same", &code, text(""));
         let url = sec(&app, course, "/");
         let statuses =
             statuses_of((0..CONCURRENT).map(|_| app.post(&url, &app.admin, &body))).await;
-        assert_eq!(
-            statuses.iter().filter(|s| **s == 200).count(),
-            1,
-            "round {round}: {statuses:?}"
-        );
-        assert!(
-            statuses.iter().all(|s| *s == 200 || *s == 400),
-            "round {round}: {statuses:?}"
-        );
+        assert_one_200_and_400s(&statuses, round);
         let with_code = list(&app, course)
             .await
             .iter()
@@ -2119,13 +1899,7 @@ async fn concurrent_posts_of_one_code_create_one_section() {
 async fn concurrent_section_enrollments_of_one_user_are_all_harmless() {
     let app = app().await;
     let course = app.create_course("RACE-MEMBER").await;
-    initialize(
-        &app,
-        course,
-        &settings_body(json!(2), 1, false, false, false),
-    )
-    .await;
-    let s = section_id(&list(&app, course).await[0]);
+    let s = one_section(&app, course).await;
     for round in 0..ROUNDS {
         let learner = member(&app, course, &format!("race.member{round}"), "Student").await;
         let statuses =

@@ -243,14 +243,6 @@ async fn roles(app: &TestApp) -> Roles {
     }
 }
 
-fn user_body(user_name: &str, role_id: i64) -> Value {
-    json!({
-        "OrgDefinedId": null, "FirstName": "Load", "MiddleName": null, "LastName": user_name,
-        "ExternalEmail": format!("{user_name}@example.edu"), "UserName": user_name,
-        "RoleId": role_id, "IsActive": true, "SendCreationEmail": false, "Pronouns": null
-    })
-}
-
 /// Creates `n` users one after another (setup is not what is measured); answers their ids.
 async fn users(app: &TestApp, prefix: &str, n: usize, role_id: i64) -> Vec<i64> {
     let start = Instant::now();
@@ -355,29 +347,6 @@ fn assert_exactly_once(what: &str, got: &[i64], want: &[i64]) {
         want_set.len(),
         got.len()
     );
-}
-
-fn section_settings(quantity: i64, auto: bool) -> Value {
-    json!({
-        "EnrollmentStyle": 2, "EnrollmentQuantity": quantity, "AutoEnroll": auto,
-        "RandomizeEnrollments": false, "DescriptionsVisibleToEnrollees": false
-    })
-}
-
-/// A complete group category Create form, with `extra` fields overriding the neutral ones.
-fn category_form(name: &str, style: i64, extra: Value) -> Value {
-    let mut body = json!({
-        "Name": name, "Description": {"Content": "", "Type": "Text"}, "EnrollmentStyle": style,
-        "EnrollmentQuantity": null, "AutoEnroll": false, "RandomizeEnrollments": false,
-        "NumberOfGroups": null, "MaxUsersPerGroup": null, "AllocateAfterExpiry": false,
-        "SelfEnrollmentExpiryDate": null, "GroupPrefix": null, "RestrictedByOrgUnitId": null,
-        "DescriptionsVisibleToEnrolees": false
-    });
-    let fields = body.as_object_mut().expect("object");
-    for (k, v) in extra.as_object().expect("extra is an object") {
-        fields.insert(k.clone(), v.clone());
-    }
-    body
 }
 
 /// Polls a category's status until its creation job is Complete (1).
@@ -506,7 +475,7 @@ async fn two_hundred_group_enrollments_in_one_course_at_once() {
     let category = create_category(
         &app,
         course,
-        &category_form("Burst", 0, json!({"NumberOfGroups": 4})),
+        &category_form("Burst", json!(0), json!({"NumberOfGroups": 4})),
     )
     .await;
     let groups = empty_units("group", group_rosters(&app, course, category).await, 4);
@@ -572,7 +541,7 @@ async fn two_hundred_section_enrollments_in_one_course_at_once() {
         app.post(
             &app.lp(&format!("/{course}/sections/settings")),
             &app.admin,
-            &section_settings(4, false),
+            &section_settings(json!(2), 4, false, false, false),
         )
         .await,
     )
@@ -728,10 +697,14 @@ async fn enrollments_racing_category_creation_and_section_initialization() {
     let categories_url = app.lp(&format!("/{course}/groupcategories/"));
     // Two AutoEnroll categories of different styles, and one without AutoEnroll.
     let auto_categories = [
-        category_form("Dealt", 2, json!({"NumberOfGroups": 7, "AutoEnroll": true})),
+        category_form(
+            "Dealt",
+            json!(2),
+            json!({"NumberOfGroups": 7, "AutoEnroll": true}),
+        ),
         category_form(
             "Filled",
-            1,
+            json!(1),
             json!({"MaxUsersPerGroup": 30, "AutoEnroll": true}),
         ),
     ];
@@ -741,11 +714,11 @@ async fn enrollments_racing_category_creation_and_section_initialization() {
     }
     calls.push(Call::post(
         categories_url.clone(),
-        category_form("Manual", 0, json!({"NumberOfGroups": 3})),
+        category_form("Manual", json!(0), json!({"NumberOfGroups": 3})),
     ));
     calls.push(Call::post(
         app.lp(&format!("/{course}/sections/settings")),
-        section_settings(5, true),
+        section_settings(json!(2), 5, true, false, false),
     ));
     let burst = burst(
         "enrollments, category creations and section initialization on one course",

@@ -33,31 +33,14 @@ async fn fixture() -> Fixture {
     app.enroll(learner, course, "Student").await;
     let student_role = app.role_id("Student").await;
 
-    let settings = json!({
-        "EnrollmentStyle": 2, "EnrollmentQuantity": 1, "AutoEnroll": false,
-        "RandomizeEnrollments": false, "DescriptionsVisibleToEnrollees": false
-    });
-    json_ok(
-        app.post(
-            &app.lp(&format!("/{course}/sections/settings")),
-            &app.admin,
-            &settings,
-        )
-        .await,
-    )
-    .await;
-    let sections = json_ok(
-        app.get(&app.lp(&format!("/{course}/sections/")), &app.admin)
-            .await,
-    )
-    .await;
+    let sections = deal_sections(&app, course, 1).await;
     let section = sections[0]["SectionId"].as_i64().expect("SectionId");
 
     let res = app
         .post(
             &app.lp(&format!("/{course}/groupcategories/")),
             &app.admin,
-            &category_form("Teams"),
+            &teams("Teams"),
         )
         .await;
     assert_eq!(res.status(), 202);
@@ -113,18 +96,13 @@ async fn fixture() -> Fixture {
     }
 }
 
-fn text(content: &str) -> Value {
-    json!({"Content": content, "Type": "Text"})
-}
-
-fn category_form(name: &str) -> Value {
-    json!({
-        "Name": name, "Description": text("d"), "EnrollmentStyle": 2,
-        "EnrollmentQuantity": null, "AutoEnroll": false, "RandomizeEnrollments": false,
-        "NumberOfGroups": 1, "MaxUsersPerGroup": null, "AllocateAfterExpiry": false,
-        "SelfEnrollmentExpiryDate": null, "GroupPrefix": "Team", "RestrictedByOrgUnitId": null,
-        "DescriptionsVisibleToEnrolees": false
-    })
+/// A category of one dealt group, prefixed "Team".
+fn teams(name: &str) -> Value {
+    category_form(
+        name,
+        json!(2),
+        json!({"Description": text("d"), "NumberOfGroups": 1, "GroupPrefix": "Team"}),
+    )
 }
 
 fn vle_body(name: &str) -> Value {
@@ -220,7 +198,7 @@ impl Fixture {
             ) => {
                 json!({"UserId": self.learner})
             }
-            ("POST", "/{orgUnitId}/groupcategories/") => category_form("Other"),
+            ("POST", "/{orgUnitId}/groupcategories/") => teams("Other"),
             ("PUT", "/{orgUnitId}/groupcategories/{groupCategoryId}") => json!({
                 "Name": "Teams", "Description": text("d"), "AutoEnroll": false,
                 "RandomizeEnrollments": false, "DescriptionsVisibleToEnrolees": false

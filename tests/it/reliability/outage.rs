@@ -13,14 +13,6 @@ use crate::common::*;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
-use d2l_groups::auth::scopes::ScopeSet;
-use d2l_groups::auth::secrets::{generate_secret, hash_secret};
-use d2l_groups::bootstrap::{find_institution, find_user_by_name_or_id, DEFAULT_ACRONYM};
-use d2l_groups::db::rows::OAuthClient;
-use d2l_groups::error::ApiError;
-use d2l_groups::schema::oauth_clients;
-use diesel::prelude::*;
 use reqwest::header::CONTENT_TYPE;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -392,36 +384,6 @@ fn judge(answer: &Answer, expect: Expect, secret: &[String]) -> Vec<String> {
 // Setup helpers
 // ---------------------------------------------------------------------------------------------
 
-/// Registers an OAuth client for the admin, as `d2l-groups client add` does (see
-/// tests/protocol.rs); answers (client_id, client_secret).
-fn register_client(app: &TestApp, scope: &str) -> (String, String) {
-    let scopes = ScopeSet::parse(scope).expect("scope");
-    let secret = generate_secret();
-    let secret_hash = hash_secret(&secret).expect("hash secret");
-    let client_id = uuid::Uuid::new_v4().to_string();
-    app.state
-        .db
-        .write_sync(|conn| {
-            let institution = find_institution(conn, DEFAULT_ACRONYM)?;
-            let user = find_user_by_name_or_id(conn, institution.id, "admin")?;
-            diesel::insert_into(oauth_clients::table)
-                .values(OAuthClient {
-                    client_id: client_id.clone(),
-                    institution_id: institution.id,
-                    user_id: user.id,
-                    name: "outage tests".into(),
-                    secret_hash: secret_hash.clone(),
-                    scope: scopes.to_string(),
-                    revoked_at: None,
-                    created_at: Utc::now().naive_utc(),
-                })
-                .execute(conn)
-                .map_err(ApiError::from)
-        })
-        .expect("insert OAuth client");
-    (client_id, secret)
-}
-
 fn token_request(
     client: &reqwest::Client,
     app: &TestApp,
@@ -433,14 +395,6 @@ fn token_request(
         .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
         .basic_auth(client_id, Some(secret))
         .body("grant_type=client_credentials")
-}
-
-fn user_body(user_name: &str, role_id: i64) -> Value {
-    json!({
-        "OrgDefinedId": null, "FirstName": "Outage", "MiddleName": null, "LastName": user_name,
-        "ExternalEmail": format!("{user_name}@example.edu"), "UserName": user_name,
-        "RoleId": role_id, "IsActive": true, "SendCreationEmail": false, "Pronouns": null
-    })
 }
 
 fn skip_on_sqlite(test: &str) -> bool {
@@ -490,7 +444,7 @@ async fn an_outage_is_a_fast_503_everywhere_and_the_server_recovers_by_itself() 
     app.enroll(leaver, course, "Student").await;
 
     // An OAuth client's token from the token endpoint, used once so it is known and cached.
-    let (client_id, client_secret) = register_client(&app, "*:*:*");
+    let (client_id, client_secret) = register_client(&app, "*:*:*", "outage tests");
     let res = token_request(&client, &app, &client_id, &client_secret)
         .send()
         .await

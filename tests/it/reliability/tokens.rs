@@ -8,18 +8,8 @@
 
 use crate::common::*;
 
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::Response;
 use serde_json::{json, Value};
-
-/// Signs claims RS256 with the default institution's real key, naming its kid.
-fn sign_real(app: &TestApp, claims: &Value) -> String {
-    let (row, _) = signing_key(&app.state);
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some(row.kid.clone());
-    let key = EncodingKey::from_rsa_pem(row.private_key_pem.as_bytes()).expect("RSA PEM");
-    jsonwebtoken::encode(&header, claims, &key).expect("sign")
-}
 
 /// A CLI-style token with every scope for user `sub` of the default institution.
 fn token_for_id(app: &TestApp, sub: i64) -> String {
@@ -28,25 +18,10 @@ fn token_for_id(app: &TestApp, sub: i64) -> String {
     sign_real(app, &claims)
 }
 
-fn user_body(user_name: &str, role_id: i64, active: bool) -> Value {
-    json!({
-        "OrgDefinedId": null, "FirstName": "Token", "MiddleName": null, "LastName": user_name,
-        "ExternalEmail": format!("{user_name}@example.edu"), "UserName": user_name,
-        "RoleId": role_id, "IsActive": active, "SendCreationEmail": false, "Pronouns": null
-    })
-}
-
 async fn create_user(app: &TestApp, name: &str, role: &str, active: bool) -> i64 {
-    let role_id = app.role_id(role).await;
-    let user = json_ok(
-        app.post(
-            &app.lp("/users/"),
-            &app.admin,
-            &user_body(name, role_id, active),
-        )
-        .await,
-    )
-    .await;
+    let mut body = user_body(name, app.role_id(role).await);
+    body["IsActive"] = json!(active);
+    let user = json_ok(app.post(&app.lp("/users/"), &app.admin, &body).await).await;
     assert_eq!(user["Activation"]["IsActive"], active, "{user}");
     user["UserId"].as_i64().expect("UserId")
 }
@@ -138,7 +113,7 @@ async fn refused_everywhere(app: &TestApp, t: &Targets, token: &str) -> Vec<Stri
             app.post(
                 &app.lp("/users/"),
                 token,
-                &user_body("tokens.intruder", t.student, true),
+                &user_body("tokens.intruder", t.student),
             )
             .await,
         ),

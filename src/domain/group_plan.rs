@@ -121,14 +121,8 @@ pub struct CategoryChanges {
     pub descriptions_visible: bool,
 }
 
-/// GroupData's Create and Update forms, checked and rendered: a group's name, its code (unique
-/// in the course) and its description.
-#[derive(Clone, Debug)]
-pub struct GroupChange {
-    pub name: String,
-    pub code: String,
-    pub description: RichText,
-}
+/// GroupData's Create and Update forms, checked and rendered (the same as a section's).
+pub type GroupChange = super::naming::ChildChange;
 
 /// Self-enrollment expiry: allocating after it needs a date, and only the capped styles
 /// (people per group) have one. Answers the 400 detail otherwise.

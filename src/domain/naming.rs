@@ -1,8 +1,20 @@
-//! Names and codes of automatically created sections and groups.
+//! Names and codes of sections and groups: what a client gives one, and what one created
+//! automatically is called.
 
 use std::collections::HashSet;
 
+use super::rich_text::RichText;
 use super::validate;
+
+/// The Create and Update forms of a section or group (SectionData and GroupData are the same
+/// form), checked and rendered: its name, its code (unique in the course regardless of case)
+/// and its description as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChildChange {
+    pub name: String,
+    pub code: String,
+    pub description: RichText,
+}
 
 /// The name and code of the next automatically created unit: name `<prefix> <n>` with the
 /// first `n` from `start` whose code is free. The code is the name made valid (forbidden

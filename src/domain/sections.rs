@@ -96,14 +96,8 @@ pub struct SettingsChange {
     pub descriptions_visible: bool,
 }
 
-/// SectionData's Create and Update forms, checked and rendered: a section's name, its code
-/// (unique in the course) and its description.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SectionChange {
-    pub name: String,
-    pub code: String,
-    pub description: super::rich_text::RichText,
-}
+/// SectionData's Create and Update forms, checked and rendered (the same as a group's).
+pub type SectionChange = super::naming::ChildChange;
 
 #[cfg(test)]
 mod tests {

@@ -2,11 +2,11 @@
 
 use actix_web::HttpResponse;
 
+use super::extract::Body;
+use super::paths::OrgUnitPath;
+use super::reply::{ok, ok_empty};
 use crate::auth::Authorized;
 use crate::error::ApiResult;
-use crate::handlers::extract::Body;
-use crate::handlers::paths::OrgUnitPath;
-use crate::handlers::reply::{ok, ok_empty};
 use crate::services::access::{self, Missing};
 use crate::services::courses;
 use crate::state::State;

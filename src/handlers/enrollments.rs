@@ -2,12 +2,12 @@
 
 use actix_web::HttpResponse;
 
+use super::extract::{Body, Query};
+use super::paths::{EnrollmentPath, OrgUnitPath};
+use super::reply::ok;
 use crate::auth::Authorized;
 use crate::db::enrollments::{ClasslistFilter, OwnFilter};
 use crate::error::ApiResult;
-use crate::handlers::extract::{Body, Query};
-use crate::handlers::paths::{EnrollmentPath, OrgUnitPath};
-use crate::handlers::reply::ok;
 use crate::services::{access, enrollments};
 use crate::state::State;
 use crate::wire::enrollments::{CreateEnrollmentData, EnrollmentData, MyOrgUnitInfo, OrgUnitUser};

@@ -5,8 +5,8 @@ use std::time::Duration;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
+use super::reply::ok;
 use crate::error::ApiResult;
-use crate::handlers::reply::ok;
 use crate::state::State;
 
 /// How long readiness may wait for a connection: orchestrators' probes time out after about a

@@ -5,7 +5,8 @@
 //!    (`services::access`) and calls one unit of work in `services`;
 //! 3. answers: the unit's rows turned into wire types, through `reply`.
 //!
-//! No handler names a table or `diesel::`; no business rule is decided here.
+//! No handler names a table or writes a query (Diesel is the database layer's); no business
+//! rule is decided here.
 
 pub mod courses;
 pub mod enrollments;

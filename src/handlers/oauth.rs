@@ -4,11 +4,11 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use base64::Engine;
 
+use super::extract::RawBody;
+use super::reply::{ok, reply};
 use crate::auth::scopes::ScopeSet;
 use crate::auth::tokens::Refusal;
 use crate::error::{ApiError, ApiResult};
-use crate::handlers::extract::RawBody;
-use crate::handlers::reply::{ok, reply};
 use crate::state::State;
 use crate::wire::oauth::*;
 

@@ -2,10 +2,10 @@
 
 use actix_web::HttpResponse;
 
+use super::paths::{OrgUnitPath, RolePath};
+use super::reply::ok;
 use crate::auth::Authorized;
 use crate::error::ApiResult;
-use crate::handlers::paths::{OrgUnitPath, RolePath};
-use crate::handlers::reply::ok;
 use crate::services::roles;
 use crate::state::State;
 use crate::wire::roles::RoleData;

@@ -5,13 +5,13 @@
 
 use actix_web::HttpResponse;
 
+use super::extract::{Body, RawBody};
+use super::paths::{OrgUnitPath, SectionPath};
+use super::reply::{ok, ok_empty};
 use crate::auth::Authorized;
 use crate::db::org_units::CourseLock;
 use crate::domain::sections::{NewSettings, SectionChange, SettingsChange};
 use crate::error::{ApiError, ApiResult};
-use crate::handlers::extract::{Body, RawBody};
-use crate::handlers::paths::{OrgUnitPath, SectionPath};
-use crate::handlers::reply::{ok, ok_empty};
 use crate::services::access::{self, Missing};
 use crate::services::sections;
 use crate::state::State;

@@ -2,11 +2,11 @@
 
 use actix_web::HttpResponse;
 
+use super::extract::{Body, Query};
+use super::paths::UserPath;
+use super::reply::ok;
 use crate::auth::Authorized;
 use crate::error::{ApiError, ApiResult};
-use crate::handlers::extract::{Body, Query};
-use crate::handlers::paths::UserPath;
-use crate::handlers::reply::ok;
 use crate::services::access;
 use crate::services::users::{self, Found, Lookup};
 use crate::state::State;

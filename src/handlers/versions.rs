@@ -2,9 +2,9 @@
 
 use actix_web::{web, HttpResponse};
 
+use super::extract::Body;
+use super::reply::ok;
 use crate::error::{ApiError, ApiResult};
-use crate::handlers::extract::Body;
-use crate::handlers::reply::ok;
 use crate::versions::{product, ApiVersion, VersionRange, PRODUCTS};
 use crate::wire::versions::*;
 

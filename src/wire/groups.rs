@@ -5,9 +5,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{RichText, RichTextInput, UtcDateTime};
 use crate::db::rows::{GroupCategory, GroupCategoryWithGroups, UnitWithMembers};
-use crate::domain::group_plan::{
-    self, CategoryChanges, CategorySpec, GroupChange, Quantities, MAX_NAME_CHARS,
-};
+use crate::domain::group_plan::{self, CategoryChanges, CategorySpec, Quantities, MAX_NAME_CHARS};
 use crate::domain::validate;
 use crate::error::{ApiError, ApiResult};
 
@@ -196,20 +194,6 @@ impl From<&GroupCategoryWithGroups> for GroupCategoryFetch {
 
 /// GroupData, Create and Update forms.
 pub type GroupInput = super::ChildOrgUnitInput;
-
-impl TryFrom<GroupInput> for GroupChange {
-    type Error = ApiError;
-
-    /// The name and code rules; the description as stored.
-    fn try_from(input: GroupInput) -> ApiResult<Self> {
-        let description = input.validated()?;
-        Ok(GroupChange {
-            name: input.name,
-            code: input.code,
-            description,
-        })
-    }
-}
 
 /// GroupData, Fetch form.
 #[derive(Debug, Serialize)]

@@ -1,7 +1,7 @@
 //! The shapes on the wire, with Brightspace's exact field names. Request types deserialize,
 //! response types serialize; neither is a database row. Also the parsing rules they share
 //! (JSON with field-naming errors, canonical ids, booleans, bookmarks). No actix here: the
-//! extractors and replies are `crate::handlers::{extract, reply}`.
+//! extractors and replies are the handler layer's (`handlers::extract`, `handlers::reply`).
 
 pub mod courses;
 pub mod enrollments;
@@ -108,12 +108,19 @@ pub struct ChildOrgUnitInput {
     pub description: Option<RichTextInput>,
 }
 
-impl ChildOrgUnitInput {
-    /// Checks the name and code rules; answers the description as stored.
-    pub fn validated(&self) -> ApiResult<RichText> {
-        crate::domain::validate::name("Name", &self.name, 256).map_err(ApiError::BadRequest)?;
-        crate::domain::validate::code("Code", &self.code).map_err(ApiError::BadRequest)?;
-        Ok(RichTextInput::render_optional(self.description.as_ref()))
+impl TryFrom<ChildOrgUnitInput> for crate::domain::naming::ChildChange {
+    type Error = ApiError;
+
+    /// Checks the name and code rules and renders the description.
+    fn try_from(input: ChildOrgUnitInput) -> ApiResult<Self> {
+        crate::domain::validate::name("Name", &input.name, 256).map_err(ApiError::BadRequest)?;
+        crate::domain::validate::code("Code", &input.code).map_err(ApiError::BadRequest)?;
+        let description = RichTextInput::render_optional(input.description.as_ref());
+        Ok(Self {
+            name: input.name,
+            code: input.code,
+            description,
+        })
     }
 }
 

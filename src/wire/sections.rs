@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{RichText, RichTextInput};
 use crate::db::rows::{OrgUnit, SectionSettings, UnitWithMembers};
-use crate::domain::sections::{NewSettings, SectionChange, SettingsChange, Style};
+use crate::domain::sections::{NewSettings, SettingsChange, Style};
 use crate::domain::validate;
 use crate::error::{ApiError, ApiResult};
 
@@ -28,20 +28,6 @@ impl From<SectionEnrollmentStyle> for Style {
 
 /// SectionData, Create and Update forms.
 pub type SectionInput = super::ChildOrgUnitInput;
-
-impl TryFrom<SectionInput> for SectionChange {
-    type Error = ApiError;
-
-    /// Checks the name and code rules and renders the description.
-    fn try_from(input: SectionInput) -> ApiResult<Self> {
-        let description = input.validated()?;
-        Ok(SectionChange {
-            name: input.name,
-            code: input.code,
-            description,
-        })
-    }
-}
 
 /// SectionData, Fetch form.
 #[derive(Debug, Serialize)]

@@ -139,7 +139,8 @@ fn each_layer_names_only_what_is_below_it() {
                 }
             }
         }
-        if file != "src/routes.rs" && !file.starts_with("src/handlers/") {
+        // Only the route table names the handlers (they reach their siblings by `super::`).
+        if file != "src/routes.rs" {
             for (line, text) in occurrences(&code, "crate::handlers") {
                 broken.push(format!("{file}:{line}: crate::handlers in {}", text.trim()));
             }

@@ -3,12 +3,12 @@
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 
+use super::super::extract::Body;
+use super::super::paths::{CategoryPath, OrgUnitPath};
+use super::super::reply::{ok, ok_empty, reply};
 use crate::auth::Authorized;
 use crate::db::org_units::CourseLock::{Members, Structure};
 use crate::error::ApiResult;
-use crate::handlers::extract::Body;
-use crate::handlers::paths::{CategoryPath, OrgUnitPath};
-use crate::handlers::reply::{ok, ok_empty, reply};
 use crate::services::access::{self, Missing::BadRequest, Missing::NotFound};
 use crate::services::groups;
 use crate::state::State;

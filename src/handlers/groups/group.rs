@@ -2,13 +2,13 @@
 
 use actix_web::HttpResponse;
 
+use super::super::extract::{Body, RawBody};
+use super::super::paths::{CategoryPath, GroupMemberPath, GroupPath};
+use super::super::reply::{ok, ok_empty};
 use crate::auth::Authorized;
 use crate::db::org_units::CourseLock::{Members, Structure};
 use crate::domain::group_plan::GroupChange;
 use crate::error::ApiResult;
-use crate::handlers::extract::{Body, RawBody};
-use crate::handlers::paths::{CategoryPath, GroupMemberPath, GroupPath};
-use crate::handlers::reply::{ok, ok_empty};
 use crate::services::access::{self, Missing::BadRequest, Missing::NotFound};
 use crate::services::groups;
 use crate::state::State;

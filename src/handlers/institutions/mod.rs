@@ -8,10 +8,10 @@ mod vles;
 
 use actix_web::{HttpRequest, HttpResponse};
 
+use super::reply::ok;
 use crate::auth::Authorized;
 use crate::domain::validate;
 use crate::error::{ApiError, ApiResult};
-use crate::handlers::reply::ok;
 use crate::services::institutions::{self, InstitutionChanges};
 use crate::state::State;
 use crate::wire::institutions::{self as shapes, Fields, InstitutionOut};

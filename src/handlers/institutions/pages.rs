@@ -8,8 +8,8 @@ use std::cmp::Ordering;
 use actix_web::HttpRequest;
 use serde_json::Value;
 
+use super::super::extract::Query;
 use crate::error::{ApiError, ApiResult};
-use crate::handlers::extract::Query;
 use crate::wire::institutions::Page;
 
 const DEFAULT_LIMIT: usize = 20;

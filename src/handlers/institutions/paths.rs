@@ -8,8 +8,8 @@ use std::pin::Pin;
 use actix_web::http::Method;
 use actix_web::{dev::Payload, FromRequest, HttpRequest};
 
+use super::super::extract::RawBody;
 use crate::error::{ApiError, ApiResult};
-use crate::handlers::extract::RawBody;
 use crate::wire::institutions::Fields;
 
 /// Declares a path type of text segments: its fields, each with the route segment it holds.

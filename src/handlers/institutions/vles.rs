@@ -5,13 +5,13 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::Value;
 
+use super::super::reply::{ok, reply};
 use super::pages;
 use super::paths::{Changes, VlePath, VlesPath};
 use crate::auth::secrets::NewSecret;
 use crate::auth::Authorized;
 use crate::domain::validate;
 use crate::error::{ApiError, ApiResult};
-use crate::handlers::reply::{ok, reply};
 use crate::services::vles::{self, Registration, VleChanges};
 use crate::state::State;
 use crate::wire::institutions::{self as shapes, Fields, VleOut};

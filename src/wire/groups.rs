@@ -4,7 +4,7 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{RichText, RichTextInput, UtcDateTime};
-use crate::db::rows::{GroupCategory, GroupCategoryWithGroups, UnitWithMembers};
+use crate::db::rows::{GroupCategory, GroupCategoryWithGroups};
 use crate::domain::group_plan::{self, CategoryChanges, CategorySpec, Quantities, MAX_NAME_CHARS};
 use crate::domain::validate;
 use crate::error::{ApiError, ApiResult};
@@ -195,36 +195,10 @@ impl From<&GroupCategoryWithGroups> for GroupCategoryFetch {
 /// GroupData, Create and Update forms.
 pub type GroupInput = super::ChildOrgUnitInput;
 
-/// GroupData, Fetch form.
-#[derive(Debug, Serialize)]
-pub struct GroupFetch {
-    #[serde(rename = "GroupId")]
-    pub group_id: i64,
-    #[serde(rename = "Name")]
-    pub name: String,
-    #[serde(rename = "Code")]
-    pub code: String,
-    #[serde(rename = "Description")]
-    pub description: RichText,
-    #[serde(rename = "Enrollments")]
-    pub enrollments: Vec<i64>,
-}
-
-impl From<&UnitWithMembers> for GroupFetch {
-    fn from(group: &UnitWithMembers) -> Self {
-        let unit = &group.unit;
-        GroupFetch {
-            group_id: unit.id,
-            name: unit.name.clone(),
-            code: unit.code.clone().unwrap_or_default(),
-            description: RichText::from_stored(
-                unit.description_text.as_deref(),
-                unit.description_html.as_deref(),
-            ),
-            enrollments: group.members.clone(),
-        }
-    }
-}
+child_fetch!(
+    /// GroupData, Fetch form.
+    GroupFetch { group_id: "GroupId" }
+);
 
 /// GroupsJobData: what `POST .../groupcategories/` answers with its 202.
 #[derive(Debug, Serialize)]

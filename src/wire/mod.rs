@@ -3,6 +3,43 @@
 //! (JSON with field-naming errors, canonical ids, booleans, bookmarks). No actix here: the
 //! extractors and replies are the handler layer's (`handlers::extract`, `handlers::reply`).
 
+/// Declares the Fetch form of SectionData or GroupData: the same JSON but for the name of the
+/// id field, built from the unit and its members' user ids.
+macro_rules! child_fetch {
+    ($(#[$meta:meta])* $name:ident { $id:ident: $id_name:literal }) => {
+        $(#[$meta])*
+        #[derive(Debug, serde::Serialize)]
+        pub struct $name {
+            #[serde(rename = $id_name)]
+            pub $id: i64,
+            #[serde(rename = "Name")]
+            pub name: String,
+            #[serde(rename = "Code")]
+            pub code: String,
+            #[serde(rename = "Description")]
+            pub description: $crate::wire::RichText,
+            #[serde(rename = "Enrollments")]
+            pub enrollments: Vec<i64>,
+        }
+
+        impl From<&$crate::db::rows::UnitWithMembers> for $name {
+            fn from(child: &$crate::db::rows::UnitWithMembers) -> Self {
+                let unit = &child.unit;
+                Self {
+                    $id: unit.id,
+                    name: unit.name.clone(),
+                    code: unit.code.clone().unwrap_or_default(),
+                    description: $crate::wire::RichText::from_stored(
+                        unit.description_text.as_deref(),
+                        unit.description_html.as_deref(),
+                    ),
+                    enrollments: child.members.clone(),
+                }
+            }
+        }
+    };
+}
+
 pub mod courses;
 pub mod enrollments;
 pub mod groups;

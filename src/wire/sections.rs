@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{RichText, RichTextInput};
-use crate::db::rows::{OrgUnit, SectionSettings, UnitWithMembers};
+use crate::db::rows::{OrgUnit, SectionSettings};
 use crate::domain::sections::{NewSettings, SettingsChange, Style};
 use crate::domain::validate;
 use crate::error::{ApiError, ApiResult};
@@ -29,36 +29,10 @@ impl From<SectionEnrollmentStyle> for Style {
 /// SectionData, Create and Update forms.
 pub type SectionInput = super::ChildOrgUnitInput;
 
-/// SectionData, Fetch form.
-#[derive(Debug, Serialize)]
-pub struct SectionFetch {
-    #[serde(rename = "SectionId")]
-    pub section_id: i64,
-    #[serde(rename = "Name")]
-    pub name: String,
-    #[serde(rename = "Code")]
-    pub code: String,
-    #[serde(rename = "Description")]
-    pub description: RichText,
-    #[serde(rename = "Enrollments")]
-    pub enrollments: Vec<i64>,
-}
-
-impl From<&UnitWithMembers> for SectionFetch {
-    fn from(section: &UnitWithMembers) -> Self {
-        let unit = &section.unit;
-        SectionFetch {
-            section_id: unit.id,
-            name: unit.name.clone(),
-            code: unit.code.clone().unwrap_or_default(),
-            description: RichText::from_stored(
-                unit.description_text.as_deref(),
-                unit.description_html.as_deref(),
-            ),
-            enrollments: section.members.clone(),
-        }
-    }
-}
+child_fetch!(
+    /// SectionData, Fetch form.
+    SectionFetch { section_id: "SectionId" }
+);
 
 /// SectionData, Enrolled form: the description is null when the course hides it.
 #[derive(Debug, Serialize)]

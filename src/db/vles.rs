@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::rows::{NewVle, Vle};
 use super::{is_unique_violation, DbConnection};
+use crate::domain::ids::canonical_id;
 use crate::error::{ApiError, ApiResult};
 use crate::schema::vles;
 
@@ -37,13 +38,10 @@ fn find_in(conn: &mut DbConnection, institution_id: i64, id: i64) -> ApiResult<V
 }
 
 /// The institution's VLE a path names by `text`, its id written as the server writes ids
-/// (`[1-9][0-9]*`, as `wire::canonical_id`): any other text names nothing, and another
-/// institution's VLE is not found either.
+/// (`domain::ids::canonical_id`): any other text names nothing, and another institution's VLE
+/// is not found either.
 pub fn find_named(conn: &mut DbConnection, institution_id: i64, text: &str) -> ApiResult<Vle> {
-    let id = text
-        .parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0 && id.to_string() == text)
+    let id = canonical_id(text)
         .ok_or_else(|| ApiError::not_found(format!("VLE {text:?} not found.")))?;
     find_in(conn, institution_id, id)
 }

@@ -2,6 +2,7 @@
 
 pub mod allocation;
 pub mod group_plan;
+pub mod ids;
 pub mod naming;
 pub mod permissions;
 pub mod rich_text;

@@ -1675,6 +1675,31 @@ async fn foreign_non_course_and_unknown_org_units_are_404() {
     assert_eq!(list(&app, course).await.len(), 1);
 }
 
+/// An org unit that is not a course offering is 404 whatever the caller's role there: the
+/// course is looked up before the permission is checked, so an instructor who holds nothing at
+/// the root learns nothing from a 403 (docs/compatibility.md).
+#[actix_web::test]
+async fn a_non_course_org_unit_is_404_even_without_the_permission_there() {
+    let app = app().await;
+    let course = app.create_course("NOPERM").await;
+    let s = one_section(&app, course).await;
+    let instructor = app.create_user("noperm.instructor", "Instructor").await;
+    app.enroll(instructor, course, "Instructor").await;
+    let token = app.token_for("noperm.instructor", "*:*:*");
+    // The instructor's role holds the permissions in the course, so each route answers there.
+    assert_eq!(list(&app, course).await.len(), 1);
+    for (method, url, body) in every_route(&app, ROOT, s) {
+        problem(
+            app.send(method.clone(), &url, Some(&token), body.as_ref())
+                .await,
+            404,
+        )
+        .await;
+    }
+    let res = app.get(&app.lp(&format!("/courses/{ROOT}")), &token).await;
+    problem(res, 404).await;
+}
+
 #[actix_web::test]
 async fn calls_without_a_valid_token_are_401() {
     let app = app().await;

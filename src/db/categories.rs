@@ -17,7 +17,7 @@ pub fn find(conn: &mut DbConnection, course_id: i64, id: i64) -> ApiResult<Group
         .filter(group_categories::id.eq(id))
         .filter(group_categories::course_id.eq(course_id))
         .select(GroupCategory::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| {
             ApiError::not_found(format!(
@@ -32,7 +32,7 @@ pub fn by_id(conn: &mut DbConnection, id: i64) -> ApiResult<Option<GroupCategory
     Ok(group_categories::table
         .find(id)
         .select(GroupCategory::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -90,7 +90,7 @@ pub fn find_group(conn: &mut DbConnection, category_id: i64, group_id: i64) -> A
         .filter(category_groups::category_id.eq(category_id))
         .filter(category_groups::group_id.eq(group_id))
         .select(OrgUnit::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| {
             ApiError::not_found(format!(

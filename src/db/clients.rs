@@ -21,7 +21,7 @@ pub fn find(conn: &mut DbConnection, client_id: &str) -> ApiResult<Option<OAuthC
     Ok(oauth_clients::table
         .filter(oauth_clients::client_id.eq(client_id))
         .select(OAuthClient::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

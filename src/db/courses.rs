@@ -29,7 +29,7 @@ pub fn input_org_unit(
         .filter(org_units::institution_id.eq(institution_id))
         .filter(org_units::type_id.eq(type_id))
         .select(OrgUnit::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| ApiError::bad_request(format!("{field}: there is no {type_name} {id}.")))
 }
@@ -41,7 +41,7 @@ fn referenced(conn: &mut DbConnection, id: Option<i64>) -> ApiResult<Option<OrgU
         Some(id) => Ok(org_units::table
             .filter(org_units::id.eq(id))
             .select(OrgUnit::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?),
     }
 }
@@ -68,7 +68,7 @@ pub fn with_code(
         .filter(org_units::type_id.eq(org_unit_type::COURSE_OFFERING))
         .filter(lower(org_units::code).eq(code.to_lowercase()))
         .select(org_units::id)
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -85,5 +85,5 @@ pub fn create(
     org_units::table
         .find(id)
         .select(OrgUnit::as_select())
-        .first(conn)
+        .get_result(conn)
 }

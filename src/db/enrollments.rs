@@ -69,7 +69,7 @@ pub fn find(
         .filter(enrollments::user_id.eq(user_id))
         .filter(enrollments::org_unit_id.eq(org_unit_id))
         .select(Enrollment::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

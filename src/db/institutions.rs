@@ -13,7 +13,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> ApiResult<Institution> {
     institutions::table
         .filter(institutions::id.eq(id))
         .select(Institution::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| ApiError::not_found(format!("Institution {id} not found.")))
 }

@@ -24,7 +24,7 @@ pub fn find_in_institution(
         .filter(org_units::id.eq(id))
         .filter(org_units::institution_id.eq(institution_id))
         .select(OrgUnit::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| ApiError::not_found(format!("Org unit {id} not found.")))
 }
@@ -88,7 +88,7 @@ pub fn child(
         .filter(org_units::parent_id.eq(course_id))
         .filter(org_units::type_id.eq(type_id))
         .select(OrgUnit::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| {
             ApiError::not_found(format!("{what} {id} not found in org unit {course_id}."))
@@ -322,7 +322,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> ApiResult<OrgUnit> {
     org_units::table
         .find(id)
         .select(OrgUnit::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| ApiError::not_found(format!("Org unit {id} not found.")))
 }

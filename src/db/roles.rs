@@ -24,7 +24,7 @@ pub fn of_id(conn: &mut DbConnection, id: i64) -> ApiResult<Role> {
     Ok(roles::table
         .filter(roles::id.eq(id))
         .select(Role::as_select())
-        .first(conn)?)
+        .get_result(conn)?)
 }
 
 /// Creates a role of the institution holding `permissions` (the defaults at bootstrap, the
@@ -76,7 +76,7 @@ fn in_institution(
         .filter(roles::id.eq(id))
         .filter(roles::institution_id.eq(institution_id))
         .select(Role::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -90,7 +90,7 @@ pub fn by_name(
         .filter(roles::institution_id.eq(institution_id))
         .filter(roles::name.eq(name))
         .select(Role::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

@@ -15,7 +15,7 @@ pub fn find(conn: &mut DbConnection, course_id: i64) -> ApiResult<Option<Section
     Ok(section_settings::table
         .find(course_id)
         .select(SectionSettings::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

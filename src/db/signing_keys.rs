@@ -33,7 +33,7 @@ pub fn with_tenant(
         .inner_join(institutions::table)
         .filter(signing_keys::kid.eq(kid))
         .select((SigningKeyRow::as_select(), institutions::tenant_id))
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

@@ -44,7 +44,7 @@ pub fn of_token_holder(
         .filter(users::id.eq(user_id))
         .filter(users::institution_id.eq(institution_id))
         .select(users::is_active)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(match active {
         None => Standing::UnknownUser,

@@ -13,7 +13,7 @@ pub fn find(conn: &mut DbConnection, institution_id: i64, id: i64) -> ApiResult<
         .filter(users::id.eq(id))
         .filter(users::institution_id.eq(institution_id))
         .select(User::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| ApiError::not_found(format!("User {id} not found.")))
 }
@@ -43,7 +43,10 @@ pub fn create_at_root(
             created_at,
         })
         .execute(conn)?;
-    users::table.find(id).select(User::as_select()).first(conn)
+    users::table
+        .find(id)
+        .select(User::as_select())
+        .get_result(conn)
 }
 
 /// The institution's user whose user name is `key` regardless of case (`key` lower-cased).
@@ -56,7 +59,7 @@ pub fn by_name_key(
         .filter(users::institution_id.eq(institution_id))
         .filter(users::user_name_key.eq(key))
         .select(User::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -109,7 +112,7 @@ pub fn find_user_by_name_or_id(
         Err(_) => q.filter(users::user_name_key.eq(who.to_lowercase())),
     };
     q.select(User::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| {
             ApiError::not_found(format!("No user {who:?} in institution {institution_id}."))

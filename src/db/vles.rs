@@ -14,7 +14,7 @@ pub fn of_client(conn: &mut DbConnection, client_id: &str) -> ApiResult<Option<V
     Ok(vles::table
         .filter(vles::client_id.eq(client_id))
         .select(Vle::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -32,7 +32,7 @@ fn find_in(conn: &mut DbConnection, institution_id: i64, id: i64) -> ApiResult<V
         .filter(vles::id.eq(id))
         .filter(vles::institution_id.eq(institution_id))
         .select(Vle::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| ApiError::not_found(format!("VLE {id} not found.")))
 }
@@ -69,7 +69,10 @@ pub fn insert(conn: &mut DbConnection, new: NewVle) -> ApiResult<Vle> {
         .returning(vles::id)
         .get_result(conn)
         .map_err(name_raced)?;
-    Ok(vles::table.find(id).select(Vle::as_select()).first(conn)?)
+    Ok(vles::table
+        .find(id)
+        .select(Vle::as_select())
+        .get_result(conn)?)
 }
 
 /// Writes every writable field of `vle`.

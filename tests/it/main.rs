@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod caching;
 mod cli;
 mod groups;
 mod institutions;

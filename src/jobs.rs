@@ -18,6 +18,7 @@ use std::time::Duration;
 use chrono::Utc;
 
 use crate::config::Settings;
+use crate::db::changes::Touch;
 use crate::db::rows::Job;
 use crate::db::{jobs as queue, Db, DbConnection};
 use crate::error::{ApiError, ApiResult};
@@ -87,9 +88,11 @@ pub enum Outcome {
 /// Runs one due job if there is one.
 pub fn run_next(db: &Db, settings: &WorkerSettings) -> ApiResult<Outcome> {
     let now = Utc::now().naive_utc();
-    db.write_sync(|conn| {
+    // A job changes its category's course and the category's status, which failed and dead
+    // jobs change too; an idle look at the queue changes nothing and keeps the caches.
+    db.write_sync_touching(|conn| {
         let Some(job) = queue::claim(conn, now)? else {
-            return Ok(Outcome::Idle);
+            return Ok((Outcome::Idle, Touch::Nothing));
         };
         // The work runs in a savepoint: on failure it is undone but the claim's transaction
         // survives to record the attempt.
@@ -132,7 +135,7 @@ pub fn run_next(db: &Db, settings: &WorkerSettings) -> ApiResult<Outcome> {
                 }
             }
         };
-        Ok(outcome)
+        Ok((outcome, Touch::All))
     })
 }
 

@@ -192,18 +192,30 @@ async fn verify(state: &web::Data<AppState>, token: &str) -> Result<Arc<Caller>,
 }
 
 /// A token stops working the moment its user is deactivated or removed, or its OAuth client
-/// revoked (a deleted VLE), in every process: the holder's standing is read on each request.
-/// CLI tokens have no client row, but their user is checked all the same.
+/// revoked (a deleted VLE): the holder's standing is read from the database, and remembered
+/// only until a write that may change it is recorded (at once in this process; another
+/// process's write within the bound of `db::changes`). CLI tokens have no client row, but
+/// their user is checked all the same.
 async fn require_standing(state: &web::Data<AppState>, caller: &Caller) -> Result<(), Refusal> {
     let client_id = caller.client_id.clone().filter(|c| c != CLI_CLIENT_ID);
-    let (institution_id, user_id) = (caller.institution_id, caller.user_id);
-    let standing = state
-        .db
-        .read(move |conn| {
-            standing::of_token_holder(conn, institution_id, user_id, client_id.as_deref())
-        })
-        .await
-        .map_err(|e| Refusal::Unchecked(format!("token holder lookup: {e:?}")))?;
+    let key = (caller.institution_id, caller.user_id, client_id);
+    let memo = &state.caches.standing;
+    let standing = match memo.get(&key) {
+        Some(standing) => standing,
+        None => {
+            let stamp = memo.stamp();
+            let (institution_id, user_id, client_id) = key.clone();
+            let standing = state
+                .db
+                .read(move |conn| {
+                    standing::of_token_holder(conn, institution_id, user_id, client_id.as_deref())
+                })
+                .await
+                .map_err(|e| Refusal::Unchecked(format!("token holder lookup: {e:?}")))?;
+            memo.put(key, standing, stamp, None, 1);
+            standing
+        }
+    };
     match standing.refusal() {
         None => Ok(()),
         Some(reason) => Err(Refusal::Rejected(reason.into())),

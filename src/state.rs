@@ -5,7 +5,10 @@ use std::sync::Arc;
 use actix_web::web;
 
 use crate::auth::tokens::TokenService;
+use crate::auth::PermissionMemo;
 use crate::config::Settings;
+use crate::db::memo::Memo;
+use crate::db::standing::Standing;
 use crate::db::{Db, PoolOptions};
 use crate::jobs::JobRunner;
 use crate::rate_limit::RateLimits;
@@ -17,7 +20,47 @@ pub struct AppState {
     pub limits: RateLimits,
     pub jobs: JobRunner,
     pub settings: Settings,
+    pub caches: Caches,
 }
+
+/// Reads remembered across requests, each forgotten when a write it depends on is recorded
+/// (`db::changes`; docs/performance.md, "Caches").
+pub struct Caches {
+    /// Whole JSON answers of the hot GET routes, per caller (`handlers::remember`).
+    pub answers: Memo<AnswerKey, web::Bytes>,
+    /// Whether a token's holder may still act (`middleware`).
+    pub standing: Memo<HolderKey, Standing>,
+    /// Callers' effective permissions per org unit (`services::access`).
+    pub permissions: Arc<PermissionMemo>,
+}
+
+/// Answers are kept at most this many bytes in all.
+const ANSWER_BYTES: usize = 16 * 1024 * 1024;
+/// Token holders remembered at most.
+const HOLDERS: usize = 100_000;
+
+impl Caches {
+    pub fn new(db: &Db) -> Self {
+        Self {
+            answers: db.memo(ANSWER_BYTES),
+            standing: db.memo(HOLDERS),
+            permissions: Arc::new(db.memo(HOLDERS)),
+        }
+    }
+}
+
+/// Who asked for what: an answer is only ever served again to the same caller (user, and the
+/// OAuth client they act through) for the same path and query.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AnswerKey {
+    pub institution_id: i64,
+    pub user_id: i64,
+    pub client_id: Option<String>,
+    pub target: String,
+}
+
+/// A token's holder: (institution, user, OAuth client or `None` for the CLI's tokens).
+pub type HolderKey = (i64, i64, Option<String>);
 
 pub type State = web::Data<AppState>;
 
@@ -32,6 +75,7 @@ impl AppState {
             },
         )?;
         db.migrate()?;
+        db.watch_changes();
         crate::bootstrap::ensure_default_institution(&db).map_err(|e| e.cause())?;
         let tokens = TokenService::new(
             settings.token_issuer.clone(),
@@ -45,6 +89,7 @@ impl AppState {
             JobRunner::disabled()
         };
         Ok(Arc::new(Self {
+            caches: Caches::new(&db),
             db,
             tokens,
             limits: RateLimits::new(settings.rate_limit),

@@ -50,11 +50,17 @@ impl Authentication {
 
 /// What a gated handler knows of its caller: who they are and the permission its route requires
 /// (from the route table). Services take it to check access, so a handler never unpacks it.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Authorized {
     pub caller: Caller,
     pub permission: Option<crate::domain::permissions::Permission>,
+    /// Effective permissions already worked out, per (user, org unit) (`services::access`).
+    pub known_permissions: std::sync::Arc<PermissionMemo>,
 }
+
+/// A user's effective permissions in an org unit, keyed by (user id, org unit id).
+pub type PermissionMemo =
+    crate::db::memo::Memo<(i64, i64), crate::domain::permissions::PermissionSet>;
 
 impl Authorized {
     /// The route's permission; every route that names an org unit has one in the table.

@@ -1,15 +1,21 @@
 //! Opening connections: the URL's backend, the pool's options and its connection manager, and
 //! the database's health as the manager sees it (a failed connection attempt marks it down).
 
+use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::{SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection};
 
 use super::DbConnection;
+
+/// A connection handed back to the pool within this long is handed out again without being
+/// asked `SELECT 1` first: one that just worked very likely still does, and the question costs
+/// a round trip on every checkout. One that failed since is never handed out again.
+const TRUSTED_FOR: Duration = Duration::from_secs(1);
 
 /// libpq's wait for a server that does not answer at all (seconds; it allows no less than 2).
 const PG_CONNECT_TIMEOUT_SECS: u32 = 2;
@@ -107,6 +113,14 @@ pub struct Manager {
     pub(super) health: Arc<Health>,
 }
 
+/// A connection as the pool keeps it: when it was last handed back, and whether a unit of
+/// work found it broken.
+pub struct Kept {
+    conn: DbConnection,
+    returned_at: Instant,
+    broken: bool,
+}
+
 impl Manager {
     fn open(&self) -> Result<DbConnection, r2d2::Error> {
         match self.url.backend {
@@ -128,32 +142,72 @@ impl Manager {
 }
 
 impl ManageConnection for Manager {
-    type Connection = DbConnection;
+    type Connection = Kept;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+    fn connect(&self) -> Result<Kept, r2d2::Error> {
         let opened = self.open();
         self.health.record(opened.is_ok());
-        opened
+        opened.map(|conn| Kept {
+            conn,
+            returned_at: Instant::now(),
+            broken: false,
+        })
     }
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1")
+    fn is_valid(&self, kept: &mut Kept) -> Result<(), r2d2::Error> {
+        if kept.returned_at.elapsed() < TRUSTED_FOR {
+            return Ok(());
+        }
+        kept.conn
+            .batch_execute("SELECT 1")
             .map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+    fn has_broken(&self, kept: &mut Kept) -> bool {
+        kept.returned_at = Instant::now();
         // A connection left inside a transaction (a panic mid-unit) must not be reused.
-        !matches!(
-            <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+        kept.broken
+            || !matches!(
+                <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(
+                    &mut kept.conn
+                )
                 .transaction_depth(),
-            Ok(None)
-        )
+                Ok(None)
+            )
     }
 }
 
 pub type Pool = r2d2::Pool<Manager>;
-pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// A connection checked out of the pool; it goes back when dropped.
+pub struct PooledConn(r2d2::PooledConnection<Manager>);
+
+impl PooledConn {
+    pub(super) fn new(conn: r2d2::PooledConnection<Manager>) -> Self {
+        Self(conn)
+    }
+
+    /// Keeps the connection from being handed out again: a unit of work on it met database
+    /// trouble, and the connection may be what is broken.
+    pub(super) fn discard(&mut self) {
+        self.0.broken = true;
+    }
+}
+
+impl Deref for PooledConn {
+    type Target = DbConnection;
+
+    fn deref(&self) -> &DbConnection {
+        &self.0.conn
+    }
+}
+
+impl DerefMut for PooledConn {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.0.conn
+    }
+}
 
 /// Adds what a PostgreSQL URL leaves unsaid and we want: libpq's `connect_timeout`, so that a
 /// server that does not answer at all cannot hold r2d2's connecting threads; and, for a server

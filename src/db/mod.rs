@@ -16,6 +16,7 @@ use diesel::r2d2;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::error::{ApiError, ApiResult};
+use changes::{Changes, Touch};
 
 /// For the statements `MultiConnection` cannot dispatch (batch inserts): one body, compiled
 /// once per backend. Where the bodies differ (`FOR SHARE`, `INSERT OR IGNORE`), a query keeps an
@@ -29,7 +30,9 @@ macro_rules! per_backend {
     };
 }
 
+pub mod changes;
 mod connection;
+pub mod memo;
 
 use connection::{with_connection_defaults, Health, LogPoolErrors};
 pub use connection::{Backend, DatabaseUrl, Manager, Pool, PoolOptions, PooledConn};
@@ -79,6 +82,9 @@ pub struct Db {
     health: Arc<Health>,
     /// SQLite allows one writer; writers queue here instead of spinning on SQLITE_BUSY.
     sqlite_writer: Arc<Mutex<()>>,
+    /// Every committed write is recorded here, for the caches.
+    changes: Arc<Changes>,
+    url: DatabaseUrl,
 }
 
 impl Db {
@@ -101,6 +107,7 @@ impl Db {
             url.target = with_connection_defaults(&url.target);
         }
         let backend = url.backend;
+        let manager_url = url.clone();
         let health = Arc::new(Health::default());
         let size = options.size.max(1);
         let checkout_timeout = options.checkout_timeout.max(Duration::from_millis(1));
@@ -108,11 +115,14 @@ impl Db {
             .max_size(size)
             // Connections open on demand; a handful of idle ones is enough.
             .min_idle(Some(size.clamp(1, 2)))
+            // A SQLite connection is a file handle: it cannot go stale, so asking it `SELECT 1`
+            // on every checkout (r2d2's default) only costs. A PostgreSQL one can (a restart).
+            .test_on_check_out(backend == Backend::Postgres)
             // Also r2d2's retry interval while the database is down (it waits half of this).
             .connection_timeout(checkout_timeout.max(Duration::from_secs(1)))
             .error_handler(Box::new(LogPoolErrors))
             .build(Manager {
-                url,
+                url: manager_url,
                 health: health.clone(),
             })
             .map_err(|e| format!("cannot connect to the database: {e}"))?;
@@ -122,7 +132,21 @@ impl Db {
             checkout_timeout,
             health,
             sqlite_writer: Arc::new(Mutex::new(())),
+            changes: Arc::new(Changes::default()),
+            url,
         })
+    }
+
+    /// A memo of reads of this database, forgetting each when a write it depends on is
+    /// recorded; `capacity` is in the units of the weights given to [`memo::Memo::put`].
+    pub fn memo<K: Eq + std::hash::Hash, V: Clone>(&self, capacity: usize) -> memo::Memo<K, V> {
+        memo::Memo::new(self.changes.clone(), capacity)
+    }
+
+    /// Starts following other processes' writes, without which no cache counts as current
+    /// (a server calls it once; one-shot CLI commands have no caches and need not).
+    pub fn watch_changes(&self) {
+        changes::listen(self.url.clone(), &self.changes);
     }
 
     pub fn backend(&self) -> Backend {
@@ -138,7 +162,7 @@ impl Db {
 
     fn conn_within(&self, timeout: Duration) -> ApiResult<PooledConn> {
         if let Some(conn) = self.pool.try_get() {
-            return Ok(conn);
+            return Ok(PooledConn::new(conn));
         }
         let deadline = Instant::now() + timeout;
         loop {
@@ -155,7 +179,7 @@ impl Db {
             }
             // Short waits, so that a connection attempt failing meanwhile ends the wait.
             if let Ok(conn) = self.pool.get_timeout(left.min(CHECKOUT_SLICE)) {
-                return Ok(conn);
+                return Ok(PooledConn::new(conn));
             }
         }
     }
@@ -179,6 +203,7 @@ impl Db {
 
     /// Runs a unit of work that writes, in one transaction, on the blocking pool. The unit may
     /// run more than once (see [`Db::write_sync`]), so it must not consume what it captures.
+    /// It may have changed anything, as far as the caches know.
     pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
     where
         F: FnMut(&mut DbConnection) -> ApiResult<T> + Send + 'static,
@@ -188,9 +213,22 @@ impl Db {
         actix_web::web::block(move || db.write_sync(f)).await?
     }
 
+    /// [`Db::write`] for a unit of work that says what it changed ([`Touch`]), so that caches
+    /// of everything else stay warm. Saying less than it changed serves stale answers.
+    pub async fn write_touching<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnMut(&mut DbConnection) -> ApiResult<(T, Touch)> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        actix_web::web::block(move || db.write_sync_touching(f)).await?
+    }
+
     pub fn read_sync<T>(&self, f: impl FnOnce(&mut DbConnection) -> ApiResult<T>) -> ApiResult<T> {
         let mut conn = self.conn()?;
-        f(&mut conn)
+        let outcome = f(&mut conn);
+        discard_if_troubled(&mut conn, &outcome);
+        outcome
     }
 
     /// The write path for code that is already off the actix workers (CLI, background jobs).
@@ -204,21 +242,43 @@ impl Db {
         &self,
         mut f: impl FnMut(&mut DbConnection) -> ApiResult<T>,
     ) -> ApiResult<T> {
+        self.write_sync_touching(|conn| Ok((f(conn)?, Touch::All)))
+    }
+
+    /// [`Db::write_sync`] for a unit of work that says what it changed. On PostgreSQL the
+    /// change is announced to other processes inside the transaction (so it is announced if
+    /// and only if it commits); it is recorded here after the commit.
+    pub fn write_sync_touching<T>(
+        &self,
+        mut f: impl FnMut(&mut DbConnection) -> ApiResult<(T, Touch)>,
+    ) -> ApiResult<T> {
+        let (value, touch) = self.transact(|conn| {
+            let (value, touch) = f(conn)?;
+            self.changes.announce(conn, touch)?;
+            Ok((value, touch))
+        })?;
+        self.changes.record(touch);
+        Ok(value)
+    }
+
+    fn transact<T>(&self, mut f: impl FnMut(&mut DbConnection) -> ApiResult<T>) -> ApiResult<T> {
         match self.backend {
             Backend::Postgres => {
-                let mut conn = self.conn()?;
-                let conn: &mut DbConnection = &mut conn;
+                let mut pooled = self.conn()?;
+                let conn: &mut DbConnection = &mut pooled;
                 let mut attempt = 1;
-                loop {
+                let outcome = loop {
                     match conn.transaction(&mut f) {
                         Err(err) if err.is_retryable() && attempt < WRITE_ATTEMPTS => {
                             tracing::debug!(attempt, error = ?err, "unit of work lost a race; running it again");
                             std::thread::sleep(retry_pause(attempt));
                             attempt += 1;
                         }
-                        outcome => return outcome,
+                        outcome => break outcome,
                     }
-                }
+                };
+                discard_if_troubled(&mut pooled, &outcome);
+                outcome
             }
             Backend::Sqlite => {
                 let _writer = self
@@ -226,7 +286,9 @@ impl Db {
                     .lock()
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
                 let mut conn = self.conn()?;
-                immediate_transaction(&mut conn, f)
+                let outcome = immediate_transaction(&mut conn, f);
+                discard_if_troubled(&mut conn, &outcome);
+                outcome
             }
         }
     }
@@ -298,4 +360,13 @@ pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
         e,
         diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
     )
+}
+
+/// A unit of work that met database trouble (503) may have met a broken connection: it is not
+/// handed out again (the pool opens another), since a connection used in the last second is
+/// handed out without a `SELECT 1` first.
+fn discard_if_troubled<T>(conn: &mut PooledConn, outcome: &ApiResult<T>) {
+    if matches!(outcome, Err(ApiError::Unavailable(_))) {
+        conn.discard();
+    }
 }

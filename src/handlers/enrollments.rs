@@ -4,12 +4,14 @@ use actix_web::HttpResponse;
 
 use super::extract::{Body, Query};
 use super::paths::{EnrollmentPath, OrgUnitPath};
+use super::remember::{remembered, ReadFrom};
 use super::reply::ok;
 use crate::auth::Authorized;
 use crate::db::enrollments::{ClasslistFilter, OwnFilter};
+use crate::db::rows::org_unit_type;
 use crate::error::ApiResult;
 use crate::services::{access, enrollments};
-use crate::state::State;
+use crate::state::{AnswerKey, State};
 use crate::wire::enrollments::{CreateEnrollmentData, EnrollmentData, MyOrgUnitInfo, OrgUnitUser};
 use crate::wire::{page, parse_bookmark, PAGE_SIZE};
 
@@ -22,9 +24,10 @@ pub async fn create(
     let input = body.0;
     let enrollment = state
         .db
-        .write(move |conn| {
+        .write_touching(move |conn| {
             let unit = access::org_unit(conn, &auth, input.org_unit_id)?;
-            enrollments::enroll(conn, &auth.caller, &unit, input.user_id, input.role_id)
+            let enrollment = enrollments::enroll(conn, &auth, &unit, input.user_id, input.role_id)?;
+            Ok((enrollment, access::touched_by_enrollment(&unit)))
         })
         .await?;
     ok(&EnrollmentData::from(&enrollment))
@@ -39,9 +42,10 @@ pub async fn delete(
 ) -> ApiResult<HttpResponse> {
     let removed = state
         .db
-        .write(move |conn| {
+        .write_touching(move |conn| {
             let unit = access::org_unit(conn, &auth, path.org_unit)?;
-            enrollments::unenroll(conn, &auth.caller, &unit, path.user)
+            let removed = enrollments::unenroll(conn, &auth, &unit, path.user)?;
+            Ok((removed, access::touched_by_enrollment(&unit)))
         })
         .await?;
     ok(&EnrollmentData::from(&removed))
@@ -62,20 +66,25 @@ pub async fn list(
     auth: Authorized,
     path: OrgUnitPath,
     query: Query,
+    key: AnswerKey,
 ) -> ApiResult<HttpResponse> {
     let filter = ClasslistFilter {
         role_id: query.id("roleId")?,
         is_active: query.bool("isActive")?,
     };
     let bookmark = parse_bookmark(query.get("bookmark"))?;
-    let rows = state
-        .db
-        .read(move |conn| {
-            let unit = access::org_unit(conn, &auth, path.org_unit)?;
-            enrollments::list(conn, &unit, filter, bookmark, PAGE_SIZE + 1)
-        })
-        .await?;
-    ok(&page(rows, |(u, _)| u.id, |row| OrgUnitUser::from(&row)))
+    remembered(&state, key, move |conn| {
+        let unit = access::org_unit(conn, &auth, path.org_unit)?;
+        let rows = enrollments::list(conn, &unit, filter, bookmark, PAGE_SIZE + 1)?;
+        let answer = page(rows, |(u, _)| u.id, |row| OrgUnitUser::from(&row));
+        let from = if unit.type_id == org_unit_type::COURSE_OFFERING {
+            ReadFrom::Course(unit.id)
+        } else {
+            ReadFrom::Elsewhere
+        };
+        Ok((from, answer))
+    })
+    .await
 }
 
 /// `GET /enrollments/myenrollments/?orgUnitTypeId=&isActive=&bookmark=`: the caller's own.

@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use crate::auth::{Authentication, Authorized, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::middleware::RouteSpec;
+use crate::state::State;
 use crate::wire::{nul_error, parse_bool, parse_id, parse_json, query_nul_parameter};
 
 /// Largest request body accepted; more is a 413.
@@ -46,8 +47,16 @@ impl FromRequest for Authorized {
             .extensions()
             .get::<Arc<RouteSpec>>()
             .and_then(|s| s.permission);
+        let Some(state) = req.app_data::<State>() else {
+            return ready(Err(ApiError::internal("application state missing")));
+        };
+        let known_permissions = state.caches.permissions.clone();
         let caller = Caller::from_request(req, payload).into_inner();
-        ready(caller.map(|caller| Authorized { caller, permission }))
+        ready(caller.map(|caller| Authorized {
+            caller,
+            permission,
+            known_permissions,
+        }))
     }
 }
 

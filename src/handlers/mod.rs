@@ -16,6 +16,7 @@ pub mod health;
 pub mod institutions;
 pub mod oauth;
 pub mod paths;
+pub mod remember;
 pub mod reply;
 pub mod roles;
 pub mod sections;

@@ -7,6 +7,7 @@ use actix_web::HttpResponse;
 
 use super::extract::{Body, RawBody};
 use super::paths::{OrgUnitPath, SectionPath};
+use super::remember::{remembered, ReadFrom};
 use super::reply::{ok, ok_empty};
 use crate::auth::Authorized;
 use crate::db::org_units::CourseLock;
@@ -14,7 +15,7 @@ use crate::domain::sections::{NewSettings, SectionChange, SettingsChange};
 use crate::error::{ApiError, ApiResult};
 use crate::services::access::{self, Missing};
 use crate::services::sections;
-use crate::state::State;
+use crate::state::{AnswerKey, State};
 use crate::wire::sections::*;
 
 /// `GET /sections/settings`
@@ -83,15 +84,19 @@ pub async fn update_settings(
 }
 
 /// `GET /sections/`
-pub async fn list(state: State, auth: Authorized, path: OrgUnitPath) -> ApiResult<HttpResponse> {
-    let sections = state
-        .db
-        .read(move |conn| {
-            let course = access::course(conn, &auth, path.org_unit, Missing::NotFound)?;
-            sections::list(conn, &course)
-        })
-        .await?;
-    ok(&sections.iter().map(SectionFetch::from).collect::<Vec<_>>())
+pub async fn list(
+    state: State,
+    auth: Authorized,
+    path: OrgUnitPath,
+    key: AnswerKey,
+) -> ApiResult<HttpResponse> {
+    remembered(&state, key, move |conn| {
+        let course = access::course(conn, &auth, path.org_unit, Missing::NotFound)?;
+        let sections = sections::list(conn, &course)?;
+        let answer: Vec<_> = sections.iter().map(SectionFetch::from).collect();
+        Ok((ReadFrom::Course(course.id), answer))
+    })
+    .await
 }
 
 /// `POST /sections/`: one more section.
@@ -119,15 +124,18 @@ pub async fn create(
 }
 
 /// `GET /sections/(sectionId)`
-pub async fn get(state: State, auth: Authorized, path: SectionPath) -> ApiResult<HttpResponse> {
-    let section = state
-        .db
-        .read(move |conn| {
-            let course = access::course(conn, &auth, path.course, Missing::NotFound)?;
-            sections::get(conn, &course, path.section)
-        })
-        .await?;
-    ok(&SectionFetch::from(&section))
+pub async fn get(
+    state: State,
+    auth: Authorized,
+    path: SectionPath,
+    key: AnswerKey,
+) -> ApiResult<HttpResponse> {
+    remembered(&state, key, move |conn| {
+        let course = access::course(conn, &auth, path.course, Missing::NotFound)?;
+        let section = sections::get(conn, &course, path.section)?;
+        Ok((ReadFrom::Course(course.id), SectionFetch::from(&section)))
+    })
+    .await
 }
 
 /// `PUT /sections/(sectionId)`: Name, Code, Description.

@@ -4,22 +4,23 @@ use actix_web::HttpResponse;
 
 use super::extract::{Body, Query};
 use super::paths::UserPath;
+use super::remember::{remembered, ReadFrom};
 use super::reply::ok;
 use crate::auth::Authorized;
 use crate::error::{ApiError, ApiResult};
 use crate::services::access;
 use crate::services::users::{self, Found, Lookup};
-use crate::state::State;
+use crate::state::{AnswerKey, State};
 use crate::wire::users::{CreateUserData, UserData, WhoAmIUser};
 use crate::wire::{page, parse_bookmark, PAGE_SIZE};
 
 /// `GET /users/whoami`
-pub async fn whoami(state: State, auth: Authorized) -> ApiResult<HttpResponse> {
-    let user = state
-        .db
-        .read(move |conn| users::whoami(conn, &auth.caller))
-        .await?;
-    ok(&WhoAmIUser::from(&user))
+pub async fn whoami(state: State, auth: Authorized, key: AnswerKey) -> ApiResult<HttpResponse> {
+    remembered(&state, key, move |conn| {
+        let user = users::whoami(conn, &auth.caller)?;
+        Ok((ReadFrom::NoCourse, WhoAmIUser::from(&user)))
+    })
+    .await
 }
 
 /// `POST /users/`: creates the user and enrolls them at the root with `RoleId`.
@@ -35,7 +36,7 @@ pub async fn create(
         .db
         .write(move |conn| {
             let root = access::at_root(conn, &auth)?;
-            let user = users::create(conn, &auth.caller, &root, &user, role_id)?;
+            let user = users::create(conn, &auth, &root, &user, role_id)?;
             Ok((root, user))
         })
         .await?;

@@ -5,6 +5,7 @@
 use std::ops::Deref;
 
 use crate::auth::{Authorized, Caller};
+use crate::db::changes::Touch;
 use crate::db::org_units::{self, CourseLock};
 use crate::db::rows::{org_unit_type, OrgUnit, Role};
 use crate::db::{permissions as held, DbConnection};
@@ -25,6 +26,12 @@ impl Deref for Course {
 }
 
 impl Course {
+    /// What a unit of work that changes only this course's rows (its enrollments, groups,
+    /// sections and their members) touched, for the caches.
+    pub fn touch(&self) -> Touch {
+        Touch::Course(self.0.id)
+    }
+
     /// A course offering reached without a caller: by a job, which acts for the institution
     /// that queued it. Any other org unit is an error, never a course.
     pub fn for_job(conn: &mut DbConnection, id: i64) -> ApiResult<Course> {
@@ -70,7 +77,7 @@ pub fn course(
     if unit.type_id != org_unit_type::COURSE_OFFERING {
         return Err(missing.error(id));
     }
-    require_in(conn, &auth.caller, &unit, auth.permission()?)?;
+    require_in(conn, auth, &unit, auth.permission()?)?;
     Ok(Course(unit))
 }
 
@@ -92,7 +99,7 @@ pub fn course_for_write(
 /// when it is another institution's (or none), 403 when the role lacks the permission.
 pub fn org_unit(conn: &mut DbConnection, auth: &Authorized, id: i64) -> ApiResult<OrgUnit> {
     let unit = own_org_unit(conn, &auth.caller, id)?;
-    require_in(conn, &auth.caller, &unit, auth.permission()?)?;
+    require_in(conn, auth, &unit, auth.permission()?)?;
     Ok(unit)
 }
 
@@ -106,13 +113,41 @@ pub fn own_org_unit(conn: &mut DbConnection, caller: &Caller, id: i64) -> ApiRes
 /// actions (users, courses, roles, the operator API).
 pub fn at_root(conn: &mut DbConnection, auth: &Authorized) -> ApiResult<OrgUnit> {
     let root = org_units::root(conn, auth.caller.institution_id)?;
-    require_in(conn, &auth.caller, &root, auth.permission()?)?;
+    require_in(conn, auth, &root, auth.permission()?)?;
     Ok(root)
 }
 
-/// The user's effective permissions in `unit`: their enrollment there, plus their cascading
-/// enrollments above it (`domain::permissions::counted_roles`).
+/// The caller's effective permissions in `unit`: their enrollment there, plus their cascading
+/// enrollments above it (`domain::permissions::counted_roles`). Remembered until a write to
+/// the unit's course (or anything outside courses) is recorded; so a unit of work must ask
+/// before it writes, or it could remember what it wrote and then rolled back.
 pub fn permissions_in(
+    conn: &mut DbConnection,
+    auth: &Authorized,
+    unit: &OrgUnit,
+) -> ApiResult<PermissionSet> {
+    let memo = &auth.known_permissions;
+    let key = (auth.caller.user_id, unit.id);
+    if let Some(known) = memo.get(&key) {
+        return Ok(known);
+    }
+    let stamp = memo.stamp();
+    let held = read_permissions(conn, auth.caller.user_id, unit)?;
+    memo.put(key, held.clone(), stamp, course_of(unit), 1);
+    Ok(held)
+}
+
+/// The course offering whose rows decide the permissions in `unit`, if any: the unit itself,
+/// or the course a group or section belongs to. Elsewhere only writes outside courses do.
+fn course_of(unit: &OrgUnit) -> Option<i64> {
+    match unit.type_id {
+        org_unit_type::COURSE_OFFERING => Some(unit.id),
+        org_unit_type::GROUP | org_unit_type::SECTION => unit.parent_id,
+        _ => None,
+    }
+}
+
+fn read_permissions(
     conn: &mut DbConnection,
     user_id: i64,
     unit: &OrgUnit,
@@ -128,14 +163,25 @@ pub fn permissions_in(
     held::of_roles(conn, &roles)
 }
 
+/// What an enrollment in `unit` (or its removal) touched: only that course's rows when it is a
+/// course offering (its class list, and the groups and sections AutoEnroll places the learner
+/// in); anything else when it is not, since a cascading role there reaches every course below.
+pub fn touched_by_enrollment(unit: &OrgUnit) -> Touch {
+    if unit.type_id == org_unit_type::COURSE_OFFERING {
+        Touch::Course(unit.id)
+    } else {
+        Touch::All
+    }
+}
+
 /// 403 unless the caller holds `permission` in `unit`.
 fn require_in(
     conn: &mut DbConnection,
-    caller: &Caller,
+    auth: &Authorized,
     unit: &OrgUnit,
     permission: Permission,
 ) -> ApiResult<()> {
-    if permissions_in(conn, caller.user_id, unit)?.contains(&permission) {
+    if permissions_in(conn, auth, unit)?.contains(&permission) {
         Ok(())
     } else {
         Err(ApiError::forbidden(format!(

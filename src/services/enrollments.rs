@@ -36,14 +36,15 @@ fn lock_if_course(conn: &mut DbConnection, unit: &OrgUnit) -> ApiResult<()> {
 /// `role_id`, or changes their role there; answers the enrollment as it now is.
 pub fn enroll(
     conn: &mut DbConnection,
-    caller: &Caller,
+    auth: &Authorized,
     unit: &OrgUnit,
     user_id: i64,
     role_id: i64,
 ) -> ApiResult<Enrollment> {
+    let caller = &auth.caller;
     let user = users::find(conn, caller.institution_id, user_id)?;
     let role = roles::find_for_input(conn, caller.institution_id, "RoleId", role_id)?;
-    let mine = access::permissions_in(conn, caller.user_id, unit)?;
+    let mine = access::permissions_in(conn, auth, unit)?;
     access::require_grantable(conn, &mine, &role)?;
     if let Some(institution) = policy::vle_institution(conn, caller)? {
         policy::require_role_allowed(&institution, &role, "enroll users")?;
@@ -77,14 +78,14 @@ pub fn enroll(
 /// the course's sections and groups; answers the enrollment as it was just before.
 pub fn unenroll(
     conn: &mut DbConnection,
-    caller: &Caller,
+    auth: &Authorized,
     unit: &OrgUnit,
     user_id: i64,
 ) -> ApiResult<Enrollment> {
     lock_if_course(conn, unit)?;
     let enrollment = enrollment_in(conn, unit, user_id)?;
     let role = roles::of_id(conn, enrollment.role_id)?;
-    let mine = access::permissions_in(conn, caller.user_id, unit)?;
+    let mine = access::permissions_in(conn, auth, unit)?;
     access::require_grantable(conn, &mine, &role)?;
     enrollments::delete(conn, user_id, unit.id)?;
     members::remove_from_course(conn, unit.id, user_id)?;

@@ -27,7 +27,7 @@ pub fn enrollable(
     org_unit: i64,
 ) -> ApiResult<Vec<Role>> {
     let unit = access::org_unit(conn, auth, org_unit)?;
-    let mine = access::permissions_in(conn, auth.caller.user_id, &unit)?;
+    let mine = access::permissions_in(conn, auth, &unit)?;
     let all = roles::of_institution(conn, auth.caller.institution_id)?;
     let ids: Vec<i64> = all.iter().map(|r| r.id).collect();
     let grants = roles::permission_names(conn, &ids)?;

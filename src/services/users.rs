@@ -19,11 +19,12 @@ pub fn whoami(conn: &mut DbConnection, caller: &Caller) -> ApiResult<User> {
 /// role; any caller may only hand out a role whose permissions they hold at the root.
 pub fn create(
     conn: &mut DbConnection,
-    caller: &Caller,
+    auth: &Authorized,
     root: &OrgUnit,
     user: &NewUser,
     role_id: i64,
 ) -> ApiResult<User> {
+    let caller = &auth.caller;
     let vle = policy::vle_institution(conn, caller)?;
     if let Some(institution) = &vle {
         policy::require_user_creation_allowed(institution, user.external_email.as_deref())?;
@@ -33,7 +34,7 @@ pub fn create(
         // The new user is enrolled at the root with RoleId: the role flags bind that too.
         policy::require_role_allowed(institution, &role, "create users")?;
     }
-    let mine = access::permissions_in(conn, caller.user_id, root)?;
+    let mine = access::permissions_in(conn, auth, root)?;
     access::require_grantable(conn, &mine, &role)?;
     match users::create_at_root(conn, user.clone(), root, &role) {
         Ok(user) => Ok(user),

@@ -5,13 +5,14 @@ use actix_web::HttpResponse;
 
 use super::super::extract::Body;
 use super::super::paths::{CategoryPath, OrgUnitPath};
+use super::super::remember::{remembered, ReadFrom};
 use super::super::reply::{ok, ok_empty, reply};
 use crate::auth::Authorized;
 use crate::db::org_units::CourseLock::{Members, Structure};
 use crate::error::ApiResult;
 use crate::services::access::{self, Missing::BadRequest, Missing::NotFound};
 use crate::services::groups;
-use crate::state::State;
+use crate::state::{AnswerKey, State};
 use crate::wire::groups::{
     GroupCategoryCreate, GroupCategoryFetch, GroupCategoryJobStatus, GroupCategoryUpdate,
     GroupsJobData,
@@ -22,15 +23,15 @@ pub async fn list_categories(
     state: State,
     auth: Authorized,
     path: OrgUnitPath,
+    key: AnswerKey,
 ) -> ApiResult<HttpResponse> {
-    let all = state
-        .db
-        .read(move |conn| {
-            let course = access::course(conn, &auth, path.org_unit, BadRequest)?;
-            groups::list_categories(conn, &course)
-        })
-        .await?;
-    ok(&all.iter().map(GroupCategoryFetch::from).collect::<Vec<_>>())
+    remembered(&state, key, move |conn| {
+        let course = access::course(conn, &auth, path.org_unit, BadRequest)?;
+        let all = groups::list_categories(conn, &course)?;
+        let answer: Vec<_> = all.iter().map(GroupCategoryFetch::from).collect();
+        Ok((ReadFrom::Course(course.id), answer))
+    })
+    .await
 }
 
 /// `POST .../groupcategories/`: validates, records the category and its creation job, 202.
@@ -57,15 +58,17 @@ pub async fn get_category(
     state: State,
     auth: Authorized,
     path: CategoryPath,
+    key: AnswerKey,
 ) -> ApiResult<HttpResponse> {
-    let category = state
-        .db
-        .read(move |conn| {
-            let course = access::course(conn, &auth, path.course, BadRequest)?;
-            groups::get_category(conn, &course, path.category)
-        })
-        .await?;
-    ok(&GroupCategoryFetch::from(&category))
+    remembered(&state, key, move |conn| {
+        let course = access::course(conn, &auth, path.course, BadRequest)?;
+        let category = groups::get_category(conn, &course, path.category)?;
+        Ok((
+            ReadFrom::Course(course.id),
+            GroupCategoryFetch::from(&category),
+        ))
+    })
+    .await
 }
 
 /// `GET .../groupcategories/(groupCategoryId)/status`

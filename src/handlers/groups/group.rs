@@ -4,6 +4,7 @@ use actix_web::HttpResponse;
 
 use super::super::extract::{Body, RawBody};
 use super::super::paths::{CategoryPath, GroupMemberPath, GroupPath};
+use super::super::remember::{remembered, ReadFrom};
 use super::super::reply::{ok, ok_empty};
 use crate::auth::Authorized;
 use crate::db::org_units::CourseLock::{Members, Structure};
@@ -11,7 +12,7 @@ use crate::domain::group_plan::GroupChange;
 use crate::error::ApiResult;
 use crate::services::access::{self, Missing::BadRequest, Missing::NotFound};
 use crate::services::groups;
-use crate::state::State;
+use crate::state::{AnswerKey, State};
 use crate::wire::groups::{GroupFetch, GroupInput};
 use crate::wire::sections::UserEnrollment;
 
@@ -20,15 +21,15 @@ pub async fn list_groups(
     state: State,
     auth: Authorized,
     path: CategoryPath,
+    key: AnswerKey,
 ) -> ApiResult<HttpResponse> {
-    let all = state
-        .db
-        .read(move |conn| {
-            let course = access::course(conn, &auth, path.course, NotFound)?;
-            groups::list_groups(conn, &course, path.category)
-        })
-        .await?;
-    ok(&all.iter().map(GroupFetch::from).collect::<Vec<_>>())
+    remembered(&state, key, move |conn| {
+        let course = access::course(conn, &auth, path.course, NotFound)?;
+        let all = groups::list_groups(conn, &course, path.category)?;
+        let answer: Vec<_> = all.iter().map(GroupFetch::from).collect();
+        Ok((ReadFrom::Course(course.id), answer))
+    })
+    .await
 }
 
 /// `POST .../groupcategories/(groupCategoryId)/groups/`
@@ -50,15 +51,18 @@ pub async fn create_group(
 }
 
 /// `GET .../groups/(groupId)`
-pub async fn get_group(state: State, auth: Authorized, path: GroupPath) -> ApiResult<HttpResponse> {
-    let group = state
-        .db
-        .read(move |conn| {
-            let course = access::course(conn, &auth, path.course, BadRequest)?;
-            groups::get_group(conn, &course, path.category, path.group)
-        })
-        .await?;
-    ok(&GroupFetch::from(&group))
+pub async fn get_group(
+    state: State,
+    auth: Authorized,
+    path: GroupPath,
+    key: AnswerKey,
+) -> ApiResult<HttpResponse> {
+    remembered(&state, key, move |conn| {
+        let course = access::course(conn, &auth, path.course, BadRequest)?;
+        let group = groups::get_group(conn, &course, path.category, path.group)?;
+        Ok((ReadFrom::Course(course.id), GroupFetch::from(&group)))
+    })
+    .await
 }
 
 /// `PUT .../groups/(groupId)`: Name, Code, Description.
@@ -106,9 +110,10 @@ pub async fn enroll(
     let user_id = UserEnrollment::from_body(&body.0)?;
     state
         .db
-        .write(move |conn| {
+        .write_touching(move |conn| {
             let course = access::course_for_write(conn, &auth, path.course, NotFound, Members)?;
-            groups::enroll(conn, &course, path.category, path.group, user_id)
+            groups::enroll(conn, &course, path.category, path.group, user_id)?;
+            Ok(((), course.touch()))
         })
         .await?;
     Ok(ok_empty())
@@ -122,9 +127,10 @@ pub async fn unenroll(
 ) -> ApiResult<HttpResponse> {
     state
         .db
-        .write(move |conn| {
+        .write_touching(move |conn| {
             let course = access::course_for_write(conn, &auth, path.course, BadRequest, Members)?;
-            groups::unenroll(conn, &course, path.category, path.group, path.user)
+            groups::unenroll(conn, &course, path.category, path.group, path.user)?;
+            Ok(((), course.touch()))
         })
         .await?;
     Ok(ok_empty())

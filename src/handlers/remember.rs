@@ -1,0 +1,85 @@
+//! Remembered answers: the hot GET routes (the groups, categories and sections of a course,
+//! its class list, whoami) answer from memory while no write they depend on has been recorded
+//! since they were read (`db::changes`). An answer is kept per caller and per path and query,
+//! so it holds that caller's access check as well as the data; only 200s are kept.
+
+use std::future::{ready, Ready};
+
+use actix_web::http::header;
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest, HttpResponse};
+use serde::Serialize;
+
+use super::reply::JSON_CONTENT_TYPE;
+use crate::auth::Caller;
+use crate::db::DbConnection;
+use crate::error::{ApiError, ApiResult};
+use crate::state::{AnswerKey, State};
+
+/// What an answer was read from, so that it is forgotten when that changes.
+pub enum ReadFrom {
+    /// One course offering's rows (and what lies outside courses: users, roles, structure).
+    Course(i64),
+    /// Nothing inside any course.
+    NoCourse,
+    /// Rows of several courses, or of an org unit that is not a course: not remembered.
+    Elsewhere,
+}
+
+impl FromRequest for AnswerKey {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let target = req
+            .uri()
+            .path_and_query()
+            .map_or_else(|| req.path().to_string(), |p| p.as_str().to_string());
+        let key = Caller::from_request(req, payload)
+            .into_inner()
+            .map(|caller| AnswerKey {
+                institution_id: caller.institution_id,
+                user_id: caller.user_id,
+                client_id: caller.client_id,
+                target,
+            });
+        ready(key)
+    }
+}
+
+/// The answer remembered for `key`, or `read`'s (run on the blocking pool, its value
+/// serialized there too), remembered for next time when it says what it was read from.
+pub async fn remembered<T, F>(state: &State, key: AnswerKey, read: F) -> ApiResult<HttpResponse>
+where
+    F: FnOnce(&mut DbConnection) -> ApiResult<(ReadFrom, T)> + Send + 'static,
+    T: Serialize,
+{
+    let memo = &state.caches.answers;
+    if let Some(body) = memo.get(&key) {
+        return Ok(json(body));
+    }
+    let stamp = memo.stamp();
+    let (from, body) = state
+        .db
+        .read(move |conn| {
+            let (from, value) = read(conn)?;
+            let body = serde_json::to_vec(&value).map_err(ApiError::internal)?;
+            Ok((from, web::Bytes::from(body)))
+        })
+        .await?;
+    let course = match from {
+        ReadFrom::Course(id) => Some(Some(id)),
+        ReadFrom::NoCourse => Some(None),
+        ReadFrom::Elsewhere => None,
+    };
+    if let Some(course) = course {
+        let weight = body.len() + key.target.len() + 64;
+        memo.put(key, body.clone(), stamp, course, weight);
+    }
+    Ok(json(body))
+}
+
+fn json(body: web::Bytes) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, JSON_CONTENT_TYPE))
+        .body(body)
+}

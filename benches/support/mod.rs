@@ -179,3 +179,120 @@ pub fn report(what: &str, took: Duration, target: Duration) -> bool {
     );
     ok
 }
+
+/// `BENCH_QUICK=1` (any value but empty or `0`): smaller sizes and shorter phases, for CI and
+/// for trying a change. A quick run prints the same lines, but its figures are not judged
+/// against the targets (those are for the full sizes): it exits non-zero only when the
+/// harness itself is broken — a panic, or a count that does not add up.
+pub fn quick() -> bool {
+    std::env::var("BENCH_QUICK").is_ok_and(|v| !v.trim().is_empty() && v.trim() != "0")
+}
+
+/// `full` normally, `small` under `BENCH_QUICK`.
+pub fn sized<T>(full: T, small: T) -> T {
+    if quick() {
+        small
+    } else {
+        full
+    }
+}
+
+/// Enrolls users that exist already (from [`seed_users`]) as Students in `course`, in batches
+/// of 1,000 in one transaction, and refreshes the statistics.
+pub fn enroll_learners(app: &common::TestApp, course: i64, ids: &[i64]) {
+    app.state
+        .db
+        .write_sync(|conn| {
+            let (institution_id, student) = student_role(conn)?;
+            let now = Utc::now().naive_utc();
+            let rows: Vec<Enrollment> = ids
+                .iter()
+                .map(|user_id| Enrollment {
+                    user_id: *user_id,
+                    org_unit_id: course,
+                    institution_id,
+                    role_id: student,
+                    is_cascading: false,
+                    created_at: now,
+                })
+                .collect();
+            for chunk in rows.chunks(1000) {
+                match conn {
+                    DbConnection::Pg(c) => diesel::insert_into(enrollments::table)
+                        .values(chunk)
+                        .execute(c)?,
+                    DbConnection::Sqlite(c) => diesel::insert_into(enrollments::table)
+                        .values(chunk)
+                        .execute(c)?,
+                };
+            }
+            Ok(())
+        })
+        .expect("enroll learners");
+    analyze(app);
+}
+
+/// Prints a ratio against its target (`at_most`: the ratio must not exceed it, else it must
+/// reach it); answers whether it met it.
+pub fn report_ratio(what: &str, ratio: f64, target: f64, at_most: bool) -> bool {
+    let ok = if at_most {
+        ratio <= target
+    } else {
+        ratio >= target
+    };
+    println!(
+        "{:<10} {what:<60} {:>9.2}×     (target {} {:>4.2}×)  {}",
+        backend(),
+        ratio,
+        if at_most { "≤" } else { "≥" },
+        target,
+        if ok { "ok" } else { "MISSED" }
+    );
+    ok
+}
+
+/// What a bench does once it has printed its figures: exit 1 when a target was missed in a
+/// full run; a quick run says it did not judge them and exits 0.
+pub fn finish(met: bool) {
+    if quick() {
+        println!("(BENCH_QUICK: smaller sizes; the targets above are for the full run and were not judged)");
+    } else if !met {
+        std::process::exit(1);
+    }
+}
+
+/// The machine's 1-, 5- and 15-minute load averages (`/proc/loadavg`), printed beside the
+/// figures: on a shared machine they say how far to trust them.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// CPU time spent so far by this process's threads named `name` (`/proc/self/task/*/comm`),
+/// from the kernel's scheduler statistics (nanoseconds); `None` where /proc does not say.
+/// Wall times on a shared machine mostly measure the other tenants; CPU time much less so.
+pub fn threads_cpu(name: &str) -> Option<Duration> {
+    let mut total = Duration::ZERO;
+    let mut found = false;
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let path = task.path();
+        let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        if comm.trim_end() == name {
+            total += schedstat(&path.join("schedstat"))?;
+            found = true;
+        }
+    }
+    found.then_some(total)
+}
+
+/// CPU time spent so far by the calling thread.
+pub fn this_thread_cpu() -> Option<Duration> {
+    schedstat(std::path::Path::new("/proc/thread-self/schedstat"))
+}
+
+fn schedstat(path: &std::path::Path) -> Option<Duration> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let nanos: u64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(nanos))
+}

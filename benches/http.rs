@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 use d2l_groups::db::Db;
 use support::common::{fresh_database_url, V};
 use support::http::{
-    add_client, cli, load_average, machine, members_in, peak_rss_kib, pin_self, rss_kib,
-    seed_learners, CpuProbe, CpuUsed, Server, Setup,
+    add_client, cli, load_average, machine, members_in, nice_of, peak_rss_kib, pin_self, rss_kib,
+    seed_learners, set_nice, CpuProbe, CpuUsed, Server, Setup,
 };
 use support::load::{self, Request, Tally};
 
@@ -40,6 +40,8 @@ struct Config {
     load_seconds: f64,
     load_connections: usize,
     load_grace: f64,
+    /// A nice value for the server and the load generator (`BENCH_NICE`), for a shared machine.
+    nice: Option<i32>,
     /// Groups in each category of the groups-read scaling series (10 members each).
     group_series: Vec<usize>,
     /// Learners in each course of the class-list scaling series.
@@ -84,6 +86,7 @@ impl Config {
             load_seconds: positive("BENCH_LOAD_SECONDS", 2.0, 20.0),
             load_connections: count("BENCH_LOAD_CONNECTIONS", 128, 128),
             load_grace: positive("BENCH_LOAD_GRACE_SECONDS", 1.0, 5.0),
+            nice: var::<i32>("BENCH_NICE"),
             group_series: if quick {
                 vec![10, 100]
             } else {
@@ -131,9 +134,12 @@ struct Measured {
     p50_ms: f64,
     p99_ms: f64,
     tally: Tally,
+    /// Share of CPU 0 used by other processes than the server, and of CPU 1 by others than
+    /// the load generator, during the phase (0 to 1).
+    others: (Option<f64>, Option<f64>),
 }
 
-fn per_request(used: CpuUsed, requests: u64) -> (f64, Option<f64>, f64) {
+fn per_request(used: &CpuUsed, requests: u64) -> (f64, Option<f64>, f64) {
     let n = requests.max(1) as f64;
     (
         used.server_us / n,
@@ -162,9 +168,13 @@ async fn measure(
     .await;
     let after = probe.sample();
     tally.sort();
-    let (server_us, postgres_us, client_us) =
-        per_request(probe.used(&before, &after), tally.answered);
+    let used = probe.used(&before, &after);
+    let (server_us, postgres_us, client_us) = per_request(&used, tally.answered);
     Measured {
+        others: (
+            used.others_on(0, used.server_us),
+            used.others_on(1, used.me_us),
+        ),
         rps: tally.answered as f64 / elapsed.as_secs_f64(),
         server_us,
         postgres_us,
@@ -230,15 +240,36 @@ fn fmt_opt_us(v: Option<f64>) -> String {
     v.map_or_else(|| "–".into(), fmt_us)
 }
 
+fn pct(v: Option<f64>) -> String {
+    v.map_or_else(|| "?".into(), |v| format!("{:.0}%", v * 100.0))
+}
+
+/// "median 12 % (3–40 %)" of a share over phases.
+fn spread(values: Vec<f64>) -> String {
+    if values.is_empty() {
+        return "?".into();
+    }
+    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    format!(
+        "median {:.0} % ({:.0}–{:.0} %)",
+        median(values) * 100.0,
+        lo * 100.0,
+        hi * 100.0
+    )
+}
+
 fn print_phase(rep: usize, name: &str, m: &Measured) {
     println!(
-        "  rep {rep} {name:<52} {:>9} req/s  server {:>7} µs/req  pg {:>6}  client {:>5}  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}",
+        "  rep {rep} {name:<52} {:>9} req/s  server {:>7} µs/req  pg {:>6}  client {:>5}  p50 {:>7.2} ms  p99 {:>7.2} ms  others {}/{}  errors {}",
         fmt_rate(m.rps),
         fmt_us(m.server_us),
         fmt_opt_us(m.postgres_us),
         fmt_us(m.client_us),
         m.p50_ms,
         m.p99_ms,
+        pct(m.others.0),
+        pct(m.others.1),
         m.tally.errors_text()
     );
 }
@@ -258,6 +289,14 @@ fn main() {
     let machine = machine();
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
     let config = Config::from_env();
+    // Before pinning too: renice acts on the one thread it names; later threads inherit it.
+    let priority = match config.nice {
+        Some(n) => set_nice(n),
+        None => format!(
+            "nice {} (BENCH_NICE unset)",
+            nice_of(std::process::id()).map_or("?".into(), |n| n.to_string())
+        ),
+    };
     let (server_cpu, client_pinning) = if cpus >= 2 {
         (Some(0), pin_self(1))
     } else {
@@ -267,6 +306,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("tokio runtime");
+    let client_pinning = format!("{client_pinning}; {priority}");
     runtime.block_on(run(config, machine, server_cpu, client_pinning));
 }
 
@@ -595,8 +635,12 @@ async fn run(cfg: Config, machine: String, server_cpu: Option<usize>, client_pin
     let rss_now = rss_kib(server.pid).unwrap_or(0);
     let mut tally = outcome.tally;
     tally.sort();
-    let (load_server_us, load_pg_us, load_client_us) =
-        per_request(probe.used(&before, &after), tally.answered);
+    let load_used = probe.used(&before, &after);
+    let (load_server_us, load_pg_us, load_client_us) = per_request(&load_used, tally.answered);
+    let load_others = (
+        load_used.others_on(0, load_used.server_us),
+        load_used.others_on(1, load_used.me_us),
+    );
     let achieved = tally.answered as f64 / outcome.elapsed.as_secs_f64();
     // Group enrollments the course got, against the successful writes.
     let (_, spare_view) = Setup::new(&server.url(""), &admin)
@@ -630,6 +674,15 @@ async fn run(cfg: Config, machine: String, server_cpu: Option<usize>, client_pin
         } else {
             ""
         }
+    );
+    let measured: Vec<&Measured> = results.iter().chain(&scaling).flatten().collect();
+    println!(
+        "Other processes' use of the server's CPU 0 during the measured phases: {}; of the load generator's CPU 1: {}{} (load: {} and {}).",
+        spread(measured.iter().filter_map(|m| m.others.0).collect()),
+        spread(measured.iter().filter_map(|m| m.others.1).collect()),
+        if backend == "PostgreSQL" { ", PostgreSQL's backends included (they are not pinned)" } else { "" },
+        pct(load_others.0),
+        pct(load_others.1),
     );
     println!();
     println!("| route | req/s | ratio to bare | server CPU µs/req | PG CPU µs/req | client CPU µs/req | p50 ms | p99 ms | errors |");

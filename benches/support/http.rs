@@ -100,6 +100,10 @@ impl Server {
                 list.unwrap_or_else(|| "?".into())
             ),
         };
+        let pinning = format!(
+            "{pinning}, nice {}",
+            nice_of(pid).map_or("?".into(), |n| n.to_string())
+        );
         Self {
             child,
             pid,
@@ -168,6 +172,35 @@ pub fn pin_self(cpu: usize) -> String {
         ),
         Err(e) => format!("NOT pinned (taskset: {e}); allowed: {allowed}"),
     }
+}
+
+/// Sets this process's nice value (`renice -n`), before it starts any thread or child, so
+/// that all of them, the server included, inherit it. Answers what it got, for the report.
+pub fn set_nice(value: i32) -> String {
+    let pid = std::process::id().to_string();
+    let outcome = Command::new("renice")
+        .args(["-n", &value.to_string(), "-p", &pid])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output();
+    match (outcome, nice_of(std::process::id())) {
+        (Ok(o), Some(now)) if o.status.success() && now == i64::from(value) => {
+            format!("nice {now} (server and load generator)")
+        }
+        (Ok(o), now) => format!(
+            "nice NOT set to {value} ({}); nice {}",
+            String::from_utf8_lossy(&o.stderr).trim(),
+            now.map_or("?".into(), |n| n.to_string())
+        ),
+        (Err(e), _) => format!("nice NOT set to {value} (renice: {e})"),
+    }
+}
+
+/// The nice value of a process (field 19 of `/proc/<pid>/stat`).
+pub fn nice_of(pid: u32) -> Option<i64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(16)?.parse().ok()
 }
 
 /// `Cpus_allowed_list` of a process.
@@ -261,20 +294,56 @@ pub fn load_average() -> String {
 
 /// CPU counters at one moment: the server's, this process's, and each PostgreSQL backend
 /// connected to the server (by pid).
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct CpuSample {
+    at: Instant,
     server: u64,
     me: u64,
     postgres: BTreeMap<u32, u64>,
+    /// Per CPU (`/proc/stat`): ticks busy (all but idle and iowait), ticks in all.
+    cpus: Vec<(u64, u64)>,
 }
 
 /// CPU used between two samples, in microseconds.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Default)]
 pub struct CpuUsed {
     pub server_us: f64,
     pub me_us: f64,
     /// None on SQLite, or when the backends could not be found.
     pub postgres_us: Option<f64>,
+    /// Wall time between the samples, in microseconds.
+    pub wall_us: f64,
+    /// How busy each CPU was between the samples, 0 to 1, whoever used it: with the server
+    /// pinned to CPU 0 and the client to CPU 1, what exceeds their own share is other
+    /// processes' (PostgreSQL's, or other work on a shared machine).
+    pub cpu_busy: Vec<f64>,
+}
+
+impl CpuUsed {
+    /// The share of CPU `cpu` used by others than `own_us` of CPU time in the window.
+    pub fn others_on(&self, cpu: usize, own_us: f64) -> Option<f64> {
+        let busy = *self.cpu_busy.get(cpu)?;
+        Some((busy - own_us / self.wall_us.max(1.0)).max(0.0))
+    }
+}
+
+/// Busy and total ticks of each CPU, from the `cpuN` lines of `/proc/stat`.
+fn cpu_ticks_per_cpu() -> Vec<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    stat.lines()
+        .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
+        .map(|l| {
+            let v: Vec<u64> = l
+                .split_whitespace()
+                .skip(1)
+                .filter_map(|f| f.parse().ok())
+                .collect();
+            // user nice system idle iowait irq softirq steal (guest time is inside user).
+            let total: u64 = v.iter().take(8).sum();
+            let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
+            (total.saturating_sub(idle), total)
+        })
+        .collect()
 }
 
 /// Reads the counters. On PostgreSQL it finds the backends serving the server: the server's
@@ -315,9 +384,11 @@ impl CpuProbe {
             None => BTreeMap::new(),
         };
         CpuSample {
+            at: Instant::now(),
             server: cpu_ticks(self.server_pid).unwrap_or(0),
             me: cpu_ticks(std::process::id()).unwrap_or(0),
             postgres,
+            cpus: cpu_ticks_per_cpu(),
         }
     }
 
@@ -344,10 +415,25 @@ impl CpuProbe {
                 .sum();
             Some(us(ticks))
         });
+        let cpu_busy = start
+            .cpus
+            .iter()
+            .zip(&end.cpus)
+            .map(|((b0, t0), (b1, t1))| {
+                let total = t1.saturating_sub(*t0);
+                if total == 0 {
+                    0.0
+                } else {
+                    b1.saturating_sub(*b0) as f64 / total as f64
+                }
+            })
+            .collect();
         CpuUsed {
             server_us: us(end.server.saturating_sub(start.server)),
             me_us: us(end.me.saturating_sub(start.me)),
             postgres_us: postgres,
+            wall_us: end.at.duration_since(start.at).as_secs_f64() * 1e6,
+            cpu_busy,
         }
     }
 

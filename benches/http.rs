@@ -139,6 +139,13 @@ struct Measured {
     others: (Option<f64>, Option<f64>),
 }
 
+impl Measured {
+    /// CPU per request of the server and, on PostgreSQL, of its backends.
+    fn total_us(&self) -> f64 {
+        self.server_us + self.postgres_us.unwrap_or(0.0)
+    }
+}
+
 fn per_request(used: &CpuUsed, requests: u64) -> (f64, Option<f64>, f64) {
     let n = requests.max(1) as f64;
     (
@@ -685,16 +692,24 @@ async fn run(cfg: Config, machine: String, server_cpu: Option<usize>, client_pin
         pct(load_others.1),
     );
     println!();
-    println!("| route | req/s | ratio to bare | server CPU µs/req | PG CPU µs/req | client CPU µs/req | p50 ms | p99 ms | errors |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+    println!("| route | req/s | ratio to bare | ratio by CPU | server CPU µs/req | PG CPU µs/req | client CPU µs/req | p50 ms | p99 ms | errors |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
     let bare: Vec<f64> = results[0].iter().map(|m| m.rps).collect();
+    let bare_cpu: Vec<f64> = results[0].iter().map(Measured::total_us).collect();
     for (route, runs) in routes.iter().zip(&results) {
         let ratio = median(runs.iter().zip(&bare).map(|(m, b)| m.rps / b).collect());
+        let cpu_ratio = median(
+            runs.iter()
+                .zip(&bare_cpu)
+                .map(|(m, b)| b / m.total_us())
+                .collect(),
+        );
         println!(
-            "| {} | {} | {:.3} | {} | {} | {} | {:.2} | {:.2} | {} |",
+            "| {} | {} | {:.3} | {:.3} | {} | {} | {} | {:.2} | {:.2} | {} |",
             route.name,
             fmt_rate(median(runs.iter().map(|m| m.rps).collect())),
             ratio,
+            cpu_ratio,
             fmt_us(median(runs.iter().map(|m| m.server_us).collect())),
             if backend == "PostgreSQL" {
                 fmt_opt_us(
@@ -747,7 +762,7 @@ async fn run(cfg: Config, machine: String, server_cpu: Option<usize>, client_pin
     let targets = backend == "SQLite";
     let verdict = |ok: bool| {
         if !targets {
-            "(SQLite's target)"
+            "a target on SQLite only"
         } else if ok {
             "ok"
         } else {
@@ -755,7 +770,7 @@ async fn run(cfg: Config, machine: String, server_cpu: Option<usize>, client_pin
         }
     };
     println!(
-        "Load: offered {} req/s for {} s ({} requests, 80 % reads, 20 % group enrollments) over {} connections: achieved {} req/s; p50 {:.2} ms, p99 {:.2} ms (target < 10 ms: {}), p99.9 {:.2} ms, max {:.2} ms; errors {}; due but unsent at the cut-off {}; server CPU {} µs/req{}; server peak RSS {:.1} MiB = {:.1} MB (target < 64 MB: {}; {:.1} MiB before the load, {:.1} MiB at the end); {} of {} writes in the groups afterwards.",
+        "Load: offered {} req/s for {} s ({} requests, 80 % reads, 20 % group enrollments) over {} connections: achieved {} req/s; p50 {:.2} ms, p99 {:.2} ms (target < 10 ms: {}), p99.9 {:.2} ms, max {:.2} ms; errors {}; due but unsent at the cut-off {}; server CPU {} µs/req{}, the server busy {:.0} % of its core; server peak RSS {:.1} MiB = {:.1} MB (target < 64 MB: {}; {:.1} MiB before the load, {:.1} MiB at the end); {} of {} writes in the groups afterwards.",
         fmt_rate(cfg.load_rate),
         cfg.load_seconds,
         fmt_rate(outcome.scheduled as f64),
@@ -770,6 +785,7 @@ async fn run(cfg: Config, machine: String, server_cpu: Option<usize>, client_pin
         tally.unsent,
         fmt_us(load_server_us),
         load_pg_us.map_or_else(String::new, |p| format!(", PostgreSQL backends {} µs/req", fmt_us(p))),
+        100.0 * load_used.server_us / load_used.wall_us.max(1.0),
         rss_mib,
         rss_mb,
         verdict(rss_mb < 64.0),

@@ -770,7 +770,7 @@ async fn run(cfg: Config, machine: String, server_cpu: Option<usize>, client_pin
         }
     };
     println!(
-        "Load: offered {} req/s for {} s ({} requests, 80 % reads, 20 % group enrollments) over {} connections: achieved {} req/s; p50 {:.2} ms, p99 {:.2} ms (target < 10 ms: {}), p99.9 {:.2} ms, max {:.2} ms; errors {}; due but unsent at the cut-off {}; server CPU {} µs/req{}, the server busy {:.0} % of its core; server peak RSS {:.1} MiB = {:.1} MB (target < 64 MB: {}; {:.1} MiB before the load, {:.1} MiB at the end); {} of {} writes in the groups afterwards.",
+        "Load: offered {} req/s for {} s ({} requests, 80 % reads, 20 % group enrollments) over {} connections: achieved {} req/s; p50 {:.2} ms, p99 {:.2} ms (target < 10 ms: {}), p99.9 {:.2} ms, max {:.2} ms; errors {}; due but unsent at the cut-off {}; server CPU {} µs/req{}, the server busy {:.0} % of its core; server peak RSS {:.1} MiB = {:.1} MB (target < 64 MB: {}; {:.1} MiB before the load, {:.1} MiB at the end); {} members in the written groups afterwards ({} writes scheduled; each one sent should be there).",
         fmt_rate(cfg.load_rate),
         cfg.load_seconds,
         fmt_rate(outcome.scheduled as f64),

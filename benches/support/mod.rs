@@ -4,6 +4,8 @@
 
 #[path = "../../tests/common/mod.rs"]
 pub mod common;
+pub mod http;
+pub mod load;
 
 use std::time::{Duration, Instant};
 

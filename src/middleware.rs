@@ -212,7 +212,7 @@ async fn require_standing(state: &web::Data<AppState>, caller: &Caller) -> Resul
                 })
                 .await
                 .map_err(|e| Refusal::Unchecked(format!("token holder lookup: {e:?}")))?;
-            memo.put(key, standing, stamp, None, 1);
+            memo.put(key, standing, stamp, Vec::new(), 1);
             standing
         }
     };

@@ -44,6 +44,9 @@ pub enum Touch {
     /// A write that changes anything outside it (a user, a role, a cascading enrollment, the
     /// org structure) must say [`Touch::All`].
     Course(i64),
+    /// Only the member list of this group or section (`org_unit_members`), which decides no
+    /// permission: answers about the rest of its course stay current.
+    Members(i64),
     /// Anything.
     All,
 }
@@ -53,6 +56,7 @@ impl Touch {
         match self {
             Touch::Nothing => None,
             Touch::Course(id) => Some(format!("{instance} c{id}")),
+            Touch::Members(id) => Some(format!("{instance} m{id}")),
             Touch::All => Some(format!("{instance} *")),
         }
     }
@@ -75,6 +79,9 @@ impl Message {
         if let Some(n) = what.strip_prefix("ping") {
             return Some(Message::Ping(instance, n.parse().ok()?));
         }
+        if let Some(unit) = what.strip_prefix('m') {
+            return Some(Message::Wrote(instance, Touch::Members(unit.parse().ok()?)));
+        }
         let course = what.strip_prefix('c')?.parse().ok()?;
         Some(Message::Wrote(instance, Touch::Course(course)))
     }
@@ -90,8 +97,8 @@ pub struct Changes {
     sequence: AtomicU64,
     /// The sequence at the last [`Touch::All`].
     everything_at: AtomicU64,
-    /// The sequence at the last write to each course.
-    courses: RwLock<HashMap<i64, u64>>,
+    /// The sequence at the last write to each course, or to each group's or section's members.
+    units: RwLock<HashMap<i64, u64>>,
     /// Whether writes of other processes reach us (the listener is connected).
     watching: AtomicBool,
     /// Tells this process's notifications apart from other processes'.
@@ -103,7 +110,7 @@ impl Default for Changes {
         Self {
             sequence: AtomicU64::new(1),
             everything_at: AtomicU64::new(0),
-            courses: RwLock::new(HashMap::new()),
+            units: RwLock::new(HashMap::new()),
             watching: AtomicBool::new(false),
             instance: rand::random(),
         }
@@ -116,25 +123,24 @@ impl Changes {
         Stamp(self.sequence.load(Ordering::SeqCst))
     }
 
-    /// Whether a value read at `stamp` is still what the database holds. `course` names the
-    /// one course whose rows it read, if any; every value may depend on what lies outside
-    /// courses (users, roles, the org structure), which only [`Touch::All`] changes.
-    pub fn is_current(&self, stamp: Stamp, course: Option<i64>) -> bool {
+    /// Whether a value read at `stamp` is still what the database holds. `units` names the
+    /// course whose rows it read, if any, and the groups or sections whose member lists it
+    /// read; every value may depend on what lies outside courses (users, roles, the org
+    /// structure), which only [`Touch::All`] changes.
+    pub fn is_current(&self, stamp: Stamp, units: &[i64]) -> bool {
         if !self.watching.load(Ordering::SeqCst) {
             return false;
         }
         if self.everything_at.load(Ordering::SeqCst) >= stamp.0 {
             return false;
         }
-        match course {
-            None => true,
-            Some(id) => self
-                .courses
-                .read()
-                .unwrap_or_else(|p| p.into_inner())
-                .get(&id)
-                .is_none_or(|at| *at < stamp.0),
+        if units.is_empty() {
+            return true;
         }
+        let changed = self.units.read().unwrap_or_else(|p| p.into_inner());
+        units
+            .iter()
+            .all(|id| changed.get(id).is_none_or(|at| *at < stamp.0))
     }
 
     /// Records a committed write (call it after the commit, never before: a value read
@@ -147,8 +153,8 @@ impl Changes {
         match touch {
             Touch::Nothing => {}
             Touch::All => self.everything_at.store(at, Ordering::SeqCst),
-            Touch::Course(id) => {
-                self.courses
+            Touch::Course(id) | Touch::Members(id) => {
+                self.units
                     .write()
                     .unwrap_or_else(|p| p.into_inner())
                     .insert(id, at);
@@ -326,28 +332,37 @@ mod tests {
         let changes = Changes::default();
         let stamp = changes.stamp();
         assert!(
-            !changes.is_current(stamp, None),
+            !changes.is_current(stamp, &[]),
             "nothing is current unwatched"
         );
         changes.assume_alone();
         let stamp = changes.stamp();
-        assert!(changes.is_current(stamp, Some(7)));
+        assert!(changes.is_current(stamp, &[7]));
         changes.record(Touch::Course(8));
-        assert!(changes.is_current(stamp, Some(7)), "another course's write");
-        assert!(changes.is_current(stamp, None), "a value of no course");
+        assert!(changes.is_current(stamp, &[7]), "another course's write");
+        assert!(changes.is_current(stamp, &[]), "a value of no course");
+        changes.record(Touch::Members(71));
+        assert!(
+            changes.is_current(stamp, &[7, 70]),
+            "another group's members"
+        );
+        assert!(
+            !changes.is_current(stamp, &[7, 70, 71]),
+            "this group's members"
+        );
         changes.record(Touch::Course(7));
-        assert!(!changes.is_current(stamp, Some(7)));
+        assert!(!changes.is_current(stamp, &[7]));
         let later = changes.stamp();
-        assert!(changes.is_current(later, Some(7)));
+        assert!(changes.is_current(later, &[7]));
         changes.record(Touch::Nothing);
-        assert!(changes.is_current(later, Some(7)));
+        assert!(changes.is_current(later, &[7]));
         changes.record(Touch::All);
-        assert!(!changes.is_current(later, Some(9)));
+        assert!(!changes.is_current(later, &[9]));
     }
 
     #[test]
     fn payloads_round_trip_and_strangers_mean_everything() {
-        for touch in [Touch::Course(42), Touch::All] {
+        for touch in [Touch::Course(42), Touch::Members(43), Touch::All] {
             let payload = touch.payload(5).expect("payload");
             assert_eq!(Message::parse(&payload), Some(Message::Wrote(5, touch)));
         }

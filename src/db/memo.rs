@@ -10,7 +10,7 @@ use super::changes::{Changes, Stamp};
 struct Entry<V> {
     value: V,
     stamp: Stamp,
-    course: Option<i64>,
+    units: Box<[i64]>,
     weight: usize,
 }
 
@@ -47,7 +47,7 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
         let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
         let entry = entries.map.get(key)?;
         self.changes
-            .is_current(entry.stamp, entry.course)
+            .is_current(entry.stamp, &entry.units)
             .then(|| entry.value.clone())
     }
 
@@ -57,10 +57,10 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
     }
 
     /// Remembers `value`, read from the database after `stamp` was taken, depending on what lies
-    /// outside courses and (with `course`) on that course's rows. A value already stale is not
-    /// kept.
-    pub fn put(&self, key: K, value: V, stamp: Stamp, course: Option<i64>, weight: usize) {
-        if weight > self.capacity / 4 || !self.changes.is_current(stamp, course) {
+    /// outside courses and on `units`: the course whose rows it read, and the groups or sections
+    /// whose members it read ([`Changes::is_current`]). A value already stale is not kept.
+    pub fn put(&self, key: K, value: V, stamp: Stamp, units: Vec<i64>, weight: usize) {
+        if weight > self.capacity / 4 || !self.changes.is_current(stamp, &units) {
             return;
         }
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
@@ -71,7 +71,7 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
         let entry = Entry {
             value,
             stamp,
-            course,
+            units: units.into_boxed_slice(),
             weight,
         };
         if let Some(old) = entries.map.insert(key, entry) {

@@ -19,6 +19,9 @@ use crate::state::{AnswerKey, State};
 pub enum ReadFrom {
     /// One course offering's rows (and what lies outside courses: users, roles, structure).
     Course(i64),
+    /// One course offering's rows, and the member lists of these groups of it (which a group
+    /// enrollment changes alone, `Touch::Members`).
+    CourseAndMembers(i64, Vec<i64>),
     /// Nothing inside any course.
     NoCourse,
     /// Rows of several courses, or of an org unit that is not a course: not remembered.
@@ -66,14 +69,18 @@ where
             Ok((from, web::Bytes::from(body)))
         })
         .await?;
-    let course = match from {
-        ReadFrom::Course(id) => Some(Some(id)),
-        ReadFrom::NoCourse => Some(None),
+    let units = match from {
+        ReadFrom::Course(id) => Some(vec![id]),
+        ReadFrom::CourseAndMembers(id, mut groups) => {
+            groups.push(id);
+            Some(groups)
+        }
+        ReadFrom::NoCourse => Some(Vec::new()),
         ReadFrom::Elsewhere => None,
     };
-    if let Some(course) = course {
-        let weight = body.len() + key.target.len() + 64;
-        memo.put(key, body.clone(), stamp, course, weight);
+    if let Some(units) = units {
+        let weight = body.len() + key.target.len() + 8 * units.len() + 64;
+        memo.put(key, body.clone(), stamp, units, weight);
     }
     Ok(json(body))
 }

@@ -26,12 +26,6 @@ impl Deref for Course {
 }
 
 impl Course {
-    /// What a unit of work that changes only this course's rows (its enrollments, groups,
-    /// sections and their members) touched, for the caches.
-    pub fn touch(&self) -> Touch {
-        Touch::Course(self.0.id)
-    }
-
     /// A course offering reached without a caller: by a job, which acts for the institution
     /// that queued it. Any other org unit is an error, never a course.
     pub fn for_job(conn: &mut DbConnection, id: i64) -> ApiResult<Course> {
@@ -133,7 +127,13 @@ pub fn permissions_in(
     }
     let stamp = memo.stamp();
     let held = read_permissions(conn, auth.caller.user_id, unit)?;
-    memo.put(key, held.clone(), stamp, course_of(unit), 1);
+    memo.put(
+        key,
+        held.clone(),
+        stamp,
+        course_of(unit).into_iter().collect(),
+        1,
+    );
     Ok(held)
 }
 

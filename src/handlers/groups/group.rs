@@ -7,6 +7,7 @@ use super::super::paths::{CategoryPath, GroupMemberPath, GroupPath};
 use super::super::remember::{remembered, ReadFrom};
 use super::super::reply::{ok, ok_empty};
 use crate::auth::Authorized;
+use crate::db::changes::Touch;
 use crate::db::org_units::CourseLock::{Members, Structure};
 use crate::domain::group_plan::GroupChange;
 use crate::error::ApiResult;
@@ -27,7 +28,8 @@ pub async fn list_groups(
         let course = access::course(conn, &auth, path.course, NotFound)?;
         let all = groups::list_groups(conn, &course, path.category)?;
         let answer: Vec<_> = all.iter().map(GroupFetch::from).collect();
-        Ok((ReadFrom::Course(course.id), answer))
+        let groups = all.iter().map(|g| g.unit.id).collect();
+        Ok((ReadFrom::CourseAndMembers(course.id, groups), answer))
     })
     .await
 }
@@ -60,7 +62,8 @@ pub async fn get_group(
     remembered(&state, key, move |conn| {
         let course = access::course(conn, &auth, path.course, BadRequest)?;
         let group = groups::get_group(conn, &course, path.category, path.group)?;
-        Ok((ReadFrom::Course(course.id), GroupFetch::from(&group)))
+        let from = ReadFrom::CourseAndMembers(course.id, vec![group.unit.id]);
+        Ok((from, GroupFetch::from(&group)))
     })
     .await
 }
@@ -113,7 +116,7 @@ pub async fn enroll(
         .write_touching(move |conn| {
             let course = access::course_for_write(conn, &auth, path.course, NotFound, Members)?;
             groups::enroll(conn, &course, path.category, path.group, user_id)?;
-            Ok(((), course.touch()))
+            Ok(((), Touch::Members(path.group)))
         })
         .await?;
     Ok(ok_empty())
@@ -130,7 +133,7 @@ pub async fn unenroll(
         .write_touching(move |conn| {
             let course = access::course_for_write(conn, &auth, path.course, BadRequest, Members)?;
             groups::unenroll(conn, &course, path.category, path.group, path.user)?;
-            Ok(((), course.touch()))
+            Ok(((), Touch::Members(path.group)))
         })
         .await?;
     Ok(ok_empty())

@@ -143,8 +143,9 @@ impl Changes {
             .all(|id| changed.get(id).is_none_or(|at| *at < stamp.0))
     }
 
-    /// Records a committed write (call it after the commit, never before: a value read
-    /// between the two would be stamped after the write yet hold what preceded it).
+    /// Records a write. Call it after the commit (a value read before the commit and stamped
+    /// after this call would otherwise outlive the write); `Db` also calls it just before the
+    /// commit, so that what was remembered before is not served while the commit is under way.
     pub fn record(&self, touch: Touch) {
         let at = match touch {
             Touch::Nothing => return,

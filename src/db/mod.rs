@@ -247,7 +247,10 @@ impl Db {
 
     /// [`Db::write_sync`] for a unit of work that says what it changed. On PostgreSQL the
     /// change is announced to other processes inside the transaction (so it is announced if
-    /// and only if it commits); it is recorded here after the commit.
+    /// and only if it commits). Here it is recorded twice: just before the commit, so that
+    /// nothing remembered from before is served once the commit can be seen (through a route
+    /// that is not cached, or a job's status); and after it, so that nothing read in between,
+    /// possibly before the commit, is kept either.
     pub fn write_sync_touching<T>(
         &self,
         mut f: impl FnMut(&mut DbConnection) -> ApiResult<(T, Touch)>,
@@ -255,6 +258,7 @@ impl Db {
         let (value, touch) = self.transact(|conn| {
             let (value, touch) = f(conn)?;
             self.changes.announce(conn, touch)?;
+            self.changes.record(touch);
             Ok((value, touch))
         })?;
         self.changes.record(touch);

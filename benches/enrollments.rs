@@ -207,8 +207,8 @@ fn main() {
         let raw_course = app.create_course("BENCH-ENROLL-RAW").await;
         let group_course = app.create_course("BENCH-ENROLL-GROUP").await;
         let started = Instant::now();
-        let users = Arc::new(seed_users(&app, config.users));
-        enroll_learners(&app, group_course, &users);
+        let users = Arc::new(seed_users(&app.state.db, config.users));
+        enroll_learners(&app.state.db, group_course, &users);
         let (institution_id, student) = app
             .state
             .db

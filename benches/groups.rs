@@ -47,11 +47,11 @@ fn main() {
             // A fresh pair of courses per round, each seeded the same way, before either clock
             // starts: the job's, and the raw baseline's.
             let course = app.create_course(&format!("BENCH-GROUPS-{round}")).await;
-            let learners = seed_learners(&app, course, learners_wanted);
+            let learners = seed_learners(&app.state.db, course, learners_wanted);
             let raw_course = app
                 .create_course(&format!("BENCH-GROUPS-RAW-{round}"))
                 .await;
-            let raw_learners = seed_learners(&app, raw_course, learners_wanted);
+            let raw_learners = seed_learners(&app.state.db, raw_course, learners_wanted);
             // The order alternates, so that neither side always meets the other's rows (or
             // its WAL) in the tables. The raw insert runs on this thread, as the seeding
             // does: nothing else is asked of the server meanwhile.

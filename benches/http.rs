@@ -24,9 +24,10 @@ use d2l_groups::db::Db;
 use support::common::{fresh_database_url, V};
 use support::http::{
     add_client, cli, load_average, machine, members_in, nice_of, peak_rss_kib, pin_self, rss_kib,
-    seed_learners, set_nice, CpuProbe, CpuUsed, Server, Setup,
+    set_nice, CpuProbe, CpuUsed, Server, Setup,
 };
 use support::load::{self, Request, Tally};
+use support::seed_learners;
 
 /// Settings read from the environment.
 struct Config {
@@ -402,7 +403,7 @@ async fn run(cfg: Config, machine: String, server_cpu: Option<usize>, client_pin
             .await;
         group_courses.push((*groups, course, category));
     }
-    support::http::analyze(&db);
+    support::analyze(&db);
 
     let host = server.address.clone();
     let lp = |rest: &str| format!("/d2l/api/lp/{V}{rest}");

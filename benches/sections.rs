@@ -22,7 +22,7 @@ fn main() {
     let met = actix_web::rt::System::new().block_on(async {
         let app = spawn_app().await;
         let course = app.create_course("BENCH-SECTIONS").await;
-        seed_learners(&app, course, learners_wanted);
+        seed_learners(&app.state.db, course, learners_wanted);
 
         let settings = json!({
             "EnrollmentStyle": "NumberOfSectionsAutoEnrollment", "EnrollmentQuantity": sections_wanted,

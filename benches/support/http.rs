@@ -10,10 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
-use d2l_groups::db::rows::{Enrollment, NewUser};
 use d2l_groups::db::{Db, DbConnection};
-use d2l_groups::schema::{enrollments, users};
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
@@ -550,106 +547,6 @@ pub fn add_client(database_url: &str, user: &str, scope: &str) -> (String, Strin
             .to_string()
     };
     (field("client_id"), field("client_secret"))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Seeding straight into the database (through HTTP, 150,000 learners would take minutes).
-
-/// Inserts `count` active users of the default institution, enrolled nowhere, in batches of
-/// 1,000 in one transaction; answers their ids in ascending order.
-pub fn seed_users(db: &Db, count: usize) -> Vec<i64> {
-    let mut ids: Vec<i64> = db
-        .write_sync(|conn| {
-            let (institution_id, _) = super::student_role(conn)?;
-            let now = Utc::now().naive_utc();
-            let tag = uuid::Uuid::new_v4().simple().to_string();
-            let new_users: Vec<NewUser> = (0..count)
-                .map(|i| NewUser {
-                    institution_id,
-                    user_name: format!("learner{i}-{tag}"),
-                    user_name_key: format!("learner{i}-{tag}"),
-                    first_name: "Learner".into(),
-                    middle_name: None,
-                    last_name: format!("{i}"),
-                    external_email: None,
-                    org_defined_id: None,
-                    pronouns: None,
-                    is_active: true,
-                    created_at: now,
-                })
-                .collect();
-            for chunk in new_users.chunks(1000) {
-                match conn {
-                    DbConnection::Pg(c) => {
-                        diesel::insert_into(users::table).values(chunk).execute(c)?
-                    }
-                    DbConnection::Sqlite(c) => {
-                        diesel::insert_into(users::table).values(chunk).execute(c)?
-                    }
-                };
-            }
-            Ok(users::table
-                .filter(users::user_name_key.like(format!("learner%-{tag}")))
-                .select(users::id)
-                .load(conn)?)
-        })
-        .expect("seed users");
-    ids.sort_unstable();
-    ids
-}
-
-/// Inserts `count` users enrolled as Students in `course`, then refreshes the planner's
-/// statistics; answers their ids.
-pub fn seed_learners(db: &Db, course: i64, count: usize) -> Vec<i64> {
-    let started = Instant::now();
-    let ids = seed_users(db, count);
-    db.write_sync(|conn| {
-        let (institution_id, student) = super::student_role(conn)?;
-        let now = Utc::now().naive_utc();
-        let rows: Vec<Enrollment> = ids
-            .iter()
-            .map(|user_id| Enrollment {
-                user_id: *user_id,
-                org_unit_id: course,
-                institution_id,
-                role_id: student,
-                is_cascading: false,
-                created_at: now,
-            })
-            .collect();
-        for chunk in rows.chunks(1000) {
-            match conn {
-                DbConnection::Pg(c) => diesel::insert_into(enrollments::table)
-                    .values(chunk)
-                    .execute(c)?,
-                DbConnection::Sqlite(c) => diesel::insert_into(enrollments::table)
-                    .values(chunk)
-                    .execute(c)?,
-            };
-        }
-        Ok(())
-    })
-    .expect("seed learners");
-    analyze(db);
-    println!(
-        "  seeded {count} learners into course {course} in {:.2?}",
-        started.elapsed()
-    );
-    ids
-}
-
-/// Fresh statistics for the seeded tables (not a bare `ANALYZE`: on a shared PostgreSQL
-/// database that walks every schema).
-pub fn analyze(db: &Db) {
-    if let Ok(mut conn) = db.conn() {
-        for table in ["users", "enrollments", "org_unit_members"] {
-            let sql = format!("ANALYZE {table}");
-            let _ = match &mut *conn {
-                DbConnection::Pg(c) => diesel::sql_query(sql).execute(c),
-                DbConnection::Sqlite(c) => diesel::sql_query(sql).execute(c),
-            };
-        }
-    }
 }
 
 /// The schema named in a PostgreSQL test URL (`options=-csearch_path%3D<schema>`), if any.

@@ -11,48 +11,18 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use d2l_groups::db::rows::{Enrollment, NewUser};
-use d2l_groups::db::DbConnection;
+use d2l_groups::db::{Db, DbConnection};
 use d2l_groups::schema::{enrollments, roles, users};
 use diesel::prelude::*;
 
-/// Inserts `count` users enrolled as Students in `course`; answers their ids.
-pub fn seed_learners(app: &common::TestApp, course: i64, count: usize) -> Vec<i64> {
+/// Inserts `count` users enrolled as Students in `course`, then refreshes the planner's
+/// statistics; answers their ids.
+pub fn seed_learners(db: &Db, course: i64, count: usize) -> Vec<i64> {
     let started = Instant::now();
-    let ids = seed_users(app, count);
-    let rows: Vec<Enrollment> = app
-        .state
-        .db
-        .write_sync(|conn| {
-            let (institution_id, student) = student_role(conn)?;
-            let now = Utc::now().naive_utc();
-            let rows: Vec<Enrollment> = ids
-                .iter()
-                .map(|user_id| Enrollment {
-                    user_id: *user_id,
-                    org_unit_id: course,
-                    institution_id,
-                    role_id: student,
-                    is_cascading: false,
-                    created_at: now,
-                })
-                .collect();
-            for chunk in rows.chunks(1000) {
-                match conn {
-                    DbConnection::Pg(c) => diesel::insert_into(enrollments::table)
-                        .values(chunk)
-                        .execute(c)?,
-                    DbConnection::Sqlite(c) => diesel::insert_into(enrollments::table)
-                        .values(chunk)
-                        .execute(c)?,
-                };
-            }
-            Ok(rows)
-        })
-        .expect("seed learners");
-    analyze(app);
-    eprintln!(
-        "seeded {} learners in {:.2?}",
-        rows.len(),
+    let ids = seed_users(db, count);
+    enroll_learners(db, course, &ids);
+    println!(
+        "  seeded {count} learners into course {course} in {:.2?}",
         started.elapsed()
     );
     ids
@@ -69,10 +39,8 @@ pub fn student_role(conn: &mut DbConnection) -> d2l_groups::error::ApiResult<(i6
 
 /// Inserts `count` active users of the default institution, enrolled nowhere, in batches of
 /// 1,000 in one transaction; answers their ids in ascending order.
-pub fn seed_users(app: &common::TestApp, count: usize) -> Vec<i64> {
-    let mut ids: Vec<i64> = app
-        .state
-        .db
+pub fn seed_users(db: &Db, count: usize) -> Vec<i64> {
+    let mut ids: Vec<i64> = db
         .write_sync(|conn| {
             let (institution_id, _) = student_role(conn)?;
             let now = Utc::now().naive_utc();
@@ -109,16 +77,16 @@ pub fn seed_users(app: &common::TestApp, count: usize) -> Vec<i64> {
         })
         .expect("seed users");
     ids.sort_unstable();
-    analyze(app);
+    analyze(db);
     ids
 }
 
 /// Fresh statistics after a bulk load, so the planner does not take a large table for empty.
 /// Only the seeded tables: a bare `ANALYZE` on PostgreSQL walks every schema of the shared
 /// test database, every other test's included.
-pub fn analyze(app: &common::TestApp) {
-    if let Ok(mut conn) = app.state.db.conn() {
-        for table in ["users", "enrollments"] {
+pub fn analyze(db: &Db) {
+    if let Ok(mut conn) = db.conn() {
+        for table in ["users", "enrollments", "org_unit_members"] {
             let sql = format!("ANALYZE {table}");
             let _ = match &mut *conn {
                 DbConnection::Pg(c) => diesel::sql_query(sql).execute(c),
@@ -201,37 +169,35 @@ pub fn sized<T>(full: T, small: T) -> T {
 
 /// Enrolls users that exist already (from [`seed_users`]) as Students in `course`, in batches
 /// of 1,000 in one transaction, and refreshes the statistics.
-pub fn enroll_learners(app: &common::TestApp, course: i64, ids: &[i64]) {
-    app.state
-        .db
-        .write_sync(|conn| {
-            let (institution_id, student) = student_role(conn)?;
-            let now = Utc::now().naive_utc();
-            let rows: Vec<Enrollment> = ids
-                .iter()
-                .map(|user_id| Enrollment {
-                    user_id: *user_id,
-                    org_unit_id: course,
-                    institution_id,
-                    role_id: student,
-                    is_cascading: false,
-                    created_at: now,
-                })
-                .collect();
-            for chunk in rows.chunks(1000) {
-                match conn {
-                    DbConnection::Pg(c) => diesel::insert_into(enrollments::table)
-                        .values(chunk)
-                        .execute(c)?,
-                    DbConnection::Sqlite(c) => diesel::insert_into(enrollments::table)
-                        .values(chunk)
-                        .execute(c)?,
-                };
-            }
-            Ok(())
-        })
-        .expect("enroll learners");
-    analyze(app);
+pub fn enroll_learners(db: &Db, course: i64, ids: &[i64]) {
+    db.write_sync(|conn| {
+        let (institution_id, student) = student_role(conn)?;
+        let now = Utc::now().naive_utc();
+        let rows: Vec<Enrollment> = ids
+            .iter()
+            .map(|user_id| Enrollment {
+                user_id: *user_id,
+                org_unit_id: course,
+                institution_id,
+                role_id: student,
+                is_cascading: false,
+                created_at: now,
+            })
+            .collect();
+        for chunk in rows.chunks(1000) {
+            match conn {
+                DbConnection::Pg(c) => diesel::insert_into(enrollments::table)
+                    .values(chunk)
+                    .execute(c)?,
+                DbConnection::Sqlite(c) => diesel::insert_into(enrollments::table)
+                    .values(chunk)
+                    .execute(c)?,
+            };
+        }
+        Ok(())
+    })
+    .expect("enroll learners");
+    analyze(db);
 }
 
 /// Prints a ratio against its target (`at_most`: the ratio must not exceed it, else it must

@@ -58,9 +58,18 @@ pub struct Authorized {
     pub known_permissions: std::sync::Arc<PermissionMemo>,
 }
 
-/// A user's effective permissions in an org unit, keyed by (user id, org unit id).
+/// Permissions read from the database, remembered until a write they depend on.
 pub type PermissionMemo =
-    crate::db::memo::Memo<(i64, i64), crate::domain::permissions::PermissionSet>;
+    crate::db::memo::Memo<PermissionsOf, crate::domain::permissions::PermissionSet>;
+
+/// Whose permissions a [`PermissionMemo`] entry holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PermissionsOf {
+    /// A user's effective permissions in an org unit.
+    Holder { user_id: i64, org_unit_id: i64 },
+    /// What a role grants (for "may the caller give this role").
+    Role(i64),
+}
 
 impl Authorized {
     /// The route's permission; every route that names an org unit has one in the table.

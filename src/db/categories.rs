@@ -99,6 +99,24 @@ pub fn find_group(conn: &mut DbConnection, category_id: i64, group_id: i64) -> A
         })
 }
 
+/// Category `category_id` of the course with its group `group_id`, in one statement; none
+/// when either is missing (the caller asks again, one at a time, to say which).
+pub fn find_with_group(
+    conn: &mut DbConnection,
+    course_id: i64,
+    category_id: i64,
+    group_id: i64,
+) -> ApiResult<Option<(GroupCategory, OrgUnit)>> {
+    Ok(group_categories::table
+        .inner_join(category_groups::table.inner_join(org_units::table))
+        .filter(group_categories::id.eq(category_id))
+        .filter(group_categories::course_id.eq(course_id))
+        .filter(category_groups::group_id.eq(group_id))
+        .select((GroupCategory::as_select(), OrgUnit::as_select()))
+        .get_result(conn)
+        .optional()?)
+}
+
 /// Whether `unit_id` is a section or a group of the course (what may restrict a category).
 pub fn is_part_of_course(conn: &mut DbConnection, course_id: i64, unit_id: i64) -> ApiResult<bool> {
     let found: i64 = org_units::table

@@ -47,25 +47,55 @@ pub enum Touch {
     /// Only the member list of this group or section (`org_unit_members`), which decides no
     /// permission: answers about the rest of its course stay current.
     Members(i64),
+    /// [`Touch::Course`], made by a change to `user`'s enrollment there: of everyone's
+    /// permissions, only that user's can have changed ([`enrollments_of`]).
+    Enrollment { course: i64, user: i64 },
     /// Anything.
     All,
 }
 
-impl Touch {
-    fn payload(self, instance: u64) -> Option<String> {
-        match self {
-            Touch::Nothing => None,
-            Touch::Course(id) => Some(format!("{instance} c{id}")),
-            Touch::Members(id) => Some(format!("{instance} m{id}")),
-            Touch::All => Some(format!("{instance} *")),
-        }
-    }
+/// The unit a value depends on when it depends on user `user_id`'s enrollments (their
+/// permissions): a namespace of its own beside org unit ids, which are positive.
+pub fn enrollments_of(user_id: i64) -> i64 {
+    -user_id
 }
 
-/// A notification on the channel: a write, or a listener's proof of life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The longest payload sent; PostgreSQL refuses 8,000 bytes and more. A batch that touched
+/// more units than fit says "anything".
+const MAX_PAYLOAD: usize = 7_000;
+
+/// The notification announcing `touched`, from process `instance`: "<instance> *" when
+/// anything may have changed, else the units touched ("c<id>" for a course, "m<id>" for a
+/// member list), each once, space-separated; `None` when nothing was.
+fn payload(instance: u64, touched: &[Touch]) -> Option<String> {
+    let mut units: Vec<String> = Vec::with_capacity(touched.len());
+    for touch in touched {
+        let unit = match touch {
+            Touch::Nothing => continue,
+            Touch::Course(id) => format!("c{id}"),
+            Touch::Members(id) => format!("m{id}"),
+            Touch::Enrollment { course, user } => format!("e{course}.{user}"),
+            Touch::All => return Some(format!("{instance} *")),
+        };
+        if !units.contains(&unit) {
+            units.push(unit);
+        }
+    }
+    if units.is_empty() {
+        return None;
+    }
+    let listed = format!("{instance} {}", units.join(" "));
+    Some(if listed.len() > MAX_PAYLOAD {
+        format!("{instance} *")
+    } else {
+        listed
+    })
+}
+
+/// A notification on the channel: writes, or a listener's proof of life.
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Message {
-    Wrote(u64, Touch),
+    Wrote(u64, Vec<Touch>),
     Ping(u64, u64),
 }
 
@@ -73,17 +103,27 @@ impl Message {
     fn parse(payload: &str) -> Option<Message> {
         let (instance, what) = payload.split_once(' ')?;
         let instance = instance.parse().ok()?;
-        if what == "*" {
-            return Some(Message::Wrote(instance, Touch::All));
-        }
         if let Some(n) = what.strip_prefix("ping") {
             return Some(Message::Ping(instance, n.parse().ok()?));
         }
-        if let Some(unit) = what.strip_prefix('m') {
-            return Some(Message::Wrote(instance, Touch::Members(unit.parse().ok()?)));
-        }
-        let course = what.strip_prefix('c')?.parse().ok()?;
-        Some(Message::Wrote(instance, Touch::Course(course)))
+        let touched = what
+            .split(' ')
+            .map(|unit| {
+                if unit == "*" {
+                    return Some(Touch::All);
+                }
+                if let Some(group) = unit.strip_prefix('m') {
+                    return Some(Touch::Members(group.parse().ok()?));
+                }
+                if let Some(enrollment) = unit.strip_prefix('e') {
+                    let (course, user) = enrollment.split_once('.')?;
+                    let (course, user) = (course.parse().ok()?, user.parse().ok()?);
+                    return Some(Touch::Enrollment { course, user });
+                }
+                Some(Touch::Course(unit.strip_prefix('c')?.parse().ok()?))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Message::Wrote(instance, touched))
     }
 }
 
@@ -160,13 +200,18 @@ impl Changes {
                     .unwrap_or_else(|p| p.into_inner())
                     .insert(id, at);
             }
+            Touch::Enrollment { course, user } => {
+                let mut units = self.units.write().unwrap_or_else(|p| p.into_inner());
+                units.insert(course, at);
+                units.insert(enrollments_of(user), at);
+            }
         }
     }
 
-    /// Inside a write transaction on PostgreSQL: announces the write to the other processes,
-    /// delivered when (and only if) the transaction commits.
-    pub fn announce(&self, conn: &mut DbConnection, touch: Touch) -> ApiResult<()> {
-        let (DbConnection::Pg(pg), Some(payload)) = (conn, touch.payload(self.instance)) else {
+    /// Inside a write transaction on PostgreSQL: announces its writes to the other processes,
+    /// in one notification, delivered when (and only if) the transaction commits.
+    pub fn announce(&self, conn: &mut DbConnection, touched: &[Touch]) -> ApiResult<()> {
+        let (DbConnection::Pg(pg), Some(payload)) = (conn, payload(self.instance, touched)) else {
             return Ok(());
         };
         diesel::sql_query("SELECT pg_notify($1, $2)")
@@ -183,9 +228,9 @@ impl Changes {
     }
 
     /// For a process that is the database's only user and so needs no listener (the tests of
-    /// this module; never a server).
+    /// `db`; never a server).
     #[cfg(test)]
-    fn assume_alone(&self) {
+    pub(super) fn assume_alone(&self) {
         self.watching.store(true, Ordering::SeqCst);
     }
 }
@@ -257,7 +302,9 @@ fn listen_pg(target: &str, watched: &Weak<Changes>) -> Option<String> {
                 }
                 Some(Message::Ping(..)) => {}
                 Some(Message::Wrote(from, _)) if from == instance => {}
-                Some(Message::Wrote(_, touch)) => changes.record(touch),
+                Some(Message::Wrote(_, touched)) => {
+                    touched.into_iter().for_each(|touch| changes.record(touch))
+                }
                 None => changes.record(Touch::All),
             }
         }
@@ -362,13 +409,69 @@ mod tests {
     }
 
     #[test]
+    fn an_enrollment_changes_its_course_and_its_user_permissions_only() {
+        let changes = Changes::default();
+        changes.assume_alone();
+        let stamp = changes.stamp();
+        changes.record(Touch::Enrollment { course: 7, user: 3 });
+        assert!(!changes.is_current(stamp, &[7]), "the course's rows");
+        assert!(
+            !changes.is_current(stamp, &[enrollments_of(3)]),
+            "the user's permissions"
+        );
+        assert!(
+            changes.is_current(stamp, &[enrollments_of(4)]),
+            "another user's"
+        );
+        assert!(changes.is_current(stamp, &[3]), "org unit 3 is not user 3");
+    }
+
+    #[test]
     fn payloads_round_trip_and_strangers_mean_everything() {
-        for touch in [Touch::Course(42), Touch::Members(43), Touch::All] {
-            let payload = touch.payload(5).expect("payload");
-            assert_eq!(Message::parse(&payload), Some(Message::Wrote(5, touch)));
+        let enrollment = Touch::Enrollment {
+            course: 42,
+            user: 7,
+        };
+        for touch in [
+            Touch::Course(42),
+            Touch::Members(43),
+            enrollment,
+            Touch::All,
+        ] {
+            let payload = payload(5, &[touch]).expect("payload");
+            assert_eq!(
+                Message::parse(&payload),
+                Some(Message::Wrote(5, vec![touch]))
+            );
         }
+        let batch = [
+            Touch::Members(43),
+            Touch::Nothing,
+            Touch::Course(42),
+            Touch::Members(43),
+        ];
+        let listed = payload(5, &batch).expect("payload");
+        assert_eq!(listed, "5 m43 c42", "each unit once");
+        assert_eq!(
+            Message::parse(&listed),
+            Some(Message::Wrote(
+                5,
+                vec![Touch::Members(43), Touch::Course(42)]
+            ))
+        );
+        assert_eq!(
+            payload(5, &[Touch::Members(1), Touch::All]).as_deref(),
+            Some("5 *")
+        );
+        let many: Vec<Touch> = (0..2_000).map(Touch::Members).collect();
+        assert_eq!(
+            payload(5, &many).as_deref(),
+            Some("5 *"),
+            "too long to list"
+        );
         assert_eq!(Message::parse("5 ping7"), Some(Message::Ping(5, 7)));
-        assert_eq!(Touch::Nothing.payload(5), None);
+        assert_eq!(payload(5, &[Touch::Nothing]), None);
+        assert_eq!(Message::parse("5 m1 cX"), None);
         assert_eq!(Message::parse("garbage"), None);
         assert_eq!(Message::parse("5 cX"), None);
     }

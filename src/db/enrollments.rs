@@ -81,6 +81,39 @@ pub fn insert(conn: &mut DbConnection, enrollment: &Enrollment) -> ApiResult<()>
     Ok(())
 }
 
+/// What an enrollment of user `user_id` in org unit `org_unit_id` with role `role_id` names,
+/// in one statement: the user and the role, both of the institution, and the user's present
+/// enrollment there if any. None when the user or the role is missing (the caller asks again,
+/// one at a time, to say which).
+pub fn parties(
+    conn: &mut DbConnection,
+    institution_id: i64,
+    user_id: i64,
+    role_id: i64,
+    org_unit_id: i64,
+) -> ApiResult<Option<(User, Role, Option<Enrollment>)>> {
+    Ok(users::table
+        .inner_join(
+            roles::table.on(roles::id
+                .eq(role_id)
+                .and(roles::institution_id.eq(institution_id))),
+        )
+        .left_join(
+            enrollments::table.on(enrollments::user_id
+                .eq(users::id)
+                .and(enrollments::org_unit_id.eq(org_unit_id))),
+        )
+        .filter(users::id.eq(user_id))
+        .filter(users::institution_id.eq(institution_id))
+        .select((
+            User::as_select(),
+            Role::as_select(),
+            Option::<Enrollment>::as_select(),
+        ))
+        .get_result(conn)
+        .optional()?)
+}
+
 /// Gives an existing enrollment `role` (and the role's cascading).
 pub fn set_role(
     conn: &mut DbConnection,

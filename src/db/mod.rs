@@ -30,6 +30,7 @@ macro_rules! per_backend {
     };
 }
 
+mod batch;
 pub mod changes;
 mod connection;
 pub mod memo;
@@ -70,6 +71,8 @@ pub enum DbConnection {
 
 /// How often a unit of work is run in all when it keeps losing races with other writers.
 const WRITE_ATTEMPTS: u32 = 5;
+/// How many batches of writes one process runs at once on PostgreSQL ([`batch`]).
+const POSTGRES_WRITE_LANES: usize = 4;
 /// How long a waiting checkout sleeps between looks at the database's health.
 const CHECKOUT_SLICE: Duration = Duration::from_millis(50);
 
@@ -82,6 +85,9 @@ pub struct Db {
     health: Arc<Health>,
     /// SQLite allows one writer; writers queue here instead of spinning on SQLITE_BUSY.
     sqlite_writer: Arc<Mutex<()>>,
+    /// Where handlers' writes wait to run in a batch ([`batch`]); on SQLite its one writer
+    /// is `sqlite_writer`.
+    batcher: Arc<batch::Batcher>,
     /// Every committed write is recorded here, for the caches.
     changes: Arc<Changes>,
     url: DatabaseUrl,
@@ -126,12 +132,17 @@ impl Db {
                 health: health.clone(),
             })
             .map_err(|e| format!("cannot connect to the database: {e}"))?;
+        let sqlite_writer = Arc::new(Mutex::new(()));
         Ok(Self {
             pool,
             backend,
             checkout_timeout,
             health,
-            sqlite_writer: Arc::new(Mutex::new(())),
+            sqlite_writer: sqlite_writer.clone(),
+            batcher: Arc::new(batch::Batcher::new(match backend {
+                Backend::Sqlite => vec![sqlite_writer],
+                Backend::Postgres => (0..POSTGRES_WRITE_LANES).map(|_| Arc::default()).collect(),
+            })),
             changes: Arc::new(Changes::default()),
             url,
         })
@@ -203,25 +214,73 @@ impl Db {
 
     /// Runs a unit of work that writes, in one transaction, on the blocking pool. The unit may
     /// run more than once (see [`Db::write_sync`]), so it must not consume what it captures.
-    /// It may have changed anything, as far as the caches know.
+    /// It may have changed anything, as far as the caches know. On SQLite it shares a batch
+    /// with the writes queued at the same time ([`batch`]); on PostgreSQL it runs alone, since
+    /// it may lock a course's structure, and batches of such writes could deadlock each other.
     pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
     where
         F: FnMut(&mut DbConnection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
         let db = self.clone();
-        actix_web::web::block(move || db.write_sync(f)).await?
+        match self.backend {
+            Backend::Sqlite => {
+                let mut f = f;
+                let unit = move |conn: &mut DbConnection| Ok((f(conn)?, Touch::All));
+                actix_web::web::block(move || db.write_in_batch(0, unit)).await?
+            }
+            Backend::Postgres => actix_web::web::block(move || db.write_sync(f)).await?,
+        }
     }
 
-    /// [`Db::write`] for a unit of work that says what it changed ([`Touch`]), so that caches
-    /// of everything else stay warm. Saying less than it changed serves stale answers.
-    pub async fn write_touching<T, F>(&self, f: F) -> ApiResult<T>
+    /// [`Db::write`] for a change to who belongs to org unit `unit_id` (a course offering, or
+    /// for an enrollment elsewhere, that unit), holding the course with `CourseLock::Members`
+    /// at most. It says what it changed ([`Touch`]), so that caches of everything else stay
+    /// warm; saying less than it changed serves stale answers. It shares a batch on both
+    /// backends: a batch runs its units in order of `unit_id`, so that batches take their
+    /// courses' locks (all of them shared) in one order and cannot deadlock over them.
+    pub async fn write_in<T, F>(&self, unit_id: i64, f: F) -> ApiResult<T>
     where
         F: FnMut(&mut DbConnection) -> ApiResult<(T, Touch)> + Send + 'static,
         T: Send + 'static,
     {
         let db = self.clone();
-        actix_web::web::block(move || db.write_sync_touching(f)).await?
+        actix_web::web::block(move || db.write_in_batch(unit_id, f)).await?
+    }
+
+    /// Queues the unit of work and runs it in the next batch ([`batch`]): either one that
+    /// another writer runs while this thread waits for a writer lock, or one it runs itself,
+    /// of every unit queued by then.
+    fn write_in_batch<T, F>(&self, unit_id: i64, unit: F) -> ApiResult<T>
+    where
+        F: FnMut(&mut DbConnection) -> ApiResult<(T, Touch)> + Send + 'static,
+        T: Send + 'static,
+    {
+        let answer = self.batcher.queue.push(unit_id, unit);
+        let reply = loop {
+            if let Ok(reply) = answer.try_recv() {
+                break reply;
+            }
+            let _writer = self.batcher.writer();
+            // The batch run while this thread waited may have held its unit.
+            if let Ok(reply) = answer.try_recv() {
+                break reply;
+            }
+            let batch = self.batcher.queue.take();
+            match self.conn() {
+                Ok(mut conn) => {
+                    if !batch::run(&mut conn, &self.changes, batch) {
+                        conn.discard();
+                    }
+                }
+                // Each unit, run alone, meets the same trouble and answers it (a 503).
+                Err(_) => batch.into_iter().for_each(|unit| unit.finish(false)),
+            }
+        };
+        match reply {
+            batch::Reply::Answered(outcome) => outcome,
+            batch::Reply::RunAlone(unit) => self.write_sync_touching(unit),
+        }
     }
 
     pub fn read_sync<T>(&self, f: impl FnOnce(&mut DbConnection) -> ApiResult<T>) -> ApiResult<T> {
@@ -257,7 +316,7 @@ impl Db {
     ) -> ApiResult<T> {
         let (value, touch) = self.transact(|conn| {
             let (value, touch) = f(conn)?;
-            self.changes.announce(conn, touch)?;
+            self.changes.announce(conn, &[touch])?;
             self.changes.record(touch);
             Ok((value, touch))
         })?;

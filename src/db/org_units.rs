@@ -29,6 +29,33 @@ pub fn find_in_institution(
         .ok_or_else(|| ApiError::not_found(format!("Org unit {id} not found.")))
 }
 
+/// [`find_in_institution`], and on PostgreSQL the row's lock in `mode` for the rest of the
+/// transaction, in the same statement (see [`CourseLock`]): one round trip where a write
+/// would otherwise find the course and then lock it.
+pub fn find_in_institution_locked(
+    conn: &mut DbConnection,
+    institution_id: i64,
+    id: i64,
+    mode: CourseLock,
+) -> ApiResult<OrgUnit> {
+    let unit = org_units::table
+        .filter(org_units::id.eq(id))
+        .filter(org_units::institution_id.eq(institution_id));
+    let found = match conn {
+        DbConnection::Pg(pg) => {
+            let unit = unit.select(OrgUnit::as_select());
+            match mode {
+                CourseLock::Members => unit.for_share().get_result(pg),
+                CourseLock::Structure => unit.for_no_key_update().get_result(pg),
+            }
+        }
+        DbConnection::Sqlite(sqlite) => unit.select(OrgUnit::as_select()).get_result(sqlite),
+    };
+    found
+        .optional()?
+        .ok_or_else(|| ApiError::not_found(format!("Org unit {id} not found.")))
+}
+
 /// The institution's root org unit (the Organization).
 pub fn root(conn: &mut DbConnection, institution_id: i64) -> ApiResult<OrgUnit> {
     org_units::table

@@ -24,10 +24,13 @@ pub async fn create(
     let input = body.0;
     let enrollment = state
         .db
-        .write_touching(move |conn| {
-            let unit = access::org_unit(conn, &auth, input.org_unit_id)?;
+        .write_in(input.org_unit_id, move |conn| {
+            let unit = access::org_unit_for_members(conn, &auth, input.org_unit_id)?;
             let enrollment = enrollments::enroll(conn, &auth, &unit, input.user_id, input.role_id)?;
-            Ok((enrollment, access::touched_by_enrollment(&unit)))
+            Ok((
+                enrollment,
+                access::touched_by_enrollment(&unit, input.user_id),
+            ))
         })
         .await?;
     ok(&EnrollmentData::from(&enrollment))
@@ -42,10 +45,10 @@ pub async fn delete(
 ) -> ApiResult<HttpResponse> {
     let removed = state
         .db
-        .write_touching(move |conn| {
-            let unit = access::org_unit(conn, &auth, path.org_unit)?;
+        .write_in(path.org_unit, move |conn| {
+            let unit = access::org_unit_for_members(conn, &auth, path.org_unit)?;
             let removed = enrollments::unenroll(conn, &auth, &unit, path.user)?;
-            Ok((removed, access::touched_by_enrollment(&unit)))
+            Ok((removed, access::touched_by_enrollment(&unit, path.user)))
         })
         .await?;
     ok(&EnrollmentData::from(&removed))

@@ -4,8 +4,8 @@
 
 use std::ops::Deref;
 
-use crate::auth::{Authorized, Caller};
-use crate::db::changes::Touch;
+use crate::auth::{Authorized, Caller, PermissionsOf};
+use crate::db::changes::{enrollments_of, Touch};
 use crate::db::org_units::{self, CourseLock};
 use crate::db::rows::{org_unit_type, OrgUnit, Role};
 use crate::db::{permissions as held, DbConnection};
@@ -66,17 +66,32 @@ pub fn course(
     id: i64,
     missing: Missing,
 ) -> ApiResult<Course> {
-    let unit = org_units::find_in_institution(conn, auth.caller.institution_id, id)
-        .map_err(|_| missing.error(id))?;
-    if unit.type_id != org_unit_type::COURSE_OFFERING {
-        return Err(missing.error(id));
-    }
+    let unit = org_units::find_in_institution(conn, auth.caller.institution_id, id);
+    checked_course(conn, auth, unit, id, missing)
+}
+
+/// The org unit looked up as course offering `id`, if it is one, with the route's permission
+/// checked there.
+fn checked_course(
+    conn: &mut DbConnection,
+    auth: &Authorized,
+    unit: ApiResult<OrgUnit>,
+    id: i64,
+    missing: Missing,
+) -> ApiResult<Course> {
+    let unit = match unit {
+        Ok(unit) if unit.type_id == org_unit_type::COURSE_OFFERING => unit,
+        Ok(_) | Err(ApiError::NotFound(_)) => return Err(missing.error(id)),
+        Err(trouble) => return Err(trouble),
+    };
     require_in(conn, auth, &unit, auth.permission()?)?;
     Ok(Course(unit))
 }
 
-/// [`course`], then the course's lock in `mode` for the rest of the transaction: every unit
-/// of work that changes a course takes it first (the lock order, docs/architecture.md).
+/// [`course`], with the course's lock in `mode` for the rest of the transaction: every unit
+/// of work that changes a course takes it first (the lock order, docs/architecture.md). The
+/// lock is taken as the course is read, before the permission is checked: a caller refused
+/// holds it only until its transaction, or its savepoint in a batch, is rolled back.
 pub fn course_for_write(
     conn: &mut DbConnection,
     auth: &Authorized,
@@ -84,15 +99,32 @@ pub fn course_for_write(
     missing: Missing,
     mode: CourseLock,
 ) -> ApiResult<Course> {
-    let course = course(conn, auth, id, missing)?;
-    org_units::lock_course(conn, course.id, mode)?;
-    Ok(course)
+    let unit = org_units::find_in_institution_locked(conn, auth.caller.institution_id, id, mode);
+    checked_course(conn, auth, unit, id, missing)
 }
 
 /// Org unit `id` of the caller's institution, with the route's permission checked there: 404
 /// when it is another institution's (or none), 403 when the role lacks the permission.
 pub fn org_unit(conn: &mut DbConnection, auth: &Authorized, id: i64) -> ApiResult<OrgUnit> {
     let unit = own_org_unit(conn, &auth.caller, id)?;
+    require_in(conn, auth, &unit, auth.permission()?)?;
+    Ok(unit)
+}
+
+/// [`org_unit`] for a change to who belongs to it, held with `CourseLock::Members` for the
+/// rest of the transaction (the lock order, docs/architecture.md: the course first), in the
+/// statement that reads it.
+pub fn org_unit_for_members(
+    conn: &mut DbConnection,
+    auth: &Authorized,
+    id: i64,
+) -> ApiResult<OrgUnit> {
+    let unit = org_units::find_in_institution_locked(
+        conn,
+        auth.caller.institution_id,
+        id,
+        CourseLock::Members,
+    )?;
     require_in(conn, auth, &unit, auth.permission()?)?;
     Ok(unit)
 }
@@ -112,39 +144,35 @@ pub fn at_root(conn: &mut DbConnection, auth: &Authorized) -> ApiResult<OrgUnit>
 }
 
 /// The caller's effective permissions in `unit`: their enrollment there, plus their cascading
-/// enrollments above it (`domain::permissions::counted_roles`). Remembered until a write to
-/// the unit's course (or anything outside courses) is recorded; so a unit of work must ask
-/// before it writes, or it could remember what it wrote and then rolled back.
+/// enrollments above it (`domain::permissions::counted_roles`). Remembered until a change to
+/// the caller's enrollments (or anything outside courses) is recorded; so a unit of work must
+/// ask before it writes, or it could remember what it wrote and then rolled back (a batch
+/// rolled back records what its undone writes touched, for the units that ran after them).
 pub fn permissions_in(
     conn: &mut DbConnection,
     auth: &Authorized,
     unit: &OrgUnit,
 ) -> ApiResult<PermissionSet> {
     let memo = &auth.known_permissions;
-    let key = (auth.caller.user_id, unit.id);
+    let key = PermissionsOf::Holder {
+        user_id: auth.caller.user_id,
+        org_unit_id: unit.id,
+    };
     if let Some(known) = memo.get(&key) {
         return Ok(known);
     }
     let stamp = memo.stamp();
     let held = read_permissions(conn, auth.caller.user_id, unit)?;
+    // They change with the caller's own enrollments only (and with roles and the org
+    // structure, which only writes of anything change).
     memo.put(
         key,
         held.clone(),
         stamp,
-        course_of(unit).into_iter().collect(),
+        vec![enrollments_of(auth.caller.user_id)],
         1,
     );
     Ok(held)
-}
-
-/// The course offering whose rows decide the permissions in `unit`, if any: the unit itself,
-/// or the course a group or section belongs to. Elsewhere only writes outside courses do.
-fn course_of(unit: &OrgUnit) -> Option<i64> {
-    match unit.type_id {
-        org_unit_type::COURSE_OFFERING => Some(unit.id),
-        org_unit_type::GROUP | org_unit_type::SECTION => unit.parent_id,
-        _ => None,
-    }
 }
 
 fn read_permissions(
@@ -163,12 +191,16 @@ fn read_permissions(
     held::of_roles(conn, &roles)
 }
 
-/// What an enrollment in `unit` (or its removal) touched: only that course's rows when it is a
-/// course offering (its class list, and the groups and sections AutoEnroll places the learner
-/// in); anything else when it is not, since a cascading role there reaches every course below.
-pub fn touched_by_enrollment(unit: &OrgUnit) -> Touch {
+/// What an enrollment of `user_id` in `unit` (or its removal) touched: only that course's rows
+/// (its class list, and the groups and sections AutoEnroll places the learner in) and that
+/// user's permissions, when it is a course offering; anything else when it is not, since a
+/// cascading role there reaches every course below.
+pub fn touched_by_enrollment(unit: &OrgUnit, user_id: i64) -> Touch {
     if unit.type_id == org_unit_type::COURSE_OFFERING {
-        Touch::Course(unit.id)
+        Touch::Enrollment {
+            course: unit.id,
+            user: user_id,
+        }
     } else {
         Touch::All
     }
@@ -196,10 +228,11 @@ fn require_in(
 /// that org unit, so an Instructor can enroll Students but never mint an Administrator.
 pub fn require_grantable(
     conn: &mut DbConnection,
+    auth: &Authorized,
     caller_permissions: &PermissionSet,
     role: &Role,
 ) -> ApiResult<()> {
-    let granted = held::of_roles(conn, &[role.id])?;
+    let granted = role_grants(conn, auth, role)?;
     if granted.is_subset(caller_permissions) {
         Ok(())
     } else {
@@ -208,6 +241,23 @@ pub fn require_grantable(
             role.name
         )))
     }
+}
+
+/// What `role` grants, remembered until a write outside courses (roles change only so).
+fn role_grants(
+    conn: &mut DbConnection,
+    auth: &Authorized,
+    role: &Role,
+) -> ApiResult<PermissionSet> {
+    let memo = &auth.known_permissions;
+    let key = PermissionsOf::Role(role.id);
+    if let Some(known) = memo.get(&key) {
+        return Ok(known);
+    }
+    let stamp = memo.stamp();
+    let granted = held::of_roles(conn, &[role.id])?;
+    memo.put(key, granted.clone(), stamp, Vec::new(), 1);
+    Ok(granted)
 }
 
 /// The operator API's callers: Administrators of their institution (the route's permission at

@@ -7,7 +7,6 @@ use chrono::Utc;
 
 use crate::auth::{Authorized, Caller};
 use crate::db::enrollments::{self, ClasslistFilter, OwnFilter, LEARNER_ROLE};
-use crate::db::org_units::{self, CourseLock};
 use crate::db::rows::{org_unit_type, Enrollment, OrgUnit, Role, User};
 use crate::db::{members, roles, users, DbConnection};
 use crate::error::{ApiError, ApiResult};
@@ -23,17 +22,9 @@ fn enrollment_in(conn: &mut DbConnection, unit: &OrgUnit, user_id: i64) -> ApiRe
     })
 }
 
-/// Holds the course for the rest of the transaction when `unit` is a course offering (the
-/// lock order, docs/architecture.md: the course first, then the enrollment).
-fn lock_if_course(conn: &mut DbConnection, unit: &OrgUnit) -> ApiResult<()> {
-    if unit.type_id == org_unit_type::COURSE_OFFERING {
-        org_units::lock_course(conn, unit.id, CourseLock::Members)?;
-    }
-    Ok(())
-}
-
-/// Enrolls user `user_id` in `unit` (on which the caller's permission is checked) with role
-/// `role_id`, or changes their role there; answers the enrollment as it now is.
+/// Enrolls user `user_id` in `unit` (on which the caller's permission is checked, and which
+/// is held with `CourseLock::Members`: `access::org_unit_for_members`) with role `role_id`,
+/// or changes their role there; answers the enrollment as it now is.
 pub fn enroll(
     conn: &mut DbConnection,
     auth: &Authorized,
@@ -42,51 +33,62 @@ pub fn enroll(
     role_id: i64,
 ) -> ApiResult<Enrollment> {
     let caller = &auth.caller;
-    let user = users::find(conn, caller.institution_id, user_id)?;
-    let role = roles::find_for_input(conn, caller.institution_id, "RoleId", role_id)?;
+    let institution_id = caller.institution_id;
+    let (user, role, existing) =
+        match enrollments::parties(conn, institution_id, user_id, role_id, unit.id)? {
+            Some(found) => found,
+            // One at a time, to say which is missing.
+            None => (
+                users::find(conn, institution_id, user_id)?,
+                roles::find_for_input(conn, institution_id, "RoleId", role_id)?,
+                enrollments::find(conn, user_id, unit.id)?,
+            ),
+        };
     let mine = access::permissions_in(conn, auth, unit)?;
-    access::require_grantable(conn, &mine, &role)?;
+    access::require_grantable(conn, auth, &mine, &role)?;
     if let Some(institution) = policy::vle_institution(conn, caller)? {
         policy::require_role_allowed(&institution, &role, "enroll users")?;
     }
-    lock_if_course(conn, unit)?;
-    if let Some(existing) = enrollments::find(conn, user.id, unit.id)? {
+    // Answered as written, with no read back: nothing else writes it in this transaction.
+    let enrollment = if let Some(existing) = existing {
         let old_role = roles::of_id(conn, existing.role_id)?;
-        access::require_grantable(conn, &mine, &old_role)?;
+        access::require_grantable(conn, auth, &mine, &old_role)?;
         enrollments::set_role(conn, user.id, unit.id, &role)?;
+        Enrollment {
+            role_id: role.id,
+            is_cascading: role.is_cascading,
+            ..existing
+        }
     } else {
-        enrollments::insert(
-            conn,
-            &Enrollment {
-                user_id: user.id,
-                org_unit_id: unit.id,
-                institution_id: caller.institution_id,
-                role_id: role.id,
-                is_cascading: role.is_cascading,
-                created_at: Utc::now().naive_utc(),
-            },
-        )?;
-    }
+        let enrollment = Enrollment {
+            user_id: user.id,
+            org_unit_id: unit.id,
+            institution_id: caller.institution_id,
+            role_id: role.id,
+            is_cascading: role.is_cascading,
+            created_at: Utc::now().naive_utc(),
+        };
+        enrollments::insert(conn, &enrollment)?;
+        enrollment
+    };
     if unit.type_id == org_unit_type::COURSE_OFFERING && role.name == LEARNER_ROLE {
         placement::place_new_learner(conn, unit, user.id)?;
     }
-    enrollments::find(conn, user.id, unit.id)?
-        .ok_or_else(|| ApiError::internal("enrollment vanished"))
+    Ok(enrollment)
 }
 
-/// Removes user `user_id` from `unit` (on which the caller's permission is checked), and from
-/// the course's sections and groups; answers the enrollment as it was just before.
+/// Removes user `user_id` from `unit` (checked and held as for [`enroll`]), and from the
+/// course's sections and groups; answers the enrollment as it was just before.
 pub fn unenroll(
     conn: &mut DbConnection,
     auth: &Authorized,
     unit: &OrgUnit,
     user_id: i64,
 ) -> ApiResult<Enrollment> {
-    lock_if_course(conn, unit)?;
     let enrollment = enrollment_in(conn, unit, user_id)?;
     let role = roles::of_id(conn, enrollment.role_id)?;
     let mine = access::permissions_in(conn, auth, unit)?;
-    access::require_grantable(conn, &mine, &role)?;
+    access::require_grantable(conn, auth, &mine, &role)?;
     enrollments::delete(conn, user_id, unit.id)?;
     members::remove_from_course(conn, unit.id, user_id)?;
     Ok(enrollment)

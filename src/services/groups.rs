@@ -66,13 +66,19 @@ fn writable_category(
     writable(find_category(conn, course, id)?)
 }
 
-/// The group named by the path, in a category that may be written to.
+/// The group named by the path, in a category that may be written to: in one statement when
+/// both are there and the category is complete, else one at a time, to say what is wrong.
 fn writable_group(
     conn: &mut DbConnection,
     course: &Course,
     category: i64,
     group: i64,
 ) -> ApiResult<(GroupCategory, OrgUnit)> {
+    if let Some((found, unit)) = categories::find_with_group(conn, course.id, category, group)? {
+        if found.status != GroupCategory::PROCESSING {
+            return Ok((found, unit));
+        }
+    }
     let category = writable_category(conn, course, category)?;
     let unit = categories::find_group(conn, category.id, group)?;
     Ok((category, unit))

@@ -35,7 +35,7 @@ pub fn create(
         policy::require_role_allowed(institution, &role, "create users")?;
     }
     let mine = access::permissions_in(conn, auth, root)?;
-    access::require_grantable(conn, &mine, &role)?;
+    access::require_grantable(conn, auth, &mine, &role)?;
     match users::create_at_root(conn, user.clone(), root, &role) {
         Ok(user) => Ok(user),
         Err(e) if is_unique_violation(&e) => Err(ApiError::bad_request(format!(

@@ -113,7 +113,7 @@ pub async fn enroll(
     let user_id = UserEnrollment::from_body(&body.0)?;
     state
         .db
-        .write_touching(move |conn| {
+        .write_in(path.course, move |conn| {
             let course = access::course_for_write(conn, &auth, path.course, NotFound, Members)?;
             groups::enroll(conn, &course, path.category, path.group, user_id)?;
             Ok(((), Touch::Members(path.group)))
@@ -130,7 +130,7 @@ pub async fn unenroll(
 ) -> ApiResult<HttpResponse> {
     state
         .db
-        .write_touching(move |conn| {
+        .write_in(path.course, move |conn| {
             let course = access::course_for_write(conn, &auth, path.course, BadRequest, Members)?;
             groups::unenroll(conn, &course, path.category, path.group, path.user)?;
             Ok(((), Touch::Members(path.group)))

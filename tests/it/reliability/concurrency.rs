@@ -501,6 +501,83 @@ async fn two_hundred_group_enrollments_in_one_course_at_once() {
     burst.assert_p99();
 }
 
+/// Writes that arrive together share a transaction (`db::batch`); one that refuses must undo
+/// only itself. A third of this burst is learners of the course, a third users who are not
+/// enrolled in it, a third posts into a group that does not exist: each answers as it would
+/// alone, and the groups hold exactly the accepted learners.
+#[actix_web::test]
+async fn refusals_in_a_burst_of_group_enrollments_undo_only_themselves() {
+    let _one = ONE_BURST_AT_A_TIME.lock().await;
+    let app = production_app().await;
+    let roles = roles(&app).await;
+    let course = app.create_course("BURST-REFUSALS").await;
+    let learners = users(&app, "burst.refusal", CLIENTS, roles.student).await;
+    let (enrolled, strangers) = learners.split_at(CLIENTS / 2);
+    enroll_each(&app, course, enrolled, roles.student).await;
+    let category = create_category(
+        &app,
+        course,
+        &category_form("Refusals", json!(0), json!({"NumberOfGroups": 2})),
+    )
+    .await;
+    let groups = empty_units("group", group_rosters(&app, course, category).await, 2);
+    let missing_group = groups.iter().max().copied().unwrap_or_default() + 1_000;
+
+    let enroll_url = |group: i64| {
+        app.lp(&format!(
+            "/{course}/groupcategories/{category}/groups/{group}/enrollments/"
+        ))
+    };
+    // In turn: a learner into a group, a stranger into a group, a learner into no group.
+    let mut calls = Vec::new();
+    let mut expected = Vec::new();
+    let mut accepted = Vec::new();
+    for (i, (&learner, &stranger)) in enrolled.iter().zip(strangers).enumerate() {
+        let group = groups[i % 2];
+        match i % 3 {
+            0 | 1 => {
+                calls.push(Call::post(enroll_url(group), json!({"UserId": learner})));
+                expected.push(200);
+                accepted.push((group, learner));
+            }
+            _ => {
+                calls.push(Call::post(
+                    enroll_url(missing_group),
+                    json!({"UserId": learner}),
+                ));
+                expected.push(404);
+            }
+        }
+        calls.push(Call::post(enroll_url(group), json!({"UserId": stranger})));
+        expected.push(404);
+    }
+    let burst = burst("POST group enrollments, a third refused", &app.admin, calls).await;
+    let report = burst.report(200);
+    println!("{report}");
+    for (outcome, want) in burst.outcomes.iter().zip(&expected) {
+        assert_eq!(outcome.status, *want, "{}; {report}", outcome.body);
+        if *want == 404 {
+            let problem: Value = serde_json::from_str(&outcome.body).unwrap_or(Value::Null);
+            assert_eq!(
+                problem["status"], 404,
+                "a problem document: {}",
+                outcome.body
+            );
+        }
+    }
+
+    let rosters = group_rosters(&app, course, category).await;
+    for (group, members) in &rosters {
+        let want: Vec<i64> = accepted
+            .iter()
+            .filter(|(g, _)| g == group)
+            .map(|(_, learner)| *learner)
+            .collect();
+        assert_exactly_once(&format!("members of group {group}"), members, &want);
+    }
+    burst.assert_p99();
+}
+
 /// The ids of `count` units that start empty, before a burst fills them.
 fn empty_units(what: &str, rosters: Vec<(i64, Vec<i64>)>, count: usize) -> Vec<i64> {
     let ids: Vec<i64> = rosters

@@ -44,6 +44,9 @@ pub struct Settings {
     pub job_retry_delay: std::time::Duration,
     /// Serve HTTPS with this certificate chain and key (PEM files) instead of plain HTTP.
     pub tls: Option<TlsFiles>,
+    /// Which versions are supported, deprecated and obsolete (`--brightspace-release`), and
+    /// whether obsolete ones are refused (`--strict-versions`).
+    pub versions: crate::versions::VersionPolicy,
 }
 
 /// PEM files for serving HTTPS.
@@ -104,6 +107,7 @@ impl Settings {
             job_max_attempts: DEFAULT_JOB_MAX_ATTEMPTS,
             job_retry_delay: std::time::Duration::from_millis(DEFAULT_JOB_RETRY_DELAY_MS),
             tls: None,
+            versions: crate::versions::VersionPolicy::default(),
         }
     }
 }

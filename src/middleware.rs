@@ -21,7 +21,7 @@ use crate::domain::permissions::Permission;
 use crate::error::ApiError;
 use crate::rate_limit::{Decision, RateKey};
 use crate::state::AppState;
-use crate::versions::{ApiVersion, Support, VersionRange};
+use crate::versions::{RouteVersions, Support, VersionPolicy};
 
 /// What the route table (`crate::routes`) says about one gated route; the gate checks it and
 /// leaves it in the request for the handler's extractors.
@@ -30,7 +30,7 @@ pub struct RouteSpec {
     pub method: Method,
     pub path: &'static str,
     /// The LP versions served; `None` for routes outside the versioned LP API.
-    pub versions: Option<VersionRange>,
+    pub versions: Option<RouteVersions>,
     pub scope: RequiredScope,
     /// The permission the handler checks in the route's org unit; `None` for routes that only
     /// touch the caller's own data.
@@ -222,28 +222,41 @@ async fn require_standing(state: &web::Data<AppState>, caller: &Caller) -> Resul
     }
 }
 
-/// The per-route gate: the version must be one the route serves (else 404), a verified token
-/// is required (else 401), and it must carry the route's scope (else 403). Deprecated versions
-/// are answered with `Deprecation: true`. The route's spec is left in the request for handlers.
+/// The per-route gate: the version must be one the route serves under the version policy
+/// (else 404; `unstable` is the latest), a verified token is required (else 401), and it must
+/// carry the route's scope (else 403). Deprecated versions are answered with `Deprecation:
+/// true`, obsolete ones with `Sunset` as well. The route's spec is left in the request for
+/// handlers.
 pub async fn gate(
     spec: Arc<RouteSpec>,
     req: ServiceRequest,
     next: Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
+    let policy = req
+        .app_data::<web::Data<AppState>>()
+        .map(|state| state.settings.versions)
+        .unwrap_or_default();
     let support = match spec.versions {
         None => Support::Supported,
-        Some(range) => {
-            let version_text = req
-                .match_info()
-                .get("version")
-                .unwrap_or_default()
-                .to_string();
-            match ApiVersion::parse(&version_text).and_then(|v| range.classify(v)) {
-                Some(support) => support,
-                None => {
+        Some(route) => {
+            let version_text = req.match_info().get("version").unwrap_or_default();
+            match (route, policy.serves(&policy.release.lp, version_text)) {
+                (RouteVersions::Served, Some((_, support))) => support,
+                (RouteVersions::Served, None) => {
+                    let lp = policy.listed(&policy.release.lp);
+                    let (first, latest) = (lp.first(), lp.last());
+                    let served = match (first, latest) {
+                        (Some(first), Some(latest)) => format!("{first} to {latest}"),
+                        _ => "none".to_string(),
+                    };
                     let err = ApiError::not_found(format!(
-                        "LP API version {version_text:?} is not served by this route (served: {} to {}).",
-                        range.deprecated_from, range.latest
+                        "LP API version {version_text:?} is not served (served: {served}, and unstable)."
+                    ));
+                    return Ok(req.error_response(err));
+                }
+                (RouteVersions::Removed, _) => {
+                    let err = ApiError::not_found(format!(
+                        "This route is not served by LP API version {version_text:?}: it was removed in LP 1.39."
                     ));
                     return Ok(req.error_response(err));
                 }
@@ -258,11 +271,23 @@ pub async fn gate(
             next.call(req).await?
         }
     };
-    if support == Support::Deprecated {
-        res.headers_mut()
-            .insert(DEPRECATION, HeaderValue::from_static("true"));
-    }
+    mark_lifecycle(&mut res, support, &policy);
     Ok(res)
+}
+
+/// `Deprecation: true` on a deprecated or obsolete version; an obsolete one's `Sunset` too.
+fn mark_lifecycle(res: &mut ServiceResponse<BoxBody>, support: Support, policy: &VersionPolicy) {
+    if support == Support::Supported {
+        return;
+    }
+    let headers = res.headers_mut();
+    headers.insert(DEPRECATION, HeaderValue::from_static("true"));
+    if support == Support::Obsolete {
+        headers.insert(
+            HeaderName::from_static("sunset"),
+            HeaderValue::from_static(policy.release.sunset),
+        );
+    }
 }
 
 fn check_caller(spec: &RouteSpec, req: &ServiceRequest) -> Result<(), ApiError> {

@@ -22,7 +22,7 @@ use crate::handlers::{
     courses, enrollments, groups, health, institutions, oauth, roles, sections, users, versions,
 };
 use crate::middleware::RouteSpec;
-use crate::versions::{VersionRange, LP_ROUTES, REMOVED_IN_LP_1_39};
+use crate::versions::{RouteVersions, LP_ROUTES, REMOVED_IN_LP_1_39};
 
 const GET: Method = Method::GET;
 const POST: Method = Method::POST;
@@ -136,7 +136,7 @@ fn table() -> RouteTable {
 #[derive(Clone, Copy)]
 enum Mount {
     /// The versioned LP API, under `/d2l/api/lp/{version}`, serving these versions.
-    Lp(VersionRange),
+    Lp(RouteVersions),
     /// The operator API (not versioned): the path as written.
     Operator,
 }

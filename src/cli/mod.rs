@@ -20,6 +20,7 @@ use crate::db::{clients, Db, DbConnection};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::telemetry::{self, LogFormat};
+use crate::versions::{self, VersionPolicy};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -164,6 +165,14 @@ pub struct ServeArgs {
     /// Serve HTTPS: the private key (PEM: PKCS#8, PKCS#1 or SEC1). Needs --tls-cert too.
     #[arg(long, env = "TLS_KEY_FILE", requires = "tls_cert")]
     pub tls_key: Option<std::path::PathBuf>,
+    /// Whose version table to play: `reference` (our groups reference: LP 1.46+ supported,
+    /// 1.43–1.45 deprecated) or `20.26.6` (D2L's of June 2026: LP 1.49+, 1.46–1.48); both
+    /// up to LP 1.63 and LE 1.99 (docs/compatibility.md, "Versions").
+    #[arg(long, env = "BRIGHTSPACE_RELEASE", default_value = "reference", value_parser = ["reference", "20.26.6"])]
+    pub brightspace_release: String,
+    /// Answer obsolete versions 404 instead of serving them with `Deprecation` and `Sunset`.
+    #[arg(long, env = "STRICT_VERSIONS")]
+    pub strict_versions: bool,
 }
 
 #[derive(Args, Debug)]
@@ -263,6 +272,11 @@ fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), String> {
         return Err("JOB_MAX_ATTEMPTS must be between 1 and 1000".into());
     }
     settings.job_max_attempts = args.job_max_attempts;
+    settings.versions = VersionPolicy {
+        release: versions::release(&args.brightspace_release)
+            .ok_or_else(|| format!("unknown Brightspace release {:?}", args.brightspace_release))?,
+        strict: args.strict_versions,
+    };
     if args.job_retry_delay_ms > 300_000 {
         return Err("JOB_RETRY_DELAY_MS must be at most 300000 (five minutes)".into());
     }

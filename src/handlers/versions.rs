@@ -1,63 +1,75 @@
-//! The versions API: anonymous, answered from the same table the route gate uses.
+//! The versions API: anonymous, answered from the version policy the route gate uses.
 
 use actix_web::{web, HttpResponse};
 
 use super::extract::Body;
 use super::reply::ok;
 use crate::error::{ApiError, ApiResult};
-use crate::versions::{product, ApiVersion, VersionRange, PRODUCTS};
+use crate::state::State;
+use crate::versions::{Lifecycle, VersionPolicy};
 use crate::wire::versions::*;
 
-fn describe(code: &str, range: &VersionRange) -> ProductVersions {
+fn describe(policy: &VersionPolicy, code: &str, product: &Lifecycle) -> ProductVersions {
     ProductVersions {
         product_code: code.to_string(),
-        latest_version: range.latest.to_string(),
-        supported_versions: range.all().iter().map(|v| v.to_string()).collect(),
+        latest_version: product.latest.to_string(),
+        supported_versions: policy
+            .listed(product)
+            .iter()
+            .map(|v| v.to_string())
+            .collect(),
     }
 }
 
-fn supports(range: &VersionRange, version: &str) -> bool {
-    ApiVersion::parse(version).is_some_and(|v| range.classify(v).is_some())
+fn known(policy: &VersionPolicy, code: &str) -> ApiResult<(&'static str, Lifecycle)> {
+    policy
+        .product(code)
+        .ok_or_else(|| ApiError::not_found(format!("Product {code:?} is not served here.")))
 }
 
 /// `GET /d2l/api/versions/`
-pub async fn all_products() -> ApiResult<HttpResponse> {
-    let all: Vec<ProductVersions> = PRODUCTS
+pub async fn all_products(state: State) -> ApiResult<HttpResponse> {
+    let policy = state.settings.versions;
+    let all: Vec<ProductVersions> = policy
+        .products()
         .iter()
-        .map(|(code, range)| describe(code, range))
+        .map(|(code, product)| describe(&policy, code, product))
         .collect();
     ok(&all)
 }
 
 /// `GET /d2l/api/(productCode)/versions/`
-pub async fn one_product(path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let code = path.into_inner();
-    let range = product(&code)
-        .ok_or_else(|| ApiError::not_found(format!("Product {code:?} is not served here.")))?;
-    ok(&describe(&code.to_ascii_lowercase(), &range))
+pub async fn one_product(state: State, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let policy = state.settings.versions;
+    let (code, product) = known(&policy, &path)?;
+    ok(&describe(&policy, code, &product))
 }
 
-/// `GET /d2l/api/(productCode)/versions/(version)`
-pub async fn one_version(path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
+/// `GET /d2l/api/(productCode)/versions/(version)`; `unstable` is the latest.
+pub async fn one_version(
+    state: State,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let policy = state.settings.versions;
     let (code, version) = path.into_inner();
-    let range = product(&code)
-        .ok_or_else(|| ApiError::not_found(format!("Product {code:?} is not served here.")))?;
+    let (_, product) = known(&policy, &code)?;
     ok(&VersionSupport {
-        supported: supports(&range, &version),
-        latest_version: Some(range.latest.to_string()),
+        supported: policy.serves(&product, &version).is_some(),
+        latest_version: Some(product.latest.to_string()),
     })
 }
 
 /// `POST /d2l/api/versions/check`: the answer's `Supported` is the AND of every pair's.
-pub async fn check(body: Body<Vec<VersionCheckRequest>>) -> ApiResult<HttpResponse> {
+pub async fn check(state: State, body: Body<Vec<VersionCheckRequest>>) -> ApiResult<HttpResponse> {
+    let policy = state.settings.versions;
     let versions: Vec<VersionCheckResult> = body
         .0
         .into_iter()
         .map(|req| {
-            let range = product(&req.product_code);
+            let product = policy.product(&req.product_code).map(|(_, p)| p);
             VersionCheckResult {
-                supported: range.is_some_and(|r| supports(&r, &req.version)),
-                latest_version: range.map(|r| r.latest.to_string()),
+                supported: product.is_some_and(|p| policy.serves(&p, &req.version).is_some()),
+                latest_version: product.map(|p| p.latest.to_string()),
                 product_code: req.product_code,
                 version: req.version,
             }

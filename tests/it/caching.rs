@@ -1684,7 +1684,7 @@ async fn answers_are_keyed_by_path_version_and_spelling() {
                 None,
             )
             .await;
-        let gone = api
+        let obsolete = api
             .call(
                 Method::GET,
                 api.url(&format!("/d2l/api/lp/1.30{rest}")),
@@ -1692,11 +1692,21 @@ async fn answers_are_keyed_by_path_version_and_spelling() {
                 None,
             )
             .await;
+        let beyond = api
+            .call(
+                Method::GET,
+                api.url(&format!("/d2l/api/lp/1.64{rest}")),
+                &admin,
+                None,
+            )
+            .await;
         assert_eq!(old.ok(), current.ok(), "{old}");
+        assert_eq!(obsolete.ok(), current.ok(), "{obsolete}");
         assert_eq!(old.deprecation.as_deref(), Some("true"), "{old}");
+        assert_eq!(obsolete.deprecation.as_deref(), Some("true"), "{obsolete}");
         assert_eq!(current.deprecation, None, "{current}");
         assert_eq!(again.deprecation, None, "{again}");
-        gone.refused(404);
+        beyond.refused(404);
     }
 }
 

@@ -265,6 +265,45 @@ fn serve_speaks_https_when_given_a_certificate() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `BRIGHTSPACE_RELEASE` and `STRICT_VERSIONS` reach the served version table; a release
+/// this server does not know is refused at start, naming the ones it does.
+#[test]
+fn serve_plays_the_brightspace_release_it_is_given() {
+    let url = common::fresh_database_url();
+    let migrated = run(&url, &["migrate"]);
+    assert!(migrated.status.success(), "{}", stderr(&migrated));
+    let server = common::ServerProcess::start(
+        &url,
+        &[
+            ("BRIGHTSPACE_RELEASE", "20.26.6"),
+            ("STRICT_VERSIONS", "true"),
+        ],
+    );
+    let support = |version: &str| {
+        let out = curl(&[&server.url(&format!("/d2l/api/lp/versions/{version}"))]);
+        let body: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        body["Supported"].clone()
+    };
+    // 1.46 is deprecated in 20.26.6 (served); 1.45 obsolete, which strict refuses.
+    assert_eq!(support("1.46"), true);
+    assert_eq!(support("1.45"), false);
+    assert_eq!(support("unstable"), true);
+    drop(server);
+
+    let out = Command::new(BIN)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("DATABASE_URL", &url)
+        .env("BRIGHTSPACE_RELEASE", "20.25.1")
+        .output()
+        .expect("serve");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains("20.25.1") && said.contains("reference") && said.contains("20.26.6"),
+        "{said}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // jobs list | retry | discard
 

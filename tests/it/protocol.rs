@@ -157,31 +157,53 @@ async fn oauth2_token(
 // 1. Versions API
 // ---------------------------------------------------------------------------------------------
 
-const LP_VERSIONS: [&str; 8] = [
-    "1.43", "1.44", "1.45", "1.46", "1.47", "1.48", "1.49", "1.50",
-];
+/// Every minor version from 1.0 to `latest`, as the versions API lists them.
+fn every_version_to(latest: u32) -> Vec<String> {
+    (0..=latest).map(|minor| format!("1.{minor}")).collect()
+}
 
 fn assert_lp_product(product: &Value) {
     assert_eq!(product["ProductCode"], "lp", "{product}");
-    assert_eq!(product["LatestVersion"], "1.50", "{product}");
+    assert_eq!(product["LatestVersion"], "1.63", "{product}");
     assert_eq!(
         product["SupportedVersions"],
-        json!(LP_VERSIONS),
+        json!(every_version_to(63)),
+        "{product}"
+    );
+}
+
+fn assert_le_product(product: &Value) {
+    assert_eq!(product["ProductCode"], "le", "{product}");
+    assert_eq!(product["LatestVersion"], "1.99", "{product}");
+    assert_eq!(
+        product["SupportedVersions"],
+        json!(every_version_to(99)),
         "{product}"
     );
 }
 
 #[actix_web::test]
-async fn versions_lists_every_product_anonymously() {
+async fn versions_lists_lp_and_le_anonymously() {
     let app = spawn_app().await;
     for path in ["/d2l/api/versions/", "/d2l/api/versions"] {
-        let all = json_ok(anon_get(&app, path).await).await;
+        let res = anon_get(&app, path).await;
+        assert_eq!(
+            header(&res, "content-type").as_deref(),
+            Some("application/json; charset=utf-8"),
+            "{path}"
+        );
+        let all = json_ok(res).await;
         let products = all.as_array().expect("an array of products");
-        let lp = products
-            .iter()
-            .find(|p| p["ProductCode"] == "lp")
-            .unwrap_or_else(|| panic!("no lp product in {all}"));
-        assert_lp_product(lp);
+        let find = |code: &str| {
+            products
+                .iter()
+                .find(|p| p["ProductCode"] == code)
+                .unwrap_or_else(|| panic!("no {code} product in {all}"))
+                .clone()
+        };
+        assert_lp_product(&find("lp"));
+        assert_le_product(&find("le"));
+        assert_eq!(products.len(), 2, "{all}");
     }
 }
 
@@ -197,6 +219,7 @@ async fn versions_of_one_product_with_or_without_trailing_slash() {
         assert!(lp.is_object(), "{path}: {lp}");
         assert_lp_product(&lp);
     }
+    assert_le_product(&json_ok(anon_get(&app, "/d2l/api/le/versions/").await).await);
 }
 
 #[actix_web::test]
@@ -204,36 +227,28 @@ async fn version_support_of_one_version() {
     let app = spawn_app().await;
     for (version, supported) in [
         ("1.47", true),
-        ("1.50", true),
+        ("1.63", true),
+        ("unstable", true),
         ("1.43", true),
-        ("1.40", false),
-        ("1.42", false),
-        ("1.51", false),
+        ("1.42", true),
+        ("1.0", true),
+        ("1.64", false),
+        ("2.0", false),
         ("1.047", false),
         ("abc", false),
     ] {
         let body = json_ok(anon_get(&app, &format!("/d2l/api/lp/versions/{version}")).await).await;
         assert_eq!(
             body,
-            json!({"Supported": supported, "LatestVersion": "1.50"}),
+            json!({"Supported": supported, "LatestVersion": "1.63"}),
             "{version}"
         );
     }
+    let le = json_ok(anon_get(&app, "/d2l/api/le/versions/1.79").await).await;
+    assert_eq!(le, json!({"Supported": true, "LatestVersion": "1.99"}));
 }
 
-#[actix_web::test]
-async fn unknown_product_is_a_404_problem() {
-    let app = spawn_app().await;
-    for path in [
-        "/d2l/api/xyz/versions/",
-        "/d2l/api/xyz/versions",
-        "/d2l/api/xyz/versions/1.0",
-    ] {
-        let detail = problem(anon_get(&app, path).await, 404).await;
-        assert!(detail.contains("xyz"), "{path}: {detail}");
-    }
-}
-
+/// What bsapi's `check_versions()` and the MCP servers ask at start-up: lp and le together.
 #[actix_web::test]
 async fn bulk_version_check_ands_every_pair() {
     let app = spawn_app().await;
@@ -241,15 +256,17 @@ async fn bulk_version_check_ands_every_pair() {
 
     let all_good = json!([
         {"ProductCode": "lp", "Version": "1.47"},
-        {"ProductCode": "lp", "Version": "1.50"},
+        {"ProductCode": "le", "Version": "1.79"},
+        {"ProductCode": "lp", "Version": "1.63"},
     ]);
     let body = json_ok(app.send(Method::POST, &url, None, Some(&all_good)).await).await;
     assert_eq!(body["Supported"], true, "{body}");
-    assert_eq!(body["Versions"].as_array().map(Vec::len), Some(2), "{body}");
+    assert_eq!(body["Versions"].as_array().map(Vec::len), Some(3), "{body}");
 
     let mixed = json!([
         {"ProductCode": "lp", "Version": "1.47"},
-        {"ProductCode": "lp", "Version": "1.40"},
+        {"ProductCode": "lp", "Version": "1.64"},
+        {"ProductCode": "le", "Version": "1.99"},
         {"ProductCode": "xyz", "Version": "1.0"},
     ]);
     let body = json_ok(app.send(Method::POST, &url, None, Some(&mixed)).await).await;
@@ -258,8 +275,9 @@ async fn bulk_version_check_ands_every_pair() {
         json!({
             "Supported": false,
             "Versions": [
-                {"ProductCode": "lp", "Version": "1.47", "Supported": true, "LatestVersion": "1.50"},
-                {"ProductCode": "lp", "Version": "1.40", "Supported": false, "LatestVersion": "1.50"},
+                {"ProductCode": "lp", "Version": "1.47", "Supported": true, "LatestVersion": "1.63"},
+                {"ProductCode": "lp", "Version": "1.64", "Supported": false, "LatestVersion": "1.63"},
+                {"ProductCode": "le", "Version": "1.99", "Supported": true, "LatestVersion": "1.99"},
                 {"ProductCode": "xyz", "Version": "1.0", "Supported": false, "LatestVersion": null},
             ]
         })
@@ -277,6 +295,19 @@ async fn bulk_version_check_ands_every_pair() {
     )
     .await;
     assert_eq!(body["Supported"], true, "{body}");
+}
+
+#[actix_web::test]
+async fn unknown_product_is_a_404_problem() {
+    let app = spawn_app().await;
+    for path in [
+        "/d2l/api/xyz/versions/",
+        "/d2l/api/xyz/versions",
+        "/d2l/api/xyz/versions/1.0",
+    ] {
+        let detail = problem(anon_get(&app, path).await, 404).await;
+        assert!(detail.contains("xyz"), "{path}: {detail}");
+    }
 }
 
 #[actix_web::test]
@@ -316,10 +347,10 @@ async fn bulk_version_check_rejects_malformed_bodies() {
 #[actix_web::test]
 async fn supported_versions_answer_without_deprecation() {
     let app = spawn_app().await;
-    for version in ["1.46", "1.47", "1.48", "1.49", "1.50"] {
+    for version in ["1.46", "1.47", "1.50", "1.62", "1.63", "unstable"] {
         let res = whoami_at(&app, version, &app.admin).await;
         assert!(
-            header(&res, "deprecation").is_none(),
+            header(&res, "deprecation").is_none() && header(&res, "sunset").is_none(),
             "{version} should not be deprecated"
         );
         let me = json_ok(res).await;
@@ -337,19 +368,81 @@ async fn deprecated_versions_answer_with_deprecation_header() {
             Some("true"),
             "{version}"
         );
+        assert!(header(&res, "sunset").is_none(), "{version}");
+        let me = json_ok(res).await;
+        assert_eq!(me["UniqueName"], "admin", "{version}: {me}");
+    }
+}
+
+/// Brightspace still answers obsolete versions (Hypothesis calls LP 1.31 in production), so we
+/// do, saying so in `Deprecation` and `Sunset`.
+#[actix_web::test]
+async fn obsolete_versions_are_served_with_deprecation_and_sunset() {
+    let app = spawn_app().await;
+    for version in ["1.42", "1.31", "1.5", "1.0"] {
+        let res = whoami_at(&app, version, &app.admin).await;
+        assert_eq!(
+            header(&res, "deprecation").as_deref(),
+            Some("true"),
+            "{version}"
+        );
+        assert_eq!(
+            header(&res, "sunset").as_deref(),
+            Some("Fri, 01 Jan 2027 00:00:00 GMT"),
+            "{version}"
+        );
         let me = json_ok(res).await;
         assert_eq!(me["UniqueName"], "admin", "{version}: {me}");
     }
 }
 
 #[actix_web::test]
-async fn obsolete_and_unknown_versions_are_404() {
+async fn unknown_versions_are_404() {
     let app = spawn_app().await;
-    for version in ["1.42", "1.51", "2.0", "abc", "1.047", "v1.47", "1.5"] {
+    for version in ["1.64", "2.0", "abc", "1.047", "v1.47", "0.9", "Unstable"] {
         let res = whoami_at(&app, version, &app.admin).await;
         assert!(header(&res, "deprecation").is_none(), "{version}");
-        problem(res, 404).await;
+        let detail = problem(res, 404).await;
+        assert!(detail.contains("1.0 to 1.63"), "{version}: {detail}");
     }
+}
+
+/// `--strict-versions`: obsolete versions are refused and no longer listed.
+#[actix_web::test]
+async fn strict_versions_refuse_obsolete_ones() {
+    let app = spawn_app_with(|s| s.versions.strict = true).await;
+    for version in ["1.42", "1.31"] {
+        let detail = problem(whoami_at(&app, version, &app.admin).await, 404).await;
+        assert!(detail.contains("1.43 to 1.63"), "{version}: {detail}");
+    }
+    let res = whoami_at(&app, "1.43", &app.admin).await;
+    assert_eq!(header(&res, "deprecation").as_deref(), Some("true"));
+    json_ok(res).await;
+    let lp = json_ok(anon_get(&app, "/d2l/api/lp/versions/").await).await;
+    assert_eq!(lp["SupportedVersions"][0], "1.43", "{lp}");
+    let one = json_ok(anon_get(&app, "/d2l/api/lp/versions/1.42").await).await;
+    assert_eq!(one["Supported"], false, "{one}");
+}
+
+/// `--brightspace-release 20.26.6`: D2L's June 2026 table (LP 1.49+, 1.46–1.48 deprecated).
+#[actix_web::test]
+async fn the_june_2026_release_moves_the_lines() {
+    let release = d2l_groups::versions::release("20.26.6").expect("the 2026 release");
+    let app = spawn_app_with(|s| s.versions.release = release).await;
+    let deprecation = |res: &reqwest::Response| header(res, "deprecation");
+    let sunset = |res: &reqwest::Response| header(res, "sunset");
+    let res = whoami_at(&app, "1.49", &app.admin).await;
+    assert_eq!((deprecation(&res), sunset(&res)), (None, None));
+    json_ok(res).await;
+    let res = whoami_at(&app, "1.47", &app.admin).await;
+    assert_eq!(
+        (deprecation(&res).as_deref(), sunset(&res)),
+        (Some("true"), None)
+    );
+    json_ok(res).await;
+    let res = whoami_at(&app, "1.45", &app.admin).await;
+    assert!(sunset(&res).is_some(), "1.45 is obsolete in 20.26.6");
+    json_ok(res).await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -822,7 +915,7 @@ async fn every_non_429_answer_carries_rate_limit_headers() {
             403,
         ),
         (anon_get(&app, "/nope").await, 404),
-        (whoami_at(&app, "1.42", &app.admin).await, 404),
+        (whoami_at(&app, "1.64", &app.admin).await, 404),
         (
             app.put(&app.lp("/users/whoami"), &app.admin, &put_body)
                 .await,

@@ -10,6 +10,15 @@ use serde::Serialize;
 /// and the HTTP status otherwise.
 const INVALID_PARAMETERS_TYPE: &str =
     "http://docs.valence.desire2learn.com/res/apiprop.html#invalid-parameters";
+/// Brightspace's `type` for an unusable bearer token: production clients match on it to start
+/// OAuth again.
+const INVALID_TOKEN_TYPE: &str =
+    "http://docs.valence.desire2learn.com/res/apiprop.html#invalid-token";
+const INSUFFICIENT_SCOPE_TYPE: &str =
+    "http://docs.valence.desire2learn.com/res/apiprop.html#insufficient-scope";
+/// How a scope refusal's detail starts: clients search the body for it, to ask for more
+/// scopes.
+pub const INSUFFICIENT_SCOPE: &str = "Insufficient scope to call";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -143,10 +152,11 @@ pub fn problem_response(status: StatusCode, detail: &str) -> HttpResponse {
         StatusCode::BAD_REQUEST => "Invalid Parameters",
         s => s.canonical_reason().unwrap_or("Error"),
     };
-    let kind = if status == StatusCode::BAD_REQUEST {
-        INVALID_PARAMETERS_TYPE
-    } else {
-        "about:blank"
+    let kind = match status {
+        StatusCode::BAD_REQUEST => INVALID_PARAMETERS_TYPE,
+        StatusCode::UNAUTHORIZED => INVALID_TOKEN_TYPE,
+        StatusCode::FORBIDDEN if detail.starts_with(INSUFFICIENT_SCOPE) => INSUFFICIENT_SCOPE_TYPE,
+        _ => "about:blank",
     };
     let problem = Problem {
         kind,

@@ -18,7 +18,7 @@ use crate::auth::tokens::{TokenService, CLI_CLIENT_ID};
 use crate::auth::{Authentication, Caller};
 use crate::db::standing;
 use crate::domain::permissions::Permission;
-use crate::error::ApiError;
+use crate::error::{ApiError, INSUFFICIENT_SCOPE};
 use crate::rate_limit::{Decision, RateKey};
 use crate::state::AppState;
 use crate::versions::{RouteVersions, Support, VersionPolicy};
@@ -31,7 +31,9 @@ pub struct RouteSpec {
     pub path: &'static str,
     /// The LP versions served; `None` for routes outside the versioned LP API.
     pub versions: Option<RouteVersions>,
-    pub scope: RequiredScope,
+    /// The scopes of which the token must carry one (most routes name one; whoami also
+    /// takes `users:profile:read`), the first named in refusals.
+    pub scopes: Vec<RequiredScope>,
     /// The permission the handler checks in the route's org unit; `None` for routes that only
     /// touch the caller's own data.
     pub permission: Option<Permission>,
@@ -296,14 +298,15 @@ fn check_caller(spec: &RouteSpec, req: &ServiceRequest) -> Result<(), ApiError> 
         .get::<Authentication>()
         .unwrap_or(&Authentication::Anonymous)
         .caller()?;
-    if caller.scopes.allows(&spec.scope) {
+    if spec.scopes.iter().any(|scope| caller.scopes.allows(scope)) {
         Ok(())
     } else {
+        let wanted: Vec<String> = spec.scopes.iter().map(ToString::to_string).collect();
         Err(ApiError::forbidden(format!(
-            "Insufficient scope to call {} {}: the token lacks {}.",
+            "{INSUFFICIENT_SCOPE} {} {}: the token lacks {}.",
             spec.method,
             req.path(),
-            spec.scope
+            wanted.join(" or ")
         )))
     }
 }

@@ -62,7 +62,7 @@ fn table() -> RouteTable {
     // mount and versions, method, path, scope, the permission its handler checks, handler.
 
     // Users
-    t.route(Lp(LP_ROUTES),          GET,    "/users/whoami",                                                                        "users:own_profile:read",         None,                    users::whoami);
+    t.route(Lp(LP_ROUTES),          GET,    "/users/whoami",                                                                        "users:own_profile:read|users:profile:read", None,         users::whoami);
     t.route(Lp(LP_ROUTES),          POST,   "/users/",                                                                              "users:userdata:create",          Some(UsersCreate),       users::create);
     t.route(Lp(LP_ROUTES),          GET,    "/users/",                                                                              "users:userdata:read",            Some(UsersRead),         users::search);
     t.route(Lp(LP_ROUTES),          GET,    "/users/{userId}",                                                                      "users:userdata:read",            Some(UsersRead),         users::get);
@@ -205,8 +205,13 @@ impl RouteTable {
             method: method.clone(),
             path,
             versions,
-            scope: RequiredScope::parse(scope)
-                .unwrap_or_else(|| panic!("route table: malformed scope {scope:?}")),
+            scopes: scope
+                .split('|')
+                .map(|one| {
+                    RequiredScope::parse(one)
+                        .unwrap_or_else(|| panic!("route table: malformed scope {scope:?}"))
+                })
+                .collect(),
             permission,
         });
         let route = method_route(&method)

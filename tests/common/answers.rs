@@ -55,6 +55,12 @@ pub async fn status_of(res: Response) -> u16 {
 
 /// Asserts a problem-details answer with `status`, and answers its `detail`.
 pub async fn problem(res: Response, status: u16) -> String {
+    let body = problem_body(res, status).await;
+    body["detail"].as_str().expect("detail").to_string()
+}
+
+/// [`problem`], answering the whole problem document.
+pub async fn problem_body(res: Response, status: u16) -> Value {
     let got = res.status().as_u16();
     let ctype = header(&res, "content-type").unwrap_or_default();
     let text = res.text().await.expect("body");
@@ -66,9 +72,9 @@ pub async fn problem(res: Response, status: u16) -> String {
         body["title"].is_string() && body["type"].is_string(),
         "{text}"
     );
-    let detail = body["detail"].as_str().expect("detail").to_string();
-    assert_eq!(body["Errors"][0]["Message"], detail.as_str(), "{text}");
-    detail
+    let detail = body["detail"].as_str().expect("detail");
+    assert_eq!(body["Errors"][0]["Message"], detail, "{text}");
+    body
 }
 
 /// Asserts that `v` is an object with exactly the keys `expected`.

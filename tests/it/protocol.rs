@@ -68,13 +68,22 @@ fn admin_claims(app: &TestApp) -> Value {
 }
 
 /// Asserts a 401 problem with a Bearer challenge; answers the detail.
+/// A 401 as Brightspace sends it: a Bearer challenge, and the problem type production
+/// clients match on to start OAuth again.
 async fn assert_unauthorized(res: Response) -> String {
     let challenge = header(&res, "www-authenticate").unwrap_or_default();
     assert!(
         challenge.starts_with("Bearer"),
         "WWW-Authenticate should be a Bearer challenge, got {challenge:?}"
     );
-    problem(res, 401).await
+    let body = problem_body(res, 401).await;
+    assert_eq!(
+        body["type"], "http://docs.valence.desire2learn.com/res/apiprop.html#invalid-token",
+        "{body}"
+    );
+    assert_eq!(body["title"], "Unauthorized", "{body}");
+    assert_eq!(body["status"], 401, "{body}");
+    body["detail"].as_str().expect("detail").to_string()
 }
 
 /// Asserts the three rate-limit headers and the request id; answers (remaining, reset, cost).
@@ -748,9 +757,32 @@ async fn tokens_missing_other_required_claims_are_401() {
 async fn insufficient_scope_is_403() {
     let app = spawn_app().await;
     let token = app.token_for("admin", "users:userdata:read");
-    let detail = problem(whoami(&app, &token).await, 403).await;
-    assert!(detail.contains("Insufficient scope to call"), "{detail}");
-    assert!(detail.contains("users:own_profile:read"), "{detail}");
+    let body = problem_body(whoami(&app, &token).await, 403).await;
+    assert_eq!(
+        body["type"], "http://docs.valence.desire2learn.com/res/apiprop.html#insufficient-scope",
+        "{body}"
+    );
+    let detail = body["detail"].as_str().expect("detail");
+    assert!(detail.starts_with("Insufficient scope to call"), "{detail}");
+    assert!(
+        detail.contains("users:own_profile:read or users:profile:read"),
+        "{detail}"
+    );
+}
+
+/// A 403 for a missing permission (not a scope) keeps `about:blank`: clients re-authorise
+/// only on the scope phrase.
+#[actix_web::test]
+async fn a_permission_refusal_is_not_a_scope_refusal() {
+    let app = spawn_app().await;
+    let course = app.create_course("PROTO-PERM").await;
+    app.create_user("proto.nobody", "Student").await;
+    let token = app.token_for("proto.nobody", "*:*:*");
+    let res = app
+        .get(&app.lp(&format!("/{course}/groupcategories/")), &token)
+        .await;
+    let body = problem_body(res, 403).await;
+    assert_eq!(body["type"], "about:blank", "{body}");
 }
 
 #[actix_web::test]
@@ -763,6 +795,7 @@ async fn matching_scopes_are_accepted() {
         "users:own_profile:create,read",
         "core:*:*",
         "groups:*:* users:own_profile:read",
+        "users:profile:read",
     ] {
         let token = app.token_for("admin", scope);
         let res = whoami(&app, &token).await;

@@ -173,6 +173,10 @@ pub struct ServeArgs {
     /// Answer obsolete versions 404 instead of serving them with `Deprecation` and `Sunset`.
     #[arg(long, env = "STRICT_VERSIONS")]
     pub strict_versions: bool,
+    /// How enumerations (`EnrollmentStyle`) are answered: `numbers`, as D2L documents them,
+    /// or `names`, for clients written against servers that sent names. Both are accepted.
+    #[arg(long, env = "ENUM_ENCODING", default_value = "numbers", value_parser = ["numbers", "names"])]
+    pub enum_encoding: String,
 }
 
 #[derive(Args, Debug)]
@@ -272,6 +276,7 @@ fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), String> {
         return Err("JOB_MAX_ATTEMPTS must be between 1 and 1000".into());
     }
     settings.job_max_attempts = args.job_max_attempts;
+    crate::wire::answer_enums_by_name(args.enum_encoding == "names");
     settings.versions = VersionPolicy {
         release: versions::release(&args.brightspace_release)
             .ok_or_else(|| format!("unknown Brightspace release {:?}", args.brightspace_release))?,

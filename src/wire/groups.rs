@@ -9,34 +9,32 @@ use crate::domain::group_plan::{self, CategoryChanges, CategorySpec, Quantities,
 use crate::domain::validate;
 use crate::error::{ApiError, ApiResult};
 
-/// GRPENROLL_T on the wire: the domain's one list of styles, answered by name and accepted as
-/// its number or its name (names case-insensitively), as real clients send both.
+/// GRPENROLL_T on the wire: the domain's one list of styles, answered by number (or by name,
+/// `wire::answer_enums_by_name`) and accepted as its number, its name (case-insensitively, and
+/// the old misspelling `NumerOfGroupsNoEnrollment`) or its number as a string.
 pub use crate::domain::group_plan::Style as GroupEnrollmentStyle;
 
 impl Serialize for GroupEnrollmentStyle {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.name())
+        super::serialize_enum(s, self.number(), &self.name())
     }
 }
 
 impl<'de> Deserialize<'de> for GroupEnrollmentStyle {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum NumberOrName {
-            Number(i64),
-            Name(String),
-        }
-        let parsed = match NumberOrName::deserialize(d)? {
-            NumberOrName::Number(n) => Self::from_number(n).ok_or_else(|| n.to_string()),
-            NumberOrName::Name(s) => Self::from_name(&s).ok_or_else(|| format!("{s:?}")),
+        let sent = super::NumberOrName::deserialize(d)?;
+        let named = |text: &str| {
+            if text.eq_ignore_ascii_case("NumerOfGroupsNoEnrollment") {
+                return Some(Self::NumberOfGroupsNoEnrollment);
+            }
+            Self::from_name(text)
         };
-        parsed.map_err(|sent| {
+        sent.decode(Self::from_number, named).ok_or_else(|| {
             let expected: String = Self::ALL
                 .iter()
                 .map(|s| format!("{} ({}) ", s.name(), s.number()))
                 .collect();
-            serde::de::Error::custom(format!("{sent} is not one of {expected}"))
+            serde::de::Error::custom(format!("{} is not one of {expected}", sent.sent()))
         })
     }
 }

@@ -53,6 +53,7 @@ pub mod versions;
 
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{ApiError, ApiResult};
 
@@ -200,8 +201,65 @@ pub fn page<R, T>(
     }
 }
 
-/// Declares a Brightspace enumeration: answered by name, accepted as its number or its name
-/// (names case-insensitively), as real clients send both.
+/// Whether enumerations are answered by name instead of by number (`--enum-encoding names`).
+/// D2L documents numbers (`<number:GRPENROLL_T>`), and typed clients break on a string, so
+/// numbers are the default; one process answers one way.
+static ENUMS_BY_NAME: AtomicBool = AtomicBool::new(false);
+
+/// Answers enumerations by name (true) or by number (false) from now on, in this process.
+pub fn answer_enums_by_name(by_name: bool) {
+    ENUMS_BY_NAME.store(by_name, Ordering::Relaxed);
+}
+
+/// Writes an enumeration as the process answers them: its number, or its name.
+pub fn serialize_enum<S: serde::Serializer>(
+    s: S,
+    number: i64,
+    name: &str,
+) -> Result<S::Ok, S::Error> {
+    if ENUMS_BY_NAME.load(Ordering::Relaxed) {
+        s.serialize_str(name)
+    } else {
+        s.serialize_i64(number)
+    }
+}
+
+/// An enumeration as clients send it: its number, its name, or its number as a string.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub enum NumberOrName {
+    Number(i64),
+    Name(String),
+}
+
+impl NumberOrName {
+    /// The value named, by number or by name (`named` looks a name up).
+    pub fn decode<T>(
+        &self,
+        from_number: impl Fn(i64) -> Option<T>,
+        named: impl Fn(&str) -> Option<T>,
+    ) -> Option<T> {
+        match self {
+            NumberOrName::Number(n) => from_number(*n),
+            NumberOrName::Name(text) => match text.trim().parse::<i64>() {
+                Ok(n) => from_number(n),
+                Err(_) => named(text.trim()),
+            },
+        }
+    }
+
+    /// What was sent, for an error message.
+    pub fn sent(&self) -> String {
+        match self {
+            NumberOrName::Number(n) => n.to_string(),
+            NumberOrName::Name(text) => format!("{text:?}"),
+        }
+    }
+}
+
+/// Declares a Brightspace enumeration: answered by number (or by name, see
+/// [`answer_enums_by_name`]), accepted as its number, its name (case-insensitively) or its
+/// number as a string, as real clients send all three.
 #[macro_export]
 macro_rules! wire_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $value:literal),+ $(,)? }) => {
@@ -239,27 +297,17 @@ macro_rules! wire_enum {
 
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.name())
+                $crate::wire::serialize_enum(s, self.number(), self.name())
             }
         }
 
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                #[derive(serde::Deserialize)]
-                #[serde(untagged)]
-                enum NumberOrName {
-                    Number(i64),
-                    Name(String),
-                }
                 let expected = concat!("one of ", $(stringify!($variant), " (", $value, ") "),+);
-                match NumberOrName::deserialize(d)? {
-                    NumberOrName::Number(n) => Self::from_number(n).ok_or_else(|| {
-                        serde::de::Error::custom(format!("{n} is not {expected}"))
-                    }),
-                    NumberOrName::Name(s) => Self::from_name(&s).ok_or_else(|| {
-                        serde::de::Error::custom(format!("{s:?} is not {expected}"))
-                    }),
-                }
+                let sent = <$crate::wire::NumberOrName as serde::Deserialize>::deserialize(d)?;
+                sent.decode(Self::from_number, Self::from_name).ok_or_else(|| {
+                    serde::de::Error::custom(format!("{} is not {expected}", sent.sent()))
+                })
             }
         }
     };

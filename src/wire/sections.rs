@@ -10,18 +10,27 @@ use crate::domain::validate;
 use crate::error::{ApiError, ApiResult};
 
 crate::wire_enum! {
-    /// SECTENROLL_T.
+    /// SECTENROLL_T. `NumberOfSectionsNoEnrollment` is a deprecated placeholder: read, so that
+    /// a client round-tripping data is told what is wrong, but never valid and never answered.
     SectionEnrollmentStyle {
+        NumberOfSectionsNoEnrollment = 0,
         PeoplePerSectionAutoEnrollment = 1,
         NumberOfSectionsAutoEnrollment = 2,
     }
 }
 
-impl From<SectionEnrollmentStyle> for Style {
-    fn from(style: SectionEnrollmentStyle) -> Self {
+impl TryFrom<SectionEnrollmentStyle> for Style {
+    type Error = ApiError;
+
+    fn try_from(style: SectionEnrollmentStyle) -> ApiResult<Self> {
         match style {
-            SectionEnrollmentStyle::PeoplePerSectionAutoEnrollment => Style::PeoplePerSection,
-            SectionEnrollmentStyle::NumberOfSectionsAutoEnrollment => Style::NumberOfSections,
+            SectionEnrollmentStyle::PeoplePerSectionAutoEnrollment => Ok(Style::PeoplePerSection),
+            SectionEnrollmentStyle::NumberOfSectionsAutoEnrollment => Ok(Style::NumberOfSections),
+            SectionEnrollmentStyle::NumberOfSectionsNoEnrollment => Err(ApiError::bad_request(
+                "EnrollmentStyle: NumberOfSectionsNoEnrollment (0) is a placeholder, not a style \
+                 sections can be set up with; send PeoplePerSectionAutoEnrollment (1) or \
+                 NumberOfSectionsAutoEnrollment (2).",
+            )),
         }
     }
 }
@@ -118,7 +127,7 @@ impl TryFrom<SectionSettingsCreate> for NewSettings {
     /// Checks the quantity (400 when out of range).
     fn try_from(input: SectionSettingsCreate) -> ApiResult<Self> {
         let settings = NewSettings {
-            style: input.enrollment_style.into(),
+            style: input.enrollment_style.try_into()?,
             quantity: input.enrollment_quantity,
             auto_enroll: input.auto_enroll,
             randomize_enrollments: input.randomize_enrollments,
@@ -211,18 +220,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn styles_are_read_as_number_or_name_and_written_as_name() {
+    fn styles_are_read_as_number_name_or_numeric_string_and_written_as_number() {
         let by_number: SectionEnrollmentStyle = serde_json::from_str("2").expect("number");
         let by_name: SectionEnrollmentStyle =
             serde_json::from_str("\"numberofsectionsautoenrollment\"").expect("name");
+        let by_string: SectionEnrollmentStyle = serde_json::from_str("\"2\"").expect("string");
         assert_eq!(
             by_number,
             SectionEnrollmentStyle::NumberOfSectionsAutoEnrollment
         );
-        assert_eq!(by_name, by_number);
-        assert_eq!(
-            serde_json::to_string(&by_number).expect("json"),
-            "\"NumberOfSectionsAutoEnrollment\""
+        assert_eq!((by_name, by_string), (by_number, by_number));
+        assert_eq!(serde_json::to_string(&by_number).expect("json"), "2");
+        let placeholder: SectionEnrollmentStyle = serde_json::from_str("0").expect("0");
+        assert!(
+            Style::try_from(placeholder).is_err(),
+            "0 is read, never valid"
         );
         assert!(serde_json::from_str::<SectionEnrollmentStyle>("3").is_err());
         assert!(serde_json::from_str::<SectionEnrollmentStyle>("\"Other\"").is_err());

@@ -265,6 +265,52 @@ fn serve_speaks_https_when_given_a_certificate() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `ENUM_ENCODING=names` answers enumerations by name, for clients written against servers
+/// that sent names; numbers are still accepted. (A process answers one way, so this runs in a
+/// process of its own; the suite's in-process servers answer numbers.)
+#[actix_web::test]
+async fn serve_answers_enumerations_by_name_when_asked() {
+    let url = common::fresh_database_url();
+    let token = run(&url, &["token", "--user", "admin", "--ttl", "600"]);
+    assert!(token.status.success(), "{}", stderr(&token));
+    let token = stdout(&token).trim().to_string();
+    let server = common::ServerProcess::start(&url, &[("ENUM_ENCODING", "names")]);
+    let http = reqwest::Client::new();
+    let course: serde_json::Value = http
+        .post(server.url("/d2l/api/lp/1.47/courses/"))
+        .bearer_auth(&token)
+        .json(&common::course_body("ENUM-NAMES"))
+        .send()
+        .await
+        .expect("course")
+        .json()
+        .await
+        .expect("json");
+    let course = course["Identifier"]
+        .as_str()
+        .and_then(|id| id.parse::<i64>().ok())
+        .unwrap_or_else(|| panic!("a course: {course}"));
+    let settings = http
+        .post(server.url(&format!("/d2l/api/lp/1.47/{course}/sections/settings")))
+        .bearer_auth(&token)
+        .json(&common::section_settings(
+            serde_json::json!(2),
+            1,
+            false,
+            false,
+            false,
+        ))
+        .send()
+        .await
+        .expect("settings");
+    assert_eq!(settings.status(), 200);
+    let settings: serde_json::Value = settings.json().await.expect("json");
+    assert_eq!(
+        settings["EnrollmentStyle"], "NumberOfSectionsAutoEnrollment",
+        "{settings}"
+    );
+}
+
 /// `BRIGHTSPACE_RELEASE` and `STRICT_VERSIONS` reach the served version table; a release
 /// this server does not know is refused at start, naming the ones it does.
 #[test]

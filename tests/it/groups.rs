@@ -51,8 +51,10 @@ fn assert_fetch(v: &Value) {
     assert!(v["GroupCategoryId"].is_i64(), "{v}");
     assert!(v["Groups"].is_array(), "{v}");
     assert!(
-        STYLES.contains(&v["EnrollmentStyle"].as_str().unwrap_or("")),
-        "EnrollmentStyle answered by name: {v}"
+        v["EnrollmentStyle"]
+            .as_i64()
+            .is_some_and(|n| (0..7).contains(&n)),
+        "EnrollmentStyle answered as a GRPENROLL_T number: {v}"
     );
 }
 
@@ -425,7 +427,7 @@ async fn post_category_answers_202_with_job_data_and_status_becomes_complete() {
         fetch["Description"],
         json!({"Text": "Team projects", "Html": "Team projects"})
     );
-    assert_eq!(fetch["EnrollmentStyle"], "NumberOfGroupsAutoEnrollment");
+    assert_eq!(fetch["EnrollmentStyle"], 2);
     assert!(fetch["EnrollmentQuantity"].is_null(), "{fetch}");
     assert!(
         fetch["MaxUsersPerGroup"].is_null(),
@@ -467,13 +469,19 @@ async fn a_course_with_no_categories_lists_none() {
 }
 
 #[actix_web::test]
-async fn enrollment_style_is_accepted_as_number_or_name_and_answered_by_name() {
+async fn enrollment_style_is_accepted_as_number_or_name_and_answered_by_number() {
     let app = spawn_app().await;
     let course = app.create_course("STYLES").await;
     learners(&app, course, "styles.l", 2).await;
     let quantities = json!({"NumberOfGroups": 2, "MaxUsersPerGroup": 2});
     for (n, name) in STYLES.iter().enumerate() {
-        for style in [json!(n), json!(name), json!(name.to_lowercase())] {
+        let numeric_string = json!(n.to_string());
+        for style in [
+            json!(n),
+            json!(name),
+            json!(name.to_lowercase()),
+            numeric_string,
+        ] {
             let cat = create_category(
                 &app,
                 course,
@@ -481,9 +489,21 @@ async fn enrollment_style_is_accepted_as_number_or_name_and_answered_by_name() {
             )
             .await;
             let fetch = category(&app, course, cat).await;
-            assert_eq!(fetch["EnrollmentStyle"], *name, "sent {style}");
+            assert_eq!(fetch["EnrollmentStyle"], n, "sent {style}");
         }
     }
+    // The old misspelling of style 0 (LE 1.9 and before).
+    let cat = create_category(
+        &app,
+        course,
+        &category_form(
+            "Misspelt",
+            json!("NumerOfGroupsNoEnrollment"),
+            quantities.clone(),
+        ),
+    )
+    .await;
+    assert_eq!(category(&app, course, cat).await["EnrollmentStyle"], 0);
     for bad in [
         json!(7),
         json!(-1),
@@ -704,7 +724,7 @@ async fn style_0_creates_number_of_groups_empty_groups() {
     assert_eq!(rosters(&all), vec![Vec::<i64>::new(); 3]);
     assert_eq!(names(&all), ["Empty 1", "Empty 2", "Empty 3"]);
     let fetch = category(&app, course, cat).await;
-    assert_eq!(fetch["EnrollmentStyle"], STYLES[0]);
+    assert_eq!(fetch["EnrollmentStyle"], 0);
     assert!(fetch["MaxUsersPerGroup"].is_null(), "{fetch}");
     assert_eq!(ids(&fetch["Groups"]), group_ids(&all));
 
@@ -741,7 +761,7 @@ async fn style_1_counts_learners_off_max_users_per_group_at_a_time() {
     );
     assert_eq!(names(&all), ["People 1", "People 2", "People 3"]);
     let fetch = category(&app, course, cat).await;
-    assert_eq!(fetch["EnrollmentStyle"], STYLES[1]);
+    assert_eq!(fetch["EnrollmentStyle"], 1);
     assert_eq!(fetch["MaxUsersPerGroup"], 3);
     assert!(fetch["EnrollmentQuantity"].is_null());
 
@@ -782,7 +802,7 @@ async fn style_2_deals_learners_round_robin() {
         vec![vec![l[0], l[3], l[6]], vec![l[1], l[4]], vec![l[2], l[5]]]
     );
     let fetch = category(&app, course, cat).await;
-    assert_eq!(fetch["EnrollmentStyle"], STYLES[2]);
+    assert_eq!(fetch["EnrollmentStyle"], 2);
     assert!(fetch["MaxUsersPerGroup"].is_null(), "{fetch}");
 
     let cat = make_category(
@@ -815,7 +835,7 @@ async fn style_3_creates_enough_empty_groups_for_the_cap() {
     let all = groups(&app, course, cat).await;
     assert_eq!(rosters(&all), vec![Vec::<i64>::new(); 3], "ceil(7/3) = 3");
     let fetch = category(&app, course, cat).await;
-    assert_eq!(fetch["EnrollmentStyle"], STYLES[3]);
+    assert_eq!(fetch["EnrollmentStyle"], 3);
     assert_eq!(fetch["MaxUsersPerGroup"], 3);
 
     let cat = make_category(
@@ -845,7 +865,7 @@ async fn style_4_creates_number_of_groups_empty_groups() {
         vec![Vec::<i64>::new(); 4]
     );
     let fetch = category(&app, course, cat).await;
-    assert_eq!(fetch["EnrollmentStyle"], STYLES[4]);
+    assert_eq!(fetch["EnrollmentStyle"], 4);
     assert!(fetch["MaxUsersPerGroup"].is_null());
 
     let cat = make_category(
@@ -879,7 +899,7 @@ async fn style_5_creates_number_of_groups_empty_groups_with_a_cap() {
         vec![Vec::<i64>::new(); 2]
     );
     let fetch = category(&app, course, cat).await;
-    assert_eq!(fetch["EnrollmentStyle"], STYLES[5]);
+    assert_eq!(fetch["EnrollmentStyle"], 5);
     assert_eq!(fetch["MaxUsersPerGroup"], 3);
 
     let cat = make_category(
@@ -919,7 +939,7 @@ async fn style_6_makes_one_group_per_learner() {
         l.iter().map(|id| vec![*id]).collect::<Vec<_>>()
     );
     let fetch = category(&app, course, cat).await;
-    assert_eq!(fetch["EnrollmentStyle"], STYLES[6]);
+    assert_eq!(fetch["EnrollmentStyle"], 6);
     assert!(fetch["MaxUsersPerGroup"].is_null());
 
     // With EnrollmentQuantity too: still one per learner.

@@ -17,8 +17,10 @@ const SETTINGS_KEYS: &[&str] = &[
 ];
 const RICH_TEXT_KEYS: &[&str] = &["Text", "Html"];
 
-const NUMBER_STYLE: &str = "NumberOfSectionsAutoEnrollment";
 const PEOPLE_STYLE: &str = "PeoplePerSectionAutoEnrollment";
+/// Styles as answered: SECTENROLL_T numbers.
+const NUMBER_STYLE_ANSWERED: i64 = 2;
+const PEOPLE_STYLE_ANSWERED: i64 = 1;
 
 const READ: &str = "sections:section:read";
 const CREATE: &str = "sections:section:create";
@@ -208,7 +210,7 @@ async fn every_section_route_but_post_settings_is_404_before_initialization() {
 
     // Nothing was initialized by any of those calls; POST /settings then works.
     let settings = initialize_as(&app, course, 2, 1, false).await;
-    assert_eq!(settings["EnrollmentStyle"], NUMBER_STYLE);
+    assert_eq!(settings["EnrollmentStyle"], NUMBER_STYLE_ANSWERED);
     let all = list(&app, course).await;
     assert_eq!(rosters(&all), vec![vec![student]]);
 }
@@ -235,7 +237,7 @@ async fn number_of_sections_deals_learners_in_id_order() {
         settings,
         json!({
             "Name": "Sections", "Description": {"Text": "", "Html": ""},
-            "EnrollmentStyle": NUMBER_STYLE, "EnrollmentQuantity": 2, "AutoEnroll": false,
+            "EnrollmentStyle": NUMBER_STYLE_ANSWERED, "EnrollmentQuantity": 2, "AutoEnroll": false,
             "RandomizeEnrollments": false, "DescriptionsVisibleToEnrollees": false
         })
     );
@@ -313,7 +315,7 @@ async fn people_per_section_counts_off_in_id_order() {
         &section_settings(json!(PEOPLE_STYLE), 2, false, false, true),
     )
     .await;
-    assert_eq!(settings["EnrollmentStyle"], PEOPLE_STYLE);
+    assert_eq!(settings["EnrollmentStyle"], PEOPLE_STYLE_ANSWERED);
     assert_eq!(settings["EnrollmentQuantity"], 2);
     assert_eq!(settings["DescriptionsVisibleToEnrollees"], true);
     let all = list(&app, course).await;
@@ -347,14 +349,24 @@ async fn people_per_section_counts_off_in_id_order() {
 }
 
 #[actix_web::test]
-async fn enrollment_style_is_read_as_number_or_name_and_answered_as_name() {
+async fn enrollment_style_is_read_as_number_or_name_and_answered_as_number() {
     let app = app().await;
     let cases = [
-        (json!(1), PEOPLE_STYLE),
-        (json!(2), NUMBER_STYLE),
-        (json!("PeoplePerSectionAutoEnrollment"), PEOPLE_STYLE),
-        (json!("NumberOfSectionsAutoEnrollment"), NUMBER_STYLE),
-        (json!("numberofsectionsautoenrollment"), NUMBER_STYLE),
+        (json!(1), PEOPLE_STYLE_ANSWERED),
+        (json!(2), NUMBER_STYLE_ANSWERED),
+        (json!("2"), NUMBER_STYLE_ANSWERED),
+        (
+            json!("PeoplePerSectionAutoEnrollment"),
+            PEOPLE_STYLE_ANSWERED,
+        ),
+        (
+            json!("NumberOfSectionsAutoEnrollment"),
+            NUMBER_STYLE_ANSWERED,
+        ),
+        (
+            json!("numberofsectionsautoenrollment"),
+            NUMBER_STYLE_ANSWERED,
+        ),
     ];
     for (i, (style, name)) in cases.into_iter().enumerate() {
         let course = app.create_course(&format!("STYLE-{i}")).await;
@@ -371,7 +383,25 @@ async fn enrollment_style_is_read_as_number_or_name_and_answered_as_name() {
     }
 
     let course = app.create_course("STYLE-BAD").await;
-    for style in [json!(0), json!(3), json!("Other"), json!(null), json!(1.5)] {
+    // The placeholder 0 is read (a client round-tripping data hears what is wrong) but is
+    // never a style sections can be set up with.
+    for placeholder in [json!(0), json!("NumberOfSectionsNoEnrollment")] {
+        let detail = problem(
+            app.post(
+                &sec(&app, course, "/settings"),
+                &app.admin,
+                &section_settings(placeholder.clone(), 1, false, false, false),
+            )
+            .await,
+            400,
+        )
+        .await;
+        assert!(
+            detail.starts_with("EnrollmentStyle") && detail.contains("placeholder"),
+            "{placeholder}: {detail}"
+        );
+    }
+    for style in [json!(3), json!("Other"), json!(null), json!(1.5)] {
         let detail = problem(
             app.post(
                 &sec(&app, course, "/settings"),
@@ -666,7 +696,7 @@ async fn put_settings_changes_descriptive_fields_and_never_redeals() {
         updated,
         json!({
             "Name": "Labs", "Description": {"Text": "Weekly labs", "Html": "Weekly labs"},
-            "EnrollmentStyle": NUMBER_STYLE, "EnrollmentQuantity": 2, "AutoEnroll": true,
+            "EnrollmentStyle": NUMBER_STYLE_ANSWERED, "EnrollmentQuantity": 2, "AutoEnroll": true,
             "RandomizeEnrollments": true, "DescriptionsVisibleToEnrollees": true
         })
     );
@@ -690,7 +720,7 @@ async fn put_settings_changes_descriptive_fields_and_never_redeals() {
     )
     .await;
     assert_eq!(updated["Name"], "Labs 2");
-    assert_eq!(updated["EnrollmentStyle"], NUMBER_STYLE);
+    assert_eq!(updated["EnrollmentStyle"], NUMBER_STYLE_ANSWERED);
     assert_eq!(updated["EnrollmentQuantity"], 2);
     assert_eq!(updated["AutoEnroll"], false);
     assert_eq!(updated["Description"], json!({"Text": "", "Html": ""}));
@@ -1371,7 +1401,7 @@ async fn instructors_and_administrators_manage_sections() {
             .await,
         )
         .await;
-        assert_eq!(settings["EnrollmentStyle"], NUMBER_STYLE, "{role}");
+        assert_eq!(settings["EnrollmentStyle"], NUMBER_STYLE_ANSWERED, "{role}");
         json_ok(app.get(&sec(&app, course, "/settings"), &token).await).await;
         json_ok(
             app.put(

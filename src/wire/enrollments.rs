@@ -73,6 +73,10 @@ pub struct UserInfo {
     pub profile_badge_url: Option<String>,
     #[serde(rename = "ProfileIdentifier")]
     pub profile_identifier: String,
+    /// The login name (UserData's `UserName`): today's docs end the block with it, and bscli
+    /// lower-cases it, so it must be a string. Sent at every version.
+    #[serde(rename = "UserName")]
+    pub user_name: String,
 }
 
 impl From<&User> for UserInfo {
@@ -84,6 +88,7 @@ impl From<&User> for UserInfo {
             org_defined_id: u.org_defined_id.clone(),
             profile_badge_url: None,
             profile_identifier: profile_identifier(u),
+            user_name: u.user_name.clone(),
         }
     }
 }

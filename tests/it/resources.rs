@@ -54,6 +54,7 @@ const OU_USER_INFO_KEYS: &[&str] = &[
     "OrgDefinedId",
     "ProfileBadgeUrl",
     "ProfileIdentifier",
+    "UserName",
 ];
 const ROLE_INFO_KEYS: &[&str] = &["Id", "Code", "Name"];
 const MY_ORG_UNIT_KEYS: &[&str] = &["OrgUnit", "Access", "PinDate"];
@@ -795,6 +796,7 @@ async fn enrollment_list_is_a_paged_result_set_of_org_unit_users() {
     assert_eq!(item["User"]["EmailAddress"], "list.member@example.edu");
     assert_eq!(item["User"]["OrgDefinedId"], "S-42");
     assert!(item["User"]["ProfileIdentifier"].is_string(), "{item}");
+    assert_eq!(item["User"]["UserName"], "list.member");
     assert_eq!(
         item["Role"],
         json!({"Id": roles["Student"], "Code": "Student", "Name": "Student"})

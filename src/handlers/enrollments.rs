@@ -1,6 +1,6 @@
 //! Enrollments: a user's role in an org unit. Posting again for the same pair changes the role.
 
-use actix_web::HttpResponse;
+use actix_web::{HttpRequest, HttpResponse};
 
 use super::extract::{Body, Query};
 use super::paths::{EnrollmentPath, OrgUnitPath};
@@ -91,7 +91,12 @@ pub async fn list(
 }
 
 /// `GET /enrollments/myenrollments/?orgUnitTypeId=&isActive=&bookmark=`: the caller's own.
-pub async fn mine(state: State, auth: Authorized, query: Query) -> ApiResult<HttpResponse> {
+pub async fn mine(
+    state: State,
+    auth: Authorized,
+    query: Query,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     let filter = OwnFilter {
         type_id: query.id("orgUnitTypeId")?,
         is_active: query.bool("isActive")?,
@@ -101,5 +106,11 @@ pub async fn mine(state: State, auth: Authorized, query: Query) -> ApiResult<Htt
         .db
         .read(move |conn| enrollments::mine(conn, &auth.caller, filter, bookmark, PAGE_SIZE + 1))
         .await?;
-    ok(&page(rows, |(u, _)| u.id, |row| MyOrgUnitInfo::from(&row)))
+    let info = req.connection_info();
+    let origin = format!("{}://{}", info.scheme(), info.host());
+    ok(&page(
+        rows,
+        |(u, _)| u.id,
+        |row| MyOrgUnitInfo::new(&row, &origin),
+    ))
 }

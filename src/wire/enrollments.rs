@@ -103,14 +103,17 @@ pub struct MyOrgUnitInfo {
     pub pin_date: Option<String>,
 }
 
-/// One of the caller's own enrollments: the org unit and their role there. `CanAccess` holds
-/// while the org unit is active and within its dates, as of now.
-impl From<&(OrgUnit, Role)> for MyOrgUnitInfo {
-    fn from((u, r): &(OrgUnit, Role)) -> Self {
+impl MyOrgUnitInfo {
+    /// One of the caller's own enrollments: the org unit and their role there. `CanAccess`
+    /// holds while the org unit is active and within its dates, as of now. `HomeUrl` is
+    /// absolute (on `origin`, the scheme and host the request came to), and null when the
+    /// caller cannot access the org unit, as on a live tenant.
+    pub fn new((u, r): &(OrgUnit, Role), origin: &str) -> Self {
         let (code, name) = org_unit_type::describe(u.type_id);
         let now = Utc::now().naive_utc();
         let within_dates =
             u.start_date.is_none_or(|s| s <= now) && u.end_date.is_none_or(|e| e >= now);
+        let can_access = u.is_active && within_dates;
         MyOrgUnitInfo {
             org_unit: OrgUnitInfo {
                 id: u.id,
@@ -121,14 +124,14 @@ impl From<&(OrgUnit, Role)> for MyOrgUnitInfo {
                 },
                 name: u.name.clone(),
                 code: u.code.clone(),
-                home_url: Some(format!("/d2l/home/{}", u.id)),
+                home_url: can_access.then(|| format!("{origin}/d2l/home/{}", u.id)),
                 image_url: None,
             },
             access: Access {
                 is_active: u.is_active,
                 start_date: u.start_date.map(utc),
                 end_date: u.end_date.map(utc),
-                can_access: u.is_active && within_dates,
+                can_access,
                 classlist_role_name: Some(r.name.clone()),
                 lis_roles: lis_roles(r),
                 last_accessed: None,

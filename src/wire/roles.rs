@@ -45,14 +45,18 @@ impl From<&Role> for RoleInfo {
     }
 }
 
-/// The LTI role URNs Brightspace reports for a role in `Access.LISRoles`.
+/// The LTI role URNs Brightspace reports for a role in `Access.LISRoles`. A learner's are the
+/// two institution-role URNs a live tenant (UBC) sends; the others' are unconfirmed.
 pub fn lis_roles(role: &Role) -> Vec<String> {
-    let urn = match role.name.as_str() {
-        "Administrator" => "urn:lti:sysrole:ims/lis/Administrator",
-        "Instructor" => "urn:lti:role:ims/lis/Instructor",
-        "Teaching Assistant" => "urn:lti:role:ims/lis/TeachingAssistant",
-        "Student" => "urn:lti:role:ims/lis/Learner",
-        _ => return Vec::new(),
+    let urns: &[&str] = match role.name.as_str() {
+        "Administrator" => &["urn:lti:sysrole:ims/lis/Administrator"],
+        "Instructor" => &["urn:lti:role:ims/lis/Instructor"],
+        "Teaching Assistant" => &["urn:lti:role:ims/lis/TeachingAssistant"],
+        "Student" => &[
+            "urn:lti:instrole:ims/lis/Student",
+            "urn:lti:instrole:ims/lis/Learner",
+        ],
+        _ => &[],
     };
-    vec![urn.to_string()]
+    urns.iter().map(|urn| urn.to_string()).collect()
 }

@@ -973,8 +973,30 @@ async fn myenrollments_lists_a_students_courses_and_filters_by_type() {
     assert_eq!(entry["Access"]["ClasslistRoleName"], "Student");
     assert_eq!(entry["Access"]["IsActive"], true);
     assert_eq!(entry["Access"]["CanAccess"], true);
+    // As a live tenant answers: an absolute HomeUrl, no image, the learner's two URNs.
+    assert_eq!(
+        entry["OrgUnit"]["HomeUrl"],
+        app.url(&format!("/d2l/home/{course}"))
+    );
+    assert_eq!(entry["OrgUnit"]["ImageUrl"], Value::Null);
+    assert_eq!(
+        entry["Access"]["LISRoles"],
+        json!([
+            "urn:lti:instrole:ims/lis/Student",
+            "urn:lti:instrole:ims/lis/Learner"
+        ])
+    );
 
-    let courses = json_ok(
+    // A course that has ended cannot be accessed: no HomeUrl.
+    let mut ended = course_body("MINE-ENDED");
+    ended["EndDate"] = json!("2020-01-31T00:00:00.000Z");
+    let ended = json_ok(app.post(&app.lp("/courses/"), &app.admin, &ended).await).await;
+    let ended: i64 = ended["Identifier"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("a course: {ended}"));
+    app.enroll(student, ended, "Student").await;
+    let page = json_ok(
         app.get(
             &app.lp("/enrollments/myenrollments/?orgUnitTypeId=3"),
             &token,
@@ -982,11 +1004,19 @@ async fn myenrollments_lists_a_students_courses_and_filters_by_type() {
         .await,
     )
     .await;
-    let ids: Vec<&Value> = items(&courses)
+    let entry = items(&page)
         .iter()
-        .map(|i| &i["OrgUnit"]["Id"])
-        .collect();
-    assert_eq!(ids, vec![&json!(course)]);
+        .find(|i| i["OrgUnit"]["Id"] == ended)
+        .cloned()
+        .unwrap_or_else(|| panic!("course {ended} missing: {page}"));
+    assert_eq!(entry["Access"]["CanAccess"], false, "{entry}");
+    assert_eq!(entry["OrgUnit"]["HomeUrl"], Value::Null, "{entry}");
+    let listed: Vec<&Value> = items(&page).iter().map(|i| &i["OrgUnit"]["Id"]).collect();
+    assert_eq!(
+        listed,
+        vec![&json!(course), &json!(ended)],
+        "orgUnitTypeId=3: courses only"
+    );
 
     let orgs = json_ok(
         app.get(
@@ -1011,7 +1041,11 @@ async fn myenrollments_lists_a_students_courses_and_filters_by_type() {
         .await,
     )
     .await;
-    assert_eq!(items(&again).len(), 1, "{again}");
+    assert_eq!(
+        items(&again).len(),
+        2,
+        "the two courses of mine.student: {again}"
+    );
 }
 
 #[actix_web::test]

@@ -21,7 +21,7 @@ use crate::domain::permissions::Permission;
 use crate::error::{ApiError, INSUFFICIENT_SCOPE};
 use crate::rate_limit::{Decision, RateKey};
 use crate::state::AppState;
-use crate::versions::{RouteVersions, Support, VersionPolicy};
+use crate::versions::{ApiVersion, Product, RouteVersions, Support, VersionPolicy};
 
 /// What the route table (`crate::routes`) says about one gated route; the gate checks it and
 /// leaves it in the request for the handler's extractors.
@@ -29,8 +29,9 @@ use crate::versions::{RouteVersions, Support, VersionPolicy};
 pub struct RouteSpec {
     pub method: Method,
     pub path: &'static str,
-    /// The LP versions served; `None` for routes outside the versioned LP API.
-    pub versions: Option<RouteVersions>,
+    /// The product (lp, le) and its versions served; `None` for routes outside the versioned
+    /// API (the operator API).
+    pub versions: Option<(Product, RouteVersions)>,
     /// The scopes of which the token must carry one (most routes name one; whoami also
     /// takes `users:profile:read`), the first named in refusals.
     pub scopes: Vec<RequiredScope>,
@@ -38,6 +39,11 @@ pub struct RouteSpec {
     /// touch the caller's own data.
     pub permission: Option<Permission>,
 }
+
+/// The API version a gated request was served at (`unstable` resolved to the latest), left
+/// in the request by the gate for handlers whose forms change with the version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServedVersion(pub ApiVersion);
 
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const X_RATE_LIMIT_REMAINING: HeaderName = HeaderName::from_static("x-rate-limit-remaining");
@@ -240,25 +246,29 @@ pub async fn gate(
         .unwrap_or_default();
     let support = match spec.versions {
         None => Support::Supported,
-        Some(route) => {
+        Some((product, route)) => {
+            let lifecycle = product.lifecycle(&policy);
             let version_text = req.match_info().get("version").unwrap_or_default();
-            match (route, policy.serves(&policy.release.lp, version_text)) {
-                (RouteVersions::Served, Some((_, support))) => support,
+            let name = product.code().to_uppercase();
+            match (route, policy.serves(&lifecycle, version_text)) {
+                (RouteVersions::Served, Some((version, support))) => {
+                    req.extensions_mut().insert(ServedVersion(version));
+                    support
+                }
                 (RouteVersions::Served, None) => {
-                    let lp = policy.listed(&policy.release.lp);
-                    let (first, latest) = (lp.first(), lp.last());
-                    let served = match (first, latest) {
+                    let listed = policy.listed(&lifecycle);
+                    let served = match (listed.first(), listed.last()) {
                         (Some(first), Some(latest)) => format!("{first} to {latest}"),
                         _ => "none".to_string(),
                     };
                     let err = ApiError::not_found(format!(
-                        "LP API version {version_text:?} is not served (served: {served}, and unstable)."
+                        "{name} API version {version_text:?} is not served (served: {served}, and unstable)."
                     ));
                     return Ok(req.error_response(err));
                 }
                 (RouteVersions::Removed, _) => {
                     let err = ApiError::not_found(format!(
-                        "This route is not served by LP API version {version_text:?}: it was removed in LP 1.39."
+                        "This route is not served by {name} API version {version_text:?}: it was removed in {name} 1.39."
                     ));
                     return Ok(req.error_response(err));
                 }

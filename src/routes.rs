@@ -22,7 +22,7 @@ use crate::handlers::{
     courses, enrollments, groups, health, institutions, oauth, roles, sections, users, versions,
 };
 use crate::middleware::RouteSpec;
-use crate::versions::{RouteVersions, LP_ROUTES, REMOVED_IN_LP_1_39};
+use crate::versions::{Product, RouteVersions, LP_ROUTES, REMOVED_IN_LP_1_39};
 
 const GET: Method = Method::GET;
 const POST: Method = Method::POST;
@@ -137,10 +137,14 @@ fn table() -> RouteTable {
 enum Mount {
     /// The versioned LP API, under `/d2l/api/lp/{version}`, serving these versions.
     Lp(RouteVersions),
+    /// The versioned LE API, under `/d2l/api/le/{version}`, serving these versions.
+    #[allow(dead_code)] // the LE class list mounts here
+    Le(RouteVersions),
     /// The operator API (not versioned): the path as written.
     Operator,
 }
-use Mount::{Lp, Operator};
+#[allow(unused_imports)]
+use Mount::{Le, Lp, Operator};
 
 /// Collects routes by path, so that one resource holds every method of a path (a wrong method
 /// is then 405, not a fall-through), in the order written (literal segments before `{id}`).
@@ -198,7 +202,14 @@ impl RouteTable {
         F::Output: Responder + 'static,
     {
         let (versions, full) = match mount {
-            Mount::Lp(versions) => (Some(versions), format!("/d2l/api/lp/{{version}}{path}")),
+            Mount::Lp(versions) => (
+                Some((Product::Lp, versions)),
+                format!("/d2l/api/lp/{{version}}{path}"),
+            ),
+            Mount::Le(versions) => (
+                Some((Product::Le, versions)),
+                format!("/d2l/api/le/{{version}}{path}"),
+            ),
             Mount::Operator => (None, path.to_string()),
         };
         let spec = Arc::new(RouteSpec {

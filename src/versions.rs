@@ -203,6 +203,31 @@ impl VersionPolicy {
     }
 }
 
+/// The versioned products whose routes the route table mounts (`/d2l/api/<code>/<version>`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Product {
+    Lp,
+    Le,
+}
+
+impl Product {
+    /// The product's code in paths and in the versions API.
+    pub fn code(self) -> &'static str {
+        match self {
+            Product::Lp => "lp",
+            Product::Le => "le",
+        }
+    }
+
+    /// The product's table under `policy`.
+    pub fn lifecycle(self, policy: &VersionPolicy) -> Lifecycle {
+        match self {
+            Product::Lp => policy.release.lp,
+            Product::Le => policy.release.le,
+        }
+    }
+}
+
 /// Which versions of its product one route answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RouteVersions {
@@ -215,6 +240,8 @@ pub enum RouteVersions {
 
 /// What the LP routes of the route table answer.
 pub const LP_ROUTES: RouteVersions = RouteVersions::Served;
+/// What the LE routes of the route table answer.
+pub const LE_ROUTES: RouteVersions = RouteVersions::Served;
 /// The legacy `PUT /sections/`: gone from every version.
 pub const REMOVED_IN_LP_1_39: RouteVersions = RouteVersions::Removed;
 

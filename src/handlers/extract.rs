@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 
 use crate::auth::{Authentication, Authorized, Caller};
 use crate::error::{ApiError, ApiResult};
-use crate::middleware::RouteSpec;
+use crate::middleware::{RouteSpec, ServedVersion};
 use crate::state::State;
 use crate::wire::{nul_error, parse_bool, parse_id, parse_json, query_nul_parameter};
 
@@ -57,6 +57,18 @@ impl FromRequest for Authorized {
             permission,
             known_permissions,
         }))
+    }
+}
+
+/// The version the gate served the request at: a handler whose forms differ between versions
+/// takes it. A route outside the versioned API has none (500: a route-table mistake).
+impl FromRequest for ServedVersion {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let served = req.extensions().get::<ServedVersion>().copied();
+        ready(served.ok_or_else(|| ApiError::internal("no API version on an unversioned route")))
     }
 }
 

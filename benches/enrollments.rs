@@ -6,7 +6,7 @@
 //! 2. `POST /d2l/api/lp/1.47/{ou}/groupcategories/{cat}/groups/{gid}/enrollments/` of distinct
 //!    learners (enrolled in the course beforehand) into one group of a NumberOfGroupsNoEnrollment
 //!    category, at the same concurrency, beside a raw loop of single-row, autocommit inserts
-//!    into `org_unit_members` (the table that route writes) for another group of the category.
+//!    into `enrollments` (the table that route writes) for another group of the category.
 //!
 //! Prints the rates and the ratio of each route to its raw loop, against the goal of
 //! 0.30.
@@ -39,9 +39,9 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use d2l_groups::config::{RateLimitSettings, Settings};
-use d2l_groups::db::rows::{Enrollment, Member};
+use d2l_groups::db::rows::Enrollment;
 use d2l_groups::db::{Db, DbConnection};
-use d2l_groups::schema::{enrollments, org_unit_members};
+use d2l_groups::schema::enrollments;
 use diesel::prelude::*;
 use serde_json::{json, Value};
 use support::common::{category_form, json_ok, spawn_app_with, TestApp};
@@ -246,6 +246,7 @@ fn main() {
                 role_id: student,
                 is_cascading: false,
                 created_at: Utc::now().naive_utc(),
+                enrolled_by_user_id: None,
             };
             diesel::insert_into(enrollments::table).values(&row).execute(conn)
         })
@@ -258,25 +259,29 @@ fn main() {
         let body: BodyOf = Arc::new(|user| json!({"UserId": user}));
         let group_http = run_http(&app, url, &warm, body, &users, connections, duration).await;
         let joined = count(&app, move |conn| {
-            org_unit_members::table
-                .filter(org_unit_members::org_unit_id.eq(http_group))
+            enrollments::table
+                .filter(enrollments::org_unit_id.eq(http_group))
                 .count()
                 .get_result(conn)
         });
         let group_raw = run_raw(&app, &users, connections, duration, move |conn, user| {
-            let row = Member {
-                org_unit_id: raw_group,
+            // The statement `members::add_enrolled` sends: a membership is an enrollment in
+            // the group, with the member's course role; one that exists is kept.
+            let row = Enrollment {
                 user_id: user,
-                course_id: group_course,
+                org_unit_id: raw_group,
+                institution_id,
+                role_id: student,
+                is_cascading: false,
                 created_at: Utc::now().naive_utc(),
+                enrolled_by_user_id: None,
             };
-            // The statement `members::add_member` sends: a membership that exists is kept.
             match conn {
-                DbConnection::Pg(c) => diesel::insert_into(org_unit_members::table)
+                DbConnection::Pg(c) => diesel::insert_into(enrollments::table)
                     .values(&row)
                     .on_conflict_do_nothing()
                     .execute(c),
-                DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(org_unit_members::table)
+                DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(enrollments::table)
                     .values(&row)
                     .execute(c),
             }
@@ -307,7 +312,7 @@ fn main() {
         enroll.http.describe("HTTP POST /enrollments/", "enrolled");
         enroll.raw.describe("raw INSERT INTO enrollments", "rows");
         group.http.describe("HTTP POST .../groups/(id)/enrollments/", "joined");
-        group.raw.describe("raw INSERT INTO org_unit_members", "rows");
+        group.raw.describe("raw INSERT INTO enrollments (a group)", "rows");
         if let Some(n) = deadlocks {
             println!("  deadlocks PostgreSQL detected in the database during the run: {n} (counted for the whole database, other clients included)");
         }

@@ -17,11 +17,13 @@ mod support;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use d2l_groups::db::rows::{org_unit_type, GroupCategory, Member, NewGroupCategory, NewOrgUnit};
+use d2l_groups::db::rows::{
+    org_unit_type, Enrollment, GroupCategory, NewGroupCategory, NewOrgUnit,
+};
 use d2l_groups::db::{DbConnection, BATCH_ROWS};
 use d2l_groups::domain::allocation::{deal, dealing_order};
 use d2l_groups::domain::naming::next_name;
-use d2l_groups::schema::{category_groups, group_categories, org_unit_members, org_units};
+use d2l_groups::schema::{category_groups, enrollments, group_categories, org_units};
 use diesel::prelude::*;
 use serde_json::json;
 use support::common::{json_ok, spawn_app_with, TestApp};
@@ -283,7 +285,7 @@ impl Measured {
 /// `Team 1`, `Team 2`, ... by `next_name` as `org_units::create_numbered` does, in statements
 /// of `BATCH_ROWS / 4` rows as `create_children` sends them); their links to the category
 /// (`category_groups`, in statements of `BATCH_ROWS`); and every learner's membership
-/// (`org_unit_members`, dealt over the groups in a shuffled order as the job deals them, in
+/// (`enrollments` of the groups, dealt over the groups in a shuffled order as the job deals them, in
 /// statements of `BATCH_ROWS` with the job's `ON CONFLICT DO NOTHING` / `INSERT OR IGNORE`).
 ///
 /// Not replicated, because they are the job's overhead over the bare writes, which is what the
@@ -307,6 +309,17 @@ fn raw_batch_insert(
                 .first(conn)?)
         })
         .expect("the raw course");
+    // The learners' course role, which their group enrollments carry.
+    let learner_role: i64 = app
+        .state
+        .db
+        .read_sync(|conn| {
+            Ok(enrollments::table
+                .filter(enrollments::org_unit_id.eq(course))
+                .select(enrollments::role_id)
+                .first(conn)?)
+        })
+        .expect("a learner's role");
     let piles = deal(&dealing_order(learners.to_vec(), true), groups);
     let cpu = this_thread_cpu();
     let started = Instant::now();
@@ -392,29 +405,31 @@ fn raw_batch_insert(
                 };
             }
 
-            let members: Vec<Member> = ids
+            // A membership is an enrollment in the group with the member's course role.
+            let members: Vec<Enrollment> = ids
                 .iter()
                 .zip(&piles)
                 .flat_map(|(group, pile)| {
-                    pile.iter().map(move |user_id| Member {
-                        org_unit_id: *group,
+                    pile.iter().map(move |user_id| Enrollment {
                         user_id: *user_id,
-                        course_id: course,
+                        org_unit_id: *group,
+                        institution_id,
+                        role_id: learner_role,
+                        is_cascading: false,
                         created_at: now,
+                        enrolled_by_user_id: None,
                     })
                 })
                 .collect();
             for chunk in members.chunks(BATCH_ROWS) {
                 match conn {
-                    DbConnection::Pg(c) => diesel::insert_into(org_unit_members::table)
+                    DbConnection::Pg(c) => diesel::insert_into(enrollments::table)
                         .values(chunk)
                         .on_conflict_do_nothing()
                         .execute(c)?,
-                    DbConnection::Sqlite(c) => {
-                        diesel::insert_or_ignore_into(org_unit_members::table)
-                            .values(chunk)
-                            .execute(c)?
-                    }
+                    DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(enrollments::table)
+                        .values(chunk)
+                        .execute(c)?,
                 };
             }
             Ok((category, ids))
@@ -435,8 +450,8 @@ fn raw_batch_insert(
                 .filter(category_groups::category_id.eq(category))
                 .count()
                 .get_result(conn)?;
-            let placed = org_unit_members::table
-                .filter(org_unit_members::course_id.eq(course))
+            let placed = enrollments::table
+                .filter(enrollments::org_unit_id.eq_any(&group_ids))
                 .count()
                 .get_result(conn)?;
             Ok((linked, placed))

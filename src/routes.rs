@@ -75,6 +75,9 @@ fn table() -> RouteTable {
     // Enrollments
     t.route(Lp(LP_ROUTES),          POST,   "/enrollments/",                                                                        "enrollment:orgunit:create",      Some(EnrollmentsManage), enrollments::create);
     t.route(Lp(LP_ROUTES),          GET,    "/enrollments/myenrollments/",                                                          "enrollment:own_enrollment:read", None,                    enrollments::mine);
+    t.route(Lp(LP_ROUTES),          GET,    "/enrollments/myenrollments/{orgUnitId}",                                               "enrollment:own_enrollment:read", None,                    enrollments::my_one);
+    t.route(Lp(LP_ROUTES),          GET,    "/enrollments/users/{userId}/orgUnits/",                                                "enrollment:orgunit:read",        Some(EnrollmentsRead),   enrollments::of_user);
+    t.route(Lp(LP_ROUTES),          GET,    "/enrollments/users/{userId}/orgUnits/{orgUnitId}",                                     "enrollment:orgunit:read",        Some(EnrollmentsRead),   enrollments::get);
     t.route(Lp(LP_ROUTES),          GET,    "/enrollments/orgUnits/{orgUnitId}/users/",                                             "enrollment:orgunit:read",        Some(EnrollmentsRead),   enrollments::list);
     t.route(Lp(LP_ROUTES),          GET,    "/enrollments/orgUnits/{orgUnitId}/users/{userId}",                                     "enrollment:orgunit:read",        Some(EnrollmentsRead),   enrollments::get);
     t.route(Lp(LP_ROUTES),          DELETE, "/enrollments/orgUnits/{orgUnitId}/users/{userId}",                                     "enrollment:orgunit:delete",      Some(EnrollmentsManage), enrollments::delete);

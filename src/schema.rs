@@ -87,6 +87,7 @@ diesel::table! {
         role_id -> BigInt,
         is_cascading -> Bool,
         created_at -> Timestamp,
+        enrolled_by_user_id -> Nullable<BigInt>,
     }
 }
 
@@ -195,7 +196,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_clients,
     signing_keys,
     section_settings,
-    org_unit_members,
     group_categories,
     category_groups,
     jobs,
@@ -219,16 +219,6 @@ diesel::table! {
     }
 }
 
-diesel::table! {
-    org_unit_members (org_unit_id, user_id) {
-        org_unit_id -> BigInt,
-        user_id -> BigInt,
-        course_id -> BigInt,
-        created_at -> Timestamp,
-    }
-}
-
-diesel::joinable!(org_unit_members -> users (user_id));
 diesel::joinable!(category_groups -> group_categories (category_id));
 diesel::joinable!(jobs -> group_categories (category_id));
 diesel::joinable!(category_groups -> org_units (group_id));

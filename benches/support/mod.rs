@@ -182,6 +182,7 @@ pub fn enroll_learners(db: &Db, course: i64, ids: &[i64]) {
                 role_id: student,
                 is_cascading: false,
                 created_at: now,
+                enrolled_by_user_id: None,
             })
             .collect();
         for chunk in rows.chunks(1000) {

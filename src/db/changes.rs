@@ -44,7 +44,7 @@ pub enum Touch {
     /// A write that changes anything outside it (a user, a role, a cascading enrollment, the
     /// org structure) must say [`Touch::All`].
     Course(i64),
-    /// Only the member list of this group or section (`org_unit_members`), which decides no
+    /// Only the member list of this group or section (its enrollments), which decides no
     /// permission: answers about the rest of its course stay current.
     Members(i64),
     /// [`Touch::Course`], made by a change to `user`'s enrollment there: of everyone's

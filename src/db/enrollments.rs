@@ -44,19 +44,28 @@ pub fn is_enrolled(conn: &mut DbConnection, course_id: i64, user_id: i64) -> Api
     Ok(n > 0)
 }
 
-/// Whether `user_id` is enrolled in `course_id`, holding that enrollment (`FOR SHARE`) so that
-/// it cannot be removed, nor its role changed and placed, until this transaction ends: a
-/// membership added now cannot outlive the enrollment or race its AutoEnroll placement.
-pub fn hold_enrollment(conn: &mut DbConnection, course_id: i64, user_id: i64) -> ApiResult<bool> {
+/// `user_id`'s enrollment in `course_id`, held (`FOR SHARE`) so that it cannot be removed, nor
+/// its role changed and placed, until this transaction ends: a membership added now cannot
+/// outlive the enrollment or race its AutoEnroll placement, and takes its role.
+pub fn hold_enrollment(
+    conn: &mut DbConnection,
+    course_id: i64,
+    user_id: i64,
+) -> ApiResult<Option<Enrollment>> {
     let enrollment = enrollments::table
         .filter(enrollments::org_unit_id.eq(course_id))
-        .filter(enrollments::user_id.eq(user_id))
-        .select(enrollments::user_id);
-    let found: Vec<i64> = match conn {
-        DbConnection::Pg(pg) => enrollment.for_share().load(pg)?,
-        DbConnection::Sqlite(sqlite) => enrollment.load(sqlite)?,
-    };
-    Ok(!found.is_empty())
+        .filter(enrollments::user_id.eq(user_id));
+    Ok(match conn {
+        DbConnection::Pg(pg) => enrollment
+            .select(Enrollment::as_select())
+            .for_share()
+            .get_result(pg)
+            .optional()?,
+        DbConnection::Sqlite(sqlite) => enrollment
+            .select(Enrollment::as_select())
+            .get_result(sqlite)
+            .optional()?,
+    })
 }
 
 /// `user_id`'s enrollment in `org_unit_id` (directly), if any.
@@ -180,24 +189,27 @@ pub fn page_of_org_unit(
         .load(conn)?)
 }
 
-/// Which of a user's own enrollments they list: `None` is any.
-#[derive(Clone, Copy, Debug, Default)]
+/// Which of a user's enrollments a list shows: empty or `None` is any.
+#[derive(Clone, Debug, Default)]
 pub struct OwnFilter {
-    pub type_id: Option<i64>,
+    /// The org unit types (`orgUnitTypeId`, which may list several).
+    pub type_ids: Vec<i64>,
     /// The org unit's activation.
     pub is_active: Option<bool>,
+    pub role_id: Option<i64>,
 }
 
 /// Up to `limit` of the user's enrollments in the institution with an org unit id above
-/// `after`: the org units with the user's role there, by org unit id.
+/// `after`, with the org unit and the user's role there, by org unit id: their courses and
+/// the sections and groups they are members of alike.
 pub fn page_of_user(
     conn: &mut DbConnection,
     institution_id: i64,
     user_id: i64,
-    filter: OwnFilter,
+    filter: &OwnFilter,
     after: i64,
     limit: i64,
-) -> ApiResult<Vec<(OrgUnit, Role)>> {
+) -> ApiResult<Vec<(Enrollment, OrgUnit, Role)>> {
     let mut q = enrollments::table
         .inner_join(org_units::table)
         .inner_join(roles::table)
@@ -205,14 +217,40 @@ pub fn page_of_user(
         .filter(enrollments::institution_id.eq(institution_id))
         .filter(enrollments::org_unit_id.gt(after))
         .into_boxed();
-    if let Some(type_id) = filter.type_id {
-        q = q.filter(org_units::type_id.eq(type_id));
+    if !filter.type_ids.is_empty() {
+        q = q.filter(org_units::type_id.eq_any(filter.type_ids.clone()));
     }
     if let Some(active) = filter.is_active {
         q = q.filter(org_units::is_active.eq(active));
     }
+    if let Some(role_id) = filter.role_id {
+        q = q.filter(enrollments::role_id.eq(role_id));
+    }
     Ok(q.order(enrollments::org_unit_id.asc())
         .limit(limit)
-        .select((OrgUnit::as_select(), Role::as_select()))
+        .select((
+            Enrollment::as_select(),
+            OrgUnit::as_select(),
+            Role::as_select(),
+        ))
         .load(conn)?)
+}
+
+/// The user's enrollment in org unit `org_unit_id` of the institution, with the org unit and
+/// their role there.
+pub fn one_of_user(
+    conn: &mut DbConnection,
+    institution_id: i64,
+    user_id: i64,
+    org_unit_id: i64,
+) -> ApiResult<Option<(OrgUnit, Role)>> {
+    Ok(enrollments::table
+        .inner_join(org_units::table)
+        .inner_join(roles::table)
+        .filter(enrollments::user_id.eq(user_id))
+        .filter(enrollments::institution_id.eq(institution_id))
+        .filter(enrollments::org_unit_id.eq(org_unit_id))
+        .select((OrgUnit::as_select(), Role::as_select()))
+        .get_result(conn)
+        .optional()?)
 }

@@ -1,64 +1,144 @@
-//! Explicit memberships of sections and groups (`org_unit_members`, keyed by the course too),
-//! inserted in batches: 20,000 single-row inserts are too slow on PostgreSQL.
+//! Memberships of sections and groups. As in Brightspace, a member of a section or group is
+//! enrolled in it (`enrollments`), with their role in its course: so the enrollment routes,
+//! myenrollments and the group and section routes read one table. A membership needs the
+//! course enrollment it takes its role from; the course's role change and unenrollment carry
+//! over to its sections and groups here.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::Utc;
 use diesel::prelude::*;
 
-use super::rows::{Member, OrgUnit, UnitWithMembers};
+use super::rows::{Enrollment, Member, OrgUnit, UnitWithMembers};
 use super::{DbConnection, BATCH_ROWS};
 use crate::error::ApiResult;
-use crate::schema::org_unit_members;
+use crate::schema::{category_groups, enrollments, group_categories, org_units};
 
-/// Inserts memberships in batches; one that exists already is left as it is.
+use super::rows::org_unit_type::{GROUP, SECTION};
+
+/// Inserts memberships in batches; one that exists already is left as it is, and one whose
+/// user is not enrolled in the course is not made (it would have no role).
 pub fn insert_members(conn: &mut DbConnection, rows: &[Member]) -> ApiResult<usize> {
+    insert_members_by(conn, rows, None)
+}
+
+/// [`insert_members`], made by user `by` (`None`: by no user, as AutoEnroll).
+fn insert_members_by(
+    conn: &mut DbConnection,
+    rows: &[Member],
+    by: Option<i64>,
+) -> ApiResult<usize> {
+    let mut by_course: BTreeMap<i64, Vec<&Member>> = BTreeMap::new();
+    for row in rows {
+        by_course.entry(row.course_id).or_default().push(row);
+    }
     let mut added = 0;
-    for chunk in rows.chunks(BATCH_ROWS) {
-        // Only the duplicate-ignoring statement differs per backend.
-        added += match conn {
-            DbConnection::Pg(c) => diesel::insert_into(org_unit_members::table)
-                .values(chunk)
-                .on_conflict_do_nothing()
-                .execute(c)?,
-            DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(org_unit_members::table)
-                .values(chunk)
-                .execute(c)?,
-        };
+    for (course_id, members) in by_course {
+        for chunk in members.chunks(BATCH_ROWS) {
+            let users: Vec<i64> = chunk.iter().map(|m| m.user_id).collect();
+            let held = course_roles(conn, course_id, &users)?;
+            let enrollments: Vec<Enrollment> = chunk
+                .iter()
+                .filter_map(|m| {
+                    let (institution_id, role_id) = *held.get(&m.user_id)?;
+                    Some(Enrollment {
+                        user_id: m.user_id,
+                        org_unit_id: m.org_unit_id,
+                        institution_id,
+                        role_id,
+                        is_cascading: false,
+                        created_at: m.created_at,
+                        enrolled_by_user_id: by,
+                    })
+                })
+                .collect();
+            added += insert_ignoring_present(conn, &enrollments)?;
+        }
     }
     Ok(added)
 }
 
-/// Adds one membership unless it exists; answers whether it was added.
+/// The (institution, role) of each of `users` enrolled in `course_id`, by user id.
+fn course_roles(
+    conn: &mut DbConnection,
+    course_id: i64,
+    users: &[i64],
+) -> ApiResult<HashMap<i64, (i64, i64)>> {
+    let rows: Vec<(i64, i64, i64)> = enrollments::table
+        .filter(enrollments::org_unit_id.eq(course_id))
+        .filter(enrollments::user_id.eq_any(users))
+        .select((
+            enrollments::user_id,
+            enrollments::institution_id,
+            enrollments::role_id,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(user, institution, role)| (user, (institution, role)))
+        .collect())
+}
+
+fn insert_ignoring_present(conn: &mut DbConnection, rows: &[Enrollment]) -> ApiResult<usize> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    // Only the duplicate-ignoring statement differs per backend.
+    Ok(match conn {
+        DbConnection::Pg(c) => diesel::insert_into(enrollments::table)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+        DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(enrollments::table)
+            .values(rows)
+            .execute(c)?,
+    })
+}
+
+/// Adds one membership unless it exists (or the user is not enrolled in the course);
+/// answers whether it was added.
 pub fn add_member(
     conn: &mut DbConnection,
     org_unit_id: i64,
     course_id: i64,
     user_id: i64,
 ) -> ApiResult<bool> {
-    let added = insert_members(
-        conn,
-        &[Member {
-            org_unit_id,
-            user_id,
-            course_id,
-            created_at: Utc::now().naive_utc(),
-        }],
-    )?;
-    Ok(added > 0)
+    let member = Member {
+        org_unit_id,
+        user_id,
+        course_id,
+        created_at: Utc::now().naive_utc(),
+    };
+    Ok(insert_members(conn, &[member])? > 0)
+}
+
+/// Makes the holder of `course_enrollment` a member of `org_unit_id` (a section or group of
+/// that course) with their course role, unless they are one; made by user `by` (a manual
+/// enrollment, which `EnrolledByUserId` names). Answers whether it was added.
+pub fn add_enrolled(
+    conn: &mut DbConnection,
+    org_unit_id: i64,
+    course_enrollment: &Enrollment,
+    by: Option<i64>,
+) -> ApiResult<bool> {
+    let membership = Enrollment {
+        org_unit_id,
+        is_cascading: false,
+        created_at: Utc::now().naive_utc(),
+        enrolled_by_user_id: by,
+        ..course_enrollment.clone()
+    };
+    Ok(insert_ignoring_present(conn, &[membership])? > 0)
 }
 
 /// Members of each of `units`, by user id, keyed by unit id (every unit present).
 pub fn members_of(conn: &mut DbConnection, units: &[i64]) -> ApiResult<BTreeMap<i64, Vec<i64>>> {
     let mut out: BTreeMap<i64, Vec<i64>> = units.iter().map(|id| (*id, Vec::new())).collect();
     for chunk in units.chunks(BATCH_ROWS) {
-        let rows: Vec<(i64, i64)> = org_unit_members::table
-            .filter(org_unit_members::org_unit_id.eq_any(chunk))
-            .order((
-                org_unit_members::org_unit_id.asc(),
-                org_unit_members::user_id.asc(),
-            ))
-            .select((org_unit_members::org_unit_id, org_unit_members::user_id))
+        let rows: Vec<(i64, i64)> = enrollments::table
+            .filter(enrollments::org_unit_id.eq_any(chunk))
+            .order((enrollments::org_unit_id.asc(), enrollments::user_id.asc()))
+            .select((enrollments::org_unit_id, enrollments::user_id))
             .load(conn)?;
         for (unit, user) in rows {
             out.entry(unit).or_default().push(user);
@@ -75,12 +155,12 @@ pub fn of_unit(conn: &mut DbConnection, unit: i64) -> ApiResult<Vec<i64>> {
 /// How many members each of `units` has, in the order of `units`: counted by the database,
 /// so placing one learner does not load every membership of a large course.
 pub fn sizes_of(conn: &mut DbConnection, units: &[i64]) -> ApiResult<Vec<usize>> {
-    let mut counts = std::collections::HashMap::with_capacity(units.len());
+    let mut counts = HashMap::with_capacity(units.len());
     for chunk in units.chunks(BATCH_ROWS) {
-        let rows: Vec<(i64, i64)> = org_unit_members::table
-            .filter(org_unit_members::org_unit_id.eq_any(chunk))
-            .group_by(org_unit_members::org_unit_id)
-            .select((org_unit_members::org_unit_id, diesel::dsl::count_star()))
+        let rows: Vec<(i64, i64)> = enrollments::table
+            .filter(enrollments::org_unit_id.eq_any(chunk))
+            .group_by(enrollments::org_unit_id)
+            .select((enrollments::org_unit_id, diesel::dsl::count_star()))
             .load(conn)?;
         counts.extend(rows);
     }
@@ -96,10 +176,10 @@ pub fn sizes_of(conn: &mut DbConnection, units: &[i64]) -> ApiResult<Vec<usize>>
 
 /// The units among `units` that `user_id` belongs to.
 pub fn units_of_user(conn: &mut DbConnection, units: &[i64], user_id: i64) -> ApiResult<Vec<i64>> {
-    Ok(org_unit_members::table
-        .filter(org_unit_members::user_id.eq(user_id))
-        .filter(org_unit_members::org_unit_id.eq_any(units))
-        .select(org_unit_members::org_unit_id)
+    Ok(enrollments::table
+        .filter(enrollments::user_id.eq(user_id))
+        .filter(enrollments::org_unit_id.eq_any(units))
+        .select(enrollments::org_unit_id)
         .load(conn)?)
 }
 
@@ -110,11 +190,36 @@ pub fn remove_from_course(
     course_id: i64,
     user_id: i64,
 ) -> ApiResult<usize> {
+    let parts = org_units::table
+        .filter(org_units::parent_id.eq(course_id))
+        .filter(org_units::type_id.eq_any([SECTION, GROUP]))
+        .select(org_units::id);
     Ok(diesel::delete(
-        org_unit_members::table
-            .filter(org_unit_members::course_id.eq(course_id))
-            .filter(org_unit_members::user_id.eq(user_id)),
+        enrollments::table
+            .filter(enrollments::user_id.eq(user_id))
+            .filter(enrollments::org_unit_id.eq_any(parts)),
     )
+    .execute(conn)?)
+}
+
+/// Gives `user_id`'s memberships in the sections and groups of `course_id` the role they now
+/// hold in the course: a member's role there is always their course role.
+pub fn follow_course_role(
+    conn: &mut DbConnection,
+    course_id: i64,
+    user_id: i64,
+    role_id: i64,
+) -> ApiResult<usize> {
+    let parts = org_units::table
+        .filter(org_units::parent_id.eq(course_id))
+        .filter(org_units::type_id.eq_any([SECTION, GROUP]))
+        .select(org_units::id);
+    Ok(diesel::update(
+        enrollments::table
+            .filter(enrollments::user_id.eq(user_id))
+            .filter(enrollments::org_unit_id.eq_any(parts)),
+    )
+    .set(enrollments::role_id.eq(role_id))
     .execute(conn)?)
 }
 
@@ -134,10 +239,22 @@ pub fn attach(conn: &mut DbConnection, units: Vec<OrgUnit>) -> ApiResult<Vec<Uni
 /// Removes `user_id` from one section or group; answers whether they were a member.
 pub fn remove_member(conn: &mut DbConnection, org_unit_id: i64, user_id: i64) -> ApiResult<bool> {
     let removed = diesel::delete(
-        org_unit_members::table
-            .filter(org_unit_members::org_unit_id.eq(org_unit_id))
-            .filter(org_unit_members::user_id.eq(user_id)),
+        enrollments::table
+            .filter(enrollments::org_unit_id.eq(org_unit_id))
+            .filter(enrollments::user_id.eq(user_id)),
     )
     .execute(conn)?;
     Ok(removed > 0)
+}
+
+/// The org unit whose members alone group `group_id` admits (its category's
+/// `RestrictedByOrgUnitId`), if any.
+pub fn restriction_of_group(conn: &mut DbConnection, group_id: i64) -> ApiResult<Option<i64>> {
+    Ok(category_groups::table
+        .inner_join(group_categories::table)
+        .filter(category_groups::group_id.eq(group_id))
+        .select(group_categories::restricted_by_org_unit_id)
+        .get_result::<Option<i64>>(conn)
+        .optional()?
+        .flatten())
 }

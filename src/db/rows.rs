@@ -15,6 +15,12 @@ pub mod org_unit_type {
     pub const SECTION: i64 = 4;
     pub const GROUP: i64 = 6;
 
+    /// Sections and groups: the parts of a course offering, whose members are enrolled in
+    /// them with their course role.
+    pub fn is_course_part(type_id: i64) -> bool {
+        type_id == SECTION || type_id == GROUP
+    }
+
     /// `(Code, Name)` as Brightspace spells them in `OrgUnit.Type`.
     pub fn describe(type_id: i64) -> (&'static str, &'static str) {
         match type_id {
@@ -174,6 +180,8 @@ pub struct Enrollment {
     pub role_id: i64,
     pub is_cascading: bool,
     pub created_at: NaiveDateTime,
+    /// Who made it: `None` when no user did (AutoEnroll, a job, a migration).
+    pub enrolled_by_user_id: Option<i64>,
 }
 
 #[derive(Queryable, Selectable, Insertable, Debug, Clone)]
@@ -217,9 +225,9 @@ pub struct SectionSettings {
     pub updated_at: NaiveDateTime,
 }
 
-/// A user's explicit membership of a section or group of a course.
-#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
-#[diesel(table_name = org_unit_members)]
+/// A user's membership of a section or group of a course, to be written: stored as their
+/// enrollment there, with their role in the course (`db::members`).
+#[derive(Debug, Clone)]
 pub struct Member {
     pub org_unit_id: i64,
     pub user_id: i64,

@@ -41,6 +41,7 @@ pub fn create_at_root(
             role_id: role.id,
             is_cascading: role.is_cascading,
             created_at,
+            enrolled_by_user_id: None,
         })
         .execute(conn)?;
     users::table

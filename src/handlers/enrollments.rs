@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse};
 
 use super::extract::{Body, Query};
-use super::paths::{EnrollmentPath, OrgUnitPath};
+use super::paths::{EnrollmentPath, OrgUnitPath, UserPath};
 use super::remember::{remembered, ReadFrom};
 use super::reply::ok;
 use crate::auth::Authorized;
@@ -12,7 +12,9 @@ use crate::db::rows::org_unit_type;
 use crate::error::ApiResult;
 use crate::services::{access, enrollments};
 use crate::state::{AnswerKey, State};
-use crate::wire::enrollments::{CreateEnrollmentData, EnrollmentData, MyOrgUnitInfo, OrgUnitUser};
+use crate::wire::enrollments::{
+    CreateEnrollmentData, EnrollmentData, MyOrgUnitInfo, OrgUnitUser, UserOrgUnit,
+};
 use crate::wire::{page, parse_bookmark, PAGE_SIZE};
 
 /// `POST /enrollments/`
@@ -80,37 +82,97 @@ pub async fn list(
         let unit = access::org_unit(conn, &auth, path.org_unit)?;
         let rows = enrollments::list(conn, &unit, filter, bookmark, PAGE_SIZE + 1)?;
         let answer = page(rows, |(u, _)| u.id, |row| OrgUnitUser::from(&row));
-        let from = if unit.type_id == org_unit_type::COURSE_OFFERING {
-            ReadFrom::Course(unit.id)
-        } else {
-            ReadFrom::Elsewhere
+        let from = match unit.parent_id {
+            _ if unit.type_id == org_unit_type::COURSE_OFFERING => ReadFrom::Course(unit.id),
+            // A section's or group's members: its member list, and its course's roles.
+            Some(course) if org_unit_type::is_course_part(unit.type_id) => {
+                ReadFrom::CourseAndMembers(course, vec![unit.id])
+            }
+            _ => ReadFrom::Elsewhere,
         };
         Ok((from, answer))
     })
     .await
 }
 
-/// `GET /enrollments/myenrollments/?orgUnitTypeId=&isActive=&bookmark=`: the caller's own.
+/// Which of a user's enrollments a list asks for: `orgUnitTypeId` (a comma-separated list;
+/// GSU's client sends `orgUnitType`), `isActive`, `roleId`.
+fn own_filter(query: &Query) -> ApiResult<OwnFilter> {
+    let mut type_ids = query.ids("orgUnitTypeId")?;
+    if type_ids.is_empty() {
+        type_ids = query.ids("orgUnitType")?;
+    }
+    Ok(OwnFilter {
+        type_ids,
+        is_active: query.bool("isActive")?,
+        role_id: query.id("roleId")?,
+    })
+}
+
+/// The scheme and host the request came to, for absolute URLs.
+fn origin(req: &HttpRequest) -> String {
+    let info = req.connection_info();
+    format!("{}://{}", info.scheme(), info.host())
+}
+
+/// `GET /enrollments/myenrollments/?orgUnitTypeId=&isActive=&bookmark=`: the caller's own,
+/// courses, sections and groups alike.
 pub async fn mine(
     state: State,
     auth: Authorized,
     query: Query,
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    let filter = OwnFilter {
-        type_id: query.id("orgUnitTypeId")?,
-        is_active: query.bool("isActive")?,
-    };
+    let filter = own_filter(&query)?;
     let bookmark = parse_bookmark(query.get("bookmark"))?;
     let rows = state
         .db
-        .read(move |conn| enrollments::mine(conn, &auth.caller, filter, bookmark, PAGE_SIZE + 1))
+        .read(move |conn| enrollments::mine(conn, &auth.caller, &filter, bookmark, PAGE_SIZE + 1))
         .await?;
-    let info = req.connection_info();
-    let origin = format!("{}://{}", info.scheme(), info.host());
+    let origin = origin(&req);
     ok(&page(
         rows,
         |(u, _)| u.id,
         |row| MyOrgUnitInfo::new(&row, &origin),
+    ))
+}
+
+/// `GET /enrollments/myenrollments/(orgUnitId)`: one of the caller's own; 404 when they are
+/// not enrolled there.
+pub async fn my_one(
+    state: State,
+    auth: Authorized,
+    path: OrgUnitPath,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let row = state
+        .db
+        .read(move |conn| enrollments::my_enrollment(conn, &auth.caller, path.org_unit))
+        .await?;
+    ok(&MyOrgUnitInfo::new(&row, &origin(&req)))
+}
+
+/// `GET /enrollments/users/(userId)/orgUnits/?orgUnitTypeId=&roleId=&bookmark=`: a user's
+/// enrollments (courses, sections and groups), one's own or with the permission at the root.
+pub async fn of_user(
+    state: State,
+    auth: Authorized,
+    path: UserPath,
+    query: Query,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let filter = own_filter(&query)?;
+    let bookmark = parse_bookmark(query.get("bookmark"))?;
+    let rows = state
+        .db
+        .read(move |conn| {
+            enrollments::of_user(conn, &auth, path.user, &filter, bookmark, PAGE_SIZE + 1)
+        })
+        .await?;
+    let origin = origin(&req);
+    ok(&page(
+        rows,
+        |(_, u, _)| u.id,
+        |row| UserOrgUnit::new(&row, &origin),
     ))
 }

@@ -160,4 +160,12 @@ impl Query {
     pub fn id(&self, name: &str) -> ApiResult<Option<i64>> {
         self.get(name).map(|v| parse_id(name, v)).transpose()
     }
+
+    /// A comma-separated list of ids (`orgUnitTypeId=3,4`); empty when absent.
+    pub fn ids(&self, name: &str) -> ApiResult<Vec<i64>> {
+        match self.get(name) {
+            None => Ok(Vec::new()),
+            Some(list) => list.split(',').map(|one| parse_id(name, one)).collect(),
+        }
+    }
 }

@@ -198,7 +198,7 @@ pub async fn enroll(
                 Missing::NotFound,
                 CourseLock::Members,
             )?;
-            sections::enroll(conn, &course, path.section, user_id)
+            sections::enroll(conn, &course, path.section, user_id, auth.caller.user_id)
         })
         .await?;
     Ok(ok_empty())

@@ -113,7 +113,9 @@ pub fn org_unit(conn: &mut DbConnection, auth: &Authorized, id: i64) -> ApiResul
 
 /// [`org_unit`] for a change to who belongs to it, held with `CourseLock::Members` for the
 /// rest of the transaction (the lock order, docs/architecture.md: the course first), in the
-/// statement that reads it.
+/// statement that reads it; a section's or group's course is held too, as the section and
+/// group routes hold it (a structure change that deletes the part at once may deadlock with
+/// this and be retried, docs/architecture.md).
 pub fn org_unit_for_members(
     conn: &mut DbConnection,
     auth: &Authorized,
@@ -125,6 +127,9 @@ pub fn org_unit_for_members(
         id,
         CourseLock::Members,
     )?;
+    if let (true, Some(course)) = (org_unit_type::is_course_part(unit.type_id), unit.parent_id) {
+        org_units::lock_course(conn, course, CourseLock::Members)?;
+    }
     require_in(conn, auth, &unit, auth.permission()?)?;
     Ok(unit)
 }
@@ -181,19 +186,24 @@ fn read_permissions(
     unit: &OrgUnit,
 ) -> ApiResult<PermissionSet> {
     let mut units = org_units::ancestors(conn, unit)?;
-    units.push(unit.id);
+    // A section or group grants what its course grants: its members hold their course role
+    // there, and the course's staff manage it without being members.
+    let (counted_at, at_organization) = match unit.parent_id {
+        Some(course) if org_unit_type::is_course_part(unit.type_id) => (course, false),
+        _ => {
+            units.push(unit.id);
+            (unit.id, unit.type_id == org_unit_type::ORGANIZATION)
+        }
+    };
     let enrollments = held::held_at(conn, user_id, &units)?;
-    let roles = counted_roles(
-        &enrollments,
-        unit.id,
-        unit.type_id == org_unit_type::ORGANIZATION,
-    );
+    let roles = counted_roles(&enrollments, counted_at, at_organization);
     held::of_roles(conn, &roles)
 }
 
 /// What an enrollment of `user_id` in `unit` (or its removal) touched: only that course's rows
 /// (its class list, and the groups and sections AutoEnroll places the learner in) and that
-/// user's permissions, when it is a course offering; anything else when it is not, since a
+/// user's permissions, when it is a course offering; only the member list, when it is a
+/// section or group (whose permissions are its course's); anything else otherwise, since a
 /// cascading role there reaches every course below.
 pub fn touched_by_enrollment(unit: &OrgUnit, user_id: i64) -> Touch {
     if unit.type_id == org_unit_type::COURSE_OFFERING {
@@ -201,6 +211,8 @@ pub fn touched_by_enrollment(unit: &OrgUnit, user_id: i64) -> Touch {
             course: unit.id,
             user: user_id,
         }
+    } else if org_unit_type::is_course_part(unit.type_id) {
+        Touch::Members(unit.id)
     } else {
         Touch::All
     }

@@ -49,11 +49,17 @@ pub fn enroll(
     if let Some(institution) = policy::vle_institution(conn, caller)? {
         policy::require_role_allowed(&institution, &role, "enroll users")?;
     }
+    if org_unit_type::is_course_part(unit.type_id) {
+        return join_part(conn, caller, unit, &user, &role, existing);
+    }
     // Answered as written, with no read back: nothing else writes it in this transaction.
     let enrollment = if let Some(existing) = existing {
         let old_role = roles::of_id(conn, existing.role_id)?;
         access::require_grantable(conn, auth, &mine, &old_role)?;
         enrollments::set_role(conn, user.id, unit.id, &role)?;
+        if unit.type_id == org_unit_type::COURSE_OFFERING {
+            members::follow_course_role(conn, unit.id, user.id, role.id)?;
+        }
         Enrollment {
             role_id: role.id,
             is_cascading: role.is_cascading,
@@ -67,6 +73,7 @@ pub fn enroll(
             role_id: role.id,
             is_cascading: role.is_cascading,
             created_at: Utc::now().naive_utc(),
+            enrolled_by_user_id: Some(caller.user_id),
         };
         enrollments::insert(conn, &enrollment)?;
         enrollment
@@ -75,6 +82,46 @@ pub fn enroll(
         placement::place_new_learner(conn, unit, user.id)?;
     }
     Ok(enrollment)
+}
+
+/// [`enroll`] in a section or group (whose course is held as the unit is): a membership, in
+/// the member's course role, of a user enrolled in the course (and, for a group of a
+/// restricted category, a member of the restricting unit), else 404; another role is a 400.
+fn join_part(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    unit: &OrgUnit,
+    user: &User,
+    role: &Role,
+    existing: Option<Enrollment>,
+) -> ApiResult<Enrollment> {
+    let course_id = unit.parent_id.unwrap_or_default();
+    let not_admitted = || {
+        ApiError::not_found(format!(
+            "User {} not found among the users org unit {} admits: a member of a section or group must be enrolled in its course {course_id}.",
+            user.id, unit.id
+        ))
+    };
+    let in_course =
+        enrollments::hold_enrollment(conn, course_id, user.id)?.ok_or_else(not_admitted)?;
+    if in_course.role_id != role.id {
+        return Err(ApiError::bad_request(format!(
+            "RoleId: a member of org unit {} holds their role in course {course_id} ({}), not {}.",
+            unit.id, in_course.role_id, role.id
+        )));
+    }
+    if let Some(existing) = existing {
+        return Ok(existing);
+    }
+    if unit.type_id == org_unit_type::GROUP {
+        if let Some(restriction) = members::restriction_of_group(conn, unit.id)? {
+            if members::units_of_user(conn, &[restriction], user.id)?.is_empty() {
+                return Err(not_admitted());
+            }
+        }
+    }
+    members::add_enrolled(conn, unit.id, &in_course, Some(caller.user_id))?;
+    enrollments::find(conn, user.id, unit.id)?.ok_or_else(not_admitted)
 }
 
 /// Removes user `user_id` from `unit` (checked and held as for [`enroll`]), and from the
@@ -127,16 +174,49 @@ pub fn list(
 pub fn mine(
     conn: &mut DbConnection,
     caller: &Caller,
-    filter: OwnFilter,
+    filter: &OwnFilter,
     after: i64,
     limit: i64,
 ) -> ApiResult<Vec<(OrgUnit, Role)>> {
-    enrollments::page_of_user(
+    let rows = enrollments::page_of_user(
         conn,
         caller.institution_id,
         caller.user_id,
         filter,
         after,
         limit,
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|(_, unit, role)| (unit, role))
+        .collect())
+}
+
+/// The caller's own enrollment in `org_unit_id`, with their role; 404 when they have none.
+pub fn my_enrollment(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    org_unit_id: i64,
+) -> ApiResult<(OrgUnit, Role)> {
+    enrollments::one_of_user(conn, caller.institution_id, caller.user_id, org_unit_id)?.ok_or_else(
+        || ApiError::not_found(format!("You are not enrolled in org unit {org_unit_id}.")),
     )
+}
+
+/// A page of user `user_id`'s enrollments, as [`mine`] with each enrollment too: one's own
+/// with no permission, anyone's of the institution with the route's permission at its root.
+pub fn of_user(
+    conn: &mut DbConnection,
+    auth: &Authorized,
+    user_id: i64,
+    filter: &OwnFilter,
+    after: i64,
+    limit: i64,
+) -> ApiResult<Vec<(Enrollment, OrgUnit, Role)>> {
+    let institution_id = auth.caller.institution_id;
+    if user_id != auth.caller.user_id {
+        access::at_root(conn, auth)?;
+        users::find(conn, institution_id, user_id)?;
+    }
+    enrollments::page_of_user(conn, institution_id, user_id, filter, after, limit)
 }

@@ -262,27 +262,31 @@ pub fn delete_group(
 // Group members
 
 /// Adds `user_id` to the group: they must be enrolled in the course (and a member of the
-/// restricting org unit, if any), else 404. Caps do not bind this explicit call.
+/// restricting org unit, if any), else 404. Caps do not bind this explicit call. `by` is the
+/// user who asked, whom the membership's `EnrolledByUserId` names.
 pub fn enroll(
     conn: &mut DbConnection,
     course: &Course,
     category: i64,
     group: i64,
     user_id: i64,
+    by: i64,
 ) -> ApiResult<()> {
     let (category, unit) = writable_group(conn, course, category, group)?;
-    let eligible = enrollments::hold_enrollment(conn, course.id, user_id)?
-        && match category.restricted_by_org_unit_id {
-            Some(restriction) => members::of_unit(conn, restriction)?.contains(&user_id),
-            None => true,
-        };
-    if !eligible {
-        return Err(ApiError::not_found(format!(
+    let enrollment = enrollments::hold_enrollment(conn, course.id, user_id)?;
+    let admitted = match category.restricted_by_org_unit_id {
+        Some(restriction) => !members::units_of_user(conn, &[restriction], user_id)?.is_empty(),
+        None => true,
+    };
+    match enrollment {
+        Some(enrollment) if admitted => {
+            members::add_enrolled(conn, unit.id, &enrollment, Some(by))?;
+            Ok(())
+        }
+        _ => Err(ApiError::not_found(format!(
             "User {user_id} not found among the users this category's groups admit."
-        )));
+        ))),
     }
-    members::add_member(conn, unit.id, course.id, user_id)?;
-    Ok(())
 }
 
 /// Removes `user_id` from the group; 404 when they were not in it.

@@ -166,15 +166,23 @@ pub fn delete(conn: &mut DbConnection, course: &Course, id: i64) -> ApiResult<()
 
 /// Adds `user_id` to section `id`: they must already be enrolled in the course, and stay so
 /// until this transaction ends. The course must be held with `CourseLock::Members`.
-pub fn enroll(conn: &mut DbConnection, course: &Course, id: i64, user_id: i64) -> ApiResult<()> {
+/// `by` is the user who asked, whom the membership's `EnrolledByUserId` names.
+pub fn enroll(
+    conn: &mut DbConnection,
+    course: &Course,
+    id: i64,
+    user_id: i64,
+    by: i64,
+) -> ApiResult<()> {
     let unit = initialized_section(conn, course, id)?;
-    if !crate::db::enrollments::hold_enrollment(conn, course.id, user_id)? {
+    let Some(enrollment) = crate::db::enrollments::hold_enrollment(conn, course.id, user_id)?
+    else {
         return Err(ApiError::not_found(format!(
             "User {user_id} not found among the users enrolled in org unit {}.",
             course.id
         )));
-    }
-    crate::db::members::add_member(conn, unit.id, course.id, user_id)?;
+    };
+    crate::db::members::add_enrolled(conn, unit.id, &enrollment, Some(by))?;
     Ok(())
 }
 

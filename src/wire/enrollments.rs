@@ -104,39 +104,79 @@ pub struct MyOrgUnitInfo {
 }
 
 impl MyOrgUnitInfo {
-    /// One of the caller's own enrollments: the org unit and their role there. `CanAccess`
-    /// holds while the org unit is active and within its dates, as of now. `HomeUrl` is
-    /// absolute (on `origin`, the scheme and host the request came to), and null when the
-    /// caller cannot access the org unit, as on a live tenant.
+    /// One of the caller's own enrollments: the org unit and their role there.
     pub fn new((u, r): &(OrgUnit, Role), origin: &str) -> Self {
-        let (code, name) = org_unit_type::describe(u.type_id);
-        let now = Utc::now().naive_utc();
-        let within_dates =
-            u.start_date.is_none_or(|s| s <= now) && u.end_date.is_none_or(|e| e >= now);
-        let can_access = u.is_active && within_dates;
+        let org_unit = OrgUnitInfo::new(u, origin);
         MyOrgUnitInfo {
-            org_unit: OrgUnitInfo {
-                id: u.id,
-                kind: OrgUnitTypeInfo {
-                    id: u.type_id,
-                    code: code.to_string(),
-                    name: name.to_string(),
-                },
-                name: u.name.clone(),
-                code: u.code.clone(),
-                home_url: can_access.then(|| format!("{origin}/d2l/home/{}", u.id)),
-                image_url: None,
-            },
             access: Access {
                 is_active: u.is_active,
                 start_date: u.start_date.map(utc),
                 end_date: u.end_date.map(utc),
-                can_access,
+                can_access: can_access(u),
                 classlist_role_name: Some(r.name.clone()),
                 lis_roles: lis_roles(r),
                 last_accessed: None,
             },
+            org_unit,
             pin_date: None,
+        }
+    }
+}
+
+/// Whether the org unit is open to its members now: active and within its dates.
+fn can_access(u: &OrgUnit) -> bool {
+    let now = Utc::now().naive_utc();
+    let within_dates = u.start_date.is_none_or(|s| s <= now) && u.end_date.is_none_or(|e| e >= now);
+    u.is_active && within_dates
+}
+
+impl OrgUnitInfo {
+    /// `HomeUrl` is absolute (on `origin`, the scheme and host the request came to), and null
+    /// when the org unit cannot be accessed now, as on a live tenant, and for sections and
+    /// groups, which have no home page of their own.
+    pub fn new(u: &OrgUnit, origin: &str) -> Self {
+        let (code, name) = org_unit_type::describe(u.type_id);
+        let has_home = can_access(u) && !org_unit_type::is_course_part(u.type_id);
+        OrgUnitInfo {
+            id: u.id,
+            kind: OrgUnitTypeInfo {
+                id: u.type_id,
+                code: code.to_string(),
+                name: name.to_string(),
+            },
+            name: u.name.clone(),
+            code: u.code.clone(),
+            home_url: has_home.then(|| format!("{origin}/d2l/home/{}", u.id)),
+            image_url: None,
+        }
+    }
+}
+
+/// `Enrollment.UserOrgUnit`: one of a user's enrollments, as `GET /enrollments/users/(userId)/
+/// orgUnits/` lists them.
+#[derive(Debug, Serialize)]
+pub struct UserOrgUnit {
+    #[serde(rename = "OrgUnit")]
+    pub org_unit: OrgUnitInfo,
+    #[serde(rename = "Role")]
+    pub role: RoleInfo,
+    #[serde(rename = "IsCascading")]
+    pub is_cascading: bool,
+    /// Null when no user made the enrollment (AutoEnroll, a job), as D2L documents.
+    #[serde(rename = "EnrolledByUserId")]
+    pub enrolled_by_user_id: Option<i64>,
+    #[serde(rename = "EnrolledByUserDate")]
+    pub enrolled_by_user_date: Option<String>,
+}
+
+impl UserOrgUnit {
+    pub fn new((e, u, r): &(Enrollment, OrgUnit, Role), origin: &str) -> Self {
+        Self {
+            org_unit: OrgUnitInfo::new(u, origin),
+            role: RoleInfo::from(r),
+            is_cascading: e.is_cascading,
+            enrolled_by_user_id: e.enrolled_by_user_id,
+            enrolled_by_user_date: e.enrolled_by_user_id.map(|_| utc(e.created_at)),
         }
     }
 }

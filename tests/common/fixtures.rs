@@ -7,7 +7,7 @@ use d2l_groups::auth::secrets::{generate_secret, hash_secret};
 use d2l_groups::bootstrap::{find_institution, find_user_by_name_or_id, DEFAULT_ACRONYM};
 use d2l_groups::db::rows::OAuthClient;
 use d2l_groups::error::ApiError;
-use d2l_groups::schema::{oauth_clients, org_unit_members};
+use d2l_groups::schema::{enrollments, oauth_clients};
 use diesel::prelude::*;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::header::CONTENT_TYPE;
@@ -62,8 +62,8 @@ pub fn member_rows(app: &TestApp, unit: i64) -> i64 {
     app.state
         .db
         .read_sync(|conn| {
-            Ok(org_unit_members::table
-                .filter(org_unit_members::org_unit_id.eq(unit))
+            Ok(enrollments::table
+                .filter(enrollments::org_unit_id.eq(unit))
                 .count()
                 .get_result::<i64>(conn)?)
         })

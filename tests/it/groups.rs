@@ -212,13 +212,16 @@ async fn members(app: &TestApp, ou: i64, cat: i64, group: i64) -> Vec<i64> {
 
 /// Membership rows a user holds in a course, read from the database.
 fn course_member_rows(app: &TestApp, course: i64, user: i64) -> i64 {
-    use d2l_groups::schema::org_unit_members;
+    use d2l_groups::schema::{enrollments, org_units};
     app.state
         .db
         .read_sync(|conn| {
-            Ok(org_unit_members::table
-                .filter(org_unit_members::course_id.eq(course))
-                .filter(org_unit_members::user_id.eq(user))
+            let parts = org_units::table
+                .filter(org_units::parent_id.eq(course))
+                .select(org_units::id);
+            Ok(enrollments::table
+                .filter(enrollments::org_unit_id.eq_any(parts))
+                .filter(enrollments::user_id.eq(user))
                 .count()
                 .get_result::<i64>(conn)?)
         })

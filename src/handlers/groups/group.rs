@@ -115,7 +115,14 @@ pub async fn enroll(
         .db
         .write_in(path.course, move |conn| {
             let course = access::course_for_write(conn, &auth, path.course, NotFound, Members)?;
-            groups::enroll(conn, &course, path.category, path.group, user_id)?;
+            groups::enroll(
+                conn,
+                &course,
+                path.category,
+                path.group,
+                user_id,
+                auth.caller.user_id,
+            )?;
             Ok(((), Touch::Members(path.group)))
         })
         .await?;

@@ -1,6 +1,7 @@
 //! Enrollments: a user's role in an org unit (found, made, changed, removed, paged by org unit
 //! and by user), and the course's learners that sections and groups allocate.
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::rows::{Enrollment, OrgUnit, Role, User};
@@ -197,6 +198,12 @@ pub struct OwnFilter {
     /// The org unit's activation.
     pub is_active: Option<bool>,
     pub role_id: Option<i64>,
+    /// Whether the org unit is open now (active, and today within its dates), as of `now`.
+    pub can_access: Option<(bool, NaiveDateTime)>,
+    /// Org units not ended before this (no end date, or one at or after it).
+    pub ending_from: Option<NaiveDateTime>,
+    /// Org units started by this (no start date, or one at or before it).
+    pub starting_by: Option<NaiveDateTime>,
 }
 
 /// Up to `limit` of the user's enrollments in the institution with an org unit id above
@@ -225,6 +232,39 @@ pub fn page_of_user(
     }
     if let Some(role_id) = filter.role_id {
         q = q.filter(enrollments::role_id.eq(role_id));
+    }
+    if let Some(from) = filter.ending_from {
+        q = q.filter(
+            org_units::end_date
+                .is_null()
+                .or(org_units::end_date.ge(from)),
+        );
+    }
+    if let Some(by) = filter.starting_by {
+        q = q.filter(
+            org_units::start_date
+                .is_null()
+                .or(org_units::start_date.le(by)),
+        );
+    }
+    if let Some((can, now)) = filter.can_access {
+        let open = org_units::is_active
+            .eq(true)
+            .and(
+                org_units::start_date
+                    .is_null()
+                    .or(org_units::start_date.le(now)),
+            )
+            .and(
+                org_units::end_date
+                    .is_null()
+                    .or(org_units::end_date.ge(now)),
+            );
+        q = if can {
+            q.filter(open)
+        } else {
+            q.filter(diesel::dsl::not(open))
+        };
     }
     Ok(q.order(enrollments::org_unit_id.asc())
         .limit(limit)

@@ -96,7 +96,8 @@ pub async fn list(
 }
 
 /// Which of a user's enrollments a list asks for: `orgUnitTypeId` (a comma-separated list;
-/// GSU's client sends `orgUnitType`), `isActive`, `roleId`.
+/// GSU's client sends `orgUnitType`), `isActive`, `roleId`, `canAccess`, and the window
+/// `startDateTime`..`endDateTime` that the org unit's dates must overlap.
 fn own_filter(query: &Query) -> ApiResult<OwnFilter> {
     let mut type_ids = query.ids("orgUnitTypeId")?;
     if type_ids.is_empty() {
@@ -106,6 +107,11 @@ fn own_filter(query: &Query) -> ApiResult<OwnFilter> {
         type_ids,
         is_active: query.bool("isActive")?,
         role_id: query.id("roleId")?,
+        can_access: query
+            .bool("canAccess")?
+            .map(|can| (can, chrono::Utc::now().naive_utc())),
+        ending_from: query.utc("startDateTime")?,
+        starting_by: query.utc("endDateTime")?,
     })
 }
 

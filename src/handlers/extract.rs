@@ -14,7 +14,7 @@ use crate::auth::{Authentication, Authorized, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::middleware::{RouteSpec, ServedVersion};
 use crate::state::State;
-use crate::wire::{nul_error, parse_bool, parse_id, parse_json, query_nul_parameter};
+use crate::wire::{nul_error, parse_bool, parse_id, parse_json, parse_utc, query_nul_parameter};
 
 /// Largest request body accepted; more is a 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -159,6 +159,10 @@ impl Query {
 
     pub fn id(&self, name: &str) -> ApiResult<Option<i64>> {
         self.get(name).map(|v| parse_id(name, v)).transpose()
+    }
+
+    pub fn utc(&self, name: &str) -> ApiResult<Option<chrono::NaiveDateTime>> {
+        self.get(name).map(|v| parse_utc(name, v)).transpose()
     }
 
     /// A comma-separated list of ids (`orgUnitTypeId=3,4`); empty when absent.

@@ -58,7 +58,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::error::{ApiError, ApiResult};
 
 pub use parse::{
-    canonical_id, nul_error, parse_bookmark, parse_bool, parse_id, parse_json, path_id,
+    canonical_id, nul_error, parse_bookmark, parse_bool, parse_id, parse_json, parse_utc, path_id,
     query_nul_parameter,
 };
 

@@ -660,3 +660,63 @@ async fn the_migration_carries_memberships_forward_and_back() {
     }
     assert_eq!(after, before);
 }
+
+#[actix_web::test]
+async fn myenrollments_filters_by_access_and_by_a_date_window() {
+    let app = spawn_app().await;
+    let learner = app.create_user("mem-9.l", "Student").await;
+    let mut course = |code: &'static str, start: Value, end: Value| {
+        let mut body = course_body(code);
+        body["StartDate"] = start;
+        body["EndDate"] = end;
+        body
+    };
+    let mut made = Vec::new();
+    for body in [
+        course("MEM-9-OPEN", Value::Null, Value::Null),
+        course(
+            "MEM-9-PAST",
+            json!("2019-01-01T00:00:00.000Z"),
+            json!("2020-01-01T00:00:00.000Z"),
+        ),
+        course("MEM-9-NEXT", json!("2040-01-01T00:00:00.000Z"), Value::Null),
+    ] {
+        let v = json_ok(app.post(&app.lp("/courses/"), &app.admin, &body).await).await;
+        let id: i64 = v["Identifier"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .expect("id");
+        app.enroll(learner, id, "Student").await;
+        made.push(id);
+    }
+    let (open, past, next) = (made[0], made[1], made[2]);
+    let token = app.token_for("mem-9.l", "enrollment:own_enrollment:read");
+    let listed = |query: &'static str| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            let url = app.lp(&format!(
+                "/enrollments/myenrollments/?orgUnitTypeId=3&{query}"
+            ));
+            let v = json_ok(app.get(&url, &token).await).await;
+            units(&v).into_iter().map(|(id, _)| id).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(listed("canAccess=true").await, vec![open]);
+    assert_eq!(listed("canAccess=false").await, vec![past, next]);
+    assert_eq!(
+        listed("startDateTime=2025-01-01T00:00:00.000Z").await,
+        vec![open, next]
+    );
+    assert_eq!(
+        listed("endDateTime=2030-01-01T00:00:00.000Z").await,
+        vec![open, past]
+    );
+    assert_eq!(
+        listed("startDateTime=2025-01-01T00:00:00.000Z&endDateTime=2030-01-01T00:00:00.000Z").await,
+        vec![open]
+    );
+    let url = app.lp("/enrollments/myenrollments/?startDateTime=yesterday");
+    let detail = problem(app.get(&url, &token).await, 400).await;
+    assert!(detail.starts_with("startDateTime: "), "{detail}");
+}

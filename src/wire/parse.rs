@@ -137,6 +137,17 @@ pub fn parse_bookmark(value: Option<&str>) -> ApiResult<i64> {
     }
 }
 
+/// A UTCDateTime query parameter (`startDateTime=2026-09-01T00:00:00.000Z`), or a 400 naming it.
+pub fn parse_utc(name: &str, value: &str) -> ApiResult<chrono::NaiveDateTime> {
+    chrono::DateTime::parse_from_rfc3339(value)
+        .map(|dt| dt.with_timezone(&chrono::Utc).naive_utc())
+        .map_err(|_| {
+            ApiError::bad_request(format!(
+                "{name}: {value:?} is not a UTC date-time (yyyy-MM-ddTHH:mm:ss.fffZ)."
+            ))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,15 +239,4 @@ mod tests {
         assert_eq!(query_nul_parameter("a=1&b=%2500"), None);
         assert_eq!(query_nul_parameter("a=1"), None);
     }
-}
-
-/// A UTCDateTime query parameter (`startDateTime=2026-09-01T00:00:00.000Z`), or a 400 naming it.
-pub fn parse_utc(name: &str, value: &str) -> ApiResult<chrono::NaiveDateTime> {
-    chrono::DateTime::parse_from_rfc3339(value)
-        .map(|dt| dt.with_timezone(&chrono::Utc).naive_utc())
-        .map_err(|_| {
-            ApiError::bad_request(format!(
-                "{name}: {value:?} is not a UTC date-time (yyyy-MM-ddTHH:mm:ss.fffZ)."
-            ))
-        })
 }

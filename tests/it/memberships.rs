@@ -665,7 +665,7 @@ async fn the_migration_carries_memberships_forward_and_back() {
 async fn myenrollments_filters_by_access_and_by_a_date_window() {
     let app = spawn_app().await;
     let learner = app.create_user("mem-9.l", "Student").await;
-    let mut course = |code: &'static str, start: Value, end: Value| {
+    let course = |code: &'static str, start: Value, end: Value| {
         let mut body = course_body(code);
         body["StartDate"] = start;
         body["EndDate"] = end;

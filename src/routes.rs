@@ -19,7 +19,8 @@ use crate::auth::scopes::RequiredScope;
 use crate::domain::permissions::Permission::{self, *};
 use crate::error::ApiError;
 use crate::handlers::{
-    courses, enrollments, groups, health, institutions, oauth, roles, sections, users, versions,
+    courses, enrollments, groups, health, institutions, oauth, orgstructure, roles, sections,
+    users, versions,
 };
 use crate::middleware::RouteSpec;
 use crate::versions::{Product, RouteVersions, LP_ROUTES, REMOVED_IN_LP_1_39};
@@ -84,6 +85,21 @@ fn table() -> RouteTable {
     t.route(Lp(LP_ROUTES),          GET,    "/roles/",                                                                              "role:detail:read",               Some(RolesRead),         roles::list);
     t.route(Lp(LP_ROUTES),          GET,    "/roles/{roleId}",                                                                      "role:detail:read",               Some(RolesRead),         roles::get);
     t.route(Lp(LP_ROUTES),          GET,    "/{orgUnitId}/roles/",                                                                  "role:detail:read",               Some(RolesRead),         roles::enrollable);
+
+    // Org structure (orgunits.read where asked; the search at the root) and org-unit types
+    // (fixed data: token and scope only). Literal segments come before {orgUnitTypeId}.
+    t.route(Lp(LP_ROUTES),          GET,    "/orgstructure/",                                                                       "organizations:organization:read", Some(OrgUnitsRead),   orgstructure::search);
+    t.route(Lp(LP_ROUTES),          GET,    "/orgstructure/{orgUnitId}",                                                            "organizations:organization:read", Some(OrgUnitsRead),   orgstructure::get);
+    t.route(Lp(LP_ROUTES),          GET,    "/orgstructure/{orgUnitId}/children/",                                                  "organizations:organization:read", Some(OrgUnitsRead),   orgstructure::children);
+    t.route(Lp(LP_ROUTES),          GET,    "/orgstructure/{orgUnitId}/children/paged/",                                            "organizations:organization:read", Some(OrgUnitsRead),   orgstructure::children_paged);
+    t.route(Lp(LP_ROUTES),          GET,    "/orgstructure/{orgUnitId}/descendants/",                                               "organizations:organization:read", Some(OrgUnitsRead),   orgstructure::descendants);
+    t.route(Lp(LP_ROUTES),          GET,    "/orgstructure/{orgUnitId}/descendants/paged/",                                         "organizations:organization:read", Some(OrgUnitsRead),   orgstructure::descendants_paged);
+    t.route(Lp(LP_ROUTES),          GET,    "/orgstructure/{orgUnitId}/parents/",                                                   "organizations:organization:read", Some(OrgUnitsRead),   orgstructure::parents);
+    t.route(Lp(LP_ROUTES),          GET,    "/orgstructure/{orgUnitId}/ancestors/",                                                 "organizations:organization:read", Some(OrgUnitsRead),   orgstructure::ancestors);
+    t.route(Lp(LP_ROUTES),          GET,    "/outypes/",                                                                            "organizations:organization:read", None,                 orgstructure::types);
+    t.route(Lp(LP_ROUTES),          GET,    "/outypes/department",                                                                  "organizations:organization:read", None,                 orgstructure::department);
+    t.route(Lp(LP_ROUTES),          GET,    "/outypes/semester",                                                                    "organizations:organization:read", None,                 orgstructure::semester);
+    t.route(Lp(LP_ROUTES),          GET,    "/outypes/{orgUnitTypeId}",                                                             "organizations:organization:read", None,                 orgstructure::get_type);
 
     // Sections of a course offering. Literal segments (settings, mysections) come before {sectionId}.
 

@@ -15,6 +15,7 @@ pub mod groups;
 pub mod health;
 pub mod institutions;
 pub mod oauth;
+pub mod orgstructure;
 pub mod paths;
 pub mod remember;
 pub mod reply;

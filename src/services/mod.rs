@@ -13,6 +13,7 @@ pub mod enrollments;
 pub mod group_jobs;
 pub mod groups;
 pub mod institutions;
+pub mod orgstructure;
 pub mod placement;
 pub mod policy;
 pub mod roles;

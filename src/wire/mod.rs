@@ -45,6 +45,7 @@ pub mod enrollments;
 pub mod groups;
 pub mod institutions;
 pub mod oauth;
+pub mod orgstructure;
 mod parse;
 pub mod roles;
 pub mod sections;

@@ -11,6 +11,7 @@ mod groups;
 mod institutions;
 mod jobs;
 mod layers;
+mod orgstructure;
 mod protocol;
 mod reliability;
 mod resources;

@@ -19,11 +19,11 @@ use crate::auth::scopes::RequiredScope;
 use crate::domain::permissions::Permission::{self, *};
 use crate::error::ApiError;
 use crate::handlers::{
-    courses, enrollments, groups, health, institutions, oauth, orgstructure, roles, sections,
-    users, versions,
+    classlist, courses, enrollments, groups, health, institutions, oauth, orgstructure, roles,
+    sections, users, versions,
 };
 use crate::middleware::RouteSpec;
-use crate::versions::{Product, RouteVersions, LP_ROUTES, REMOVED_IN_LP_1_39};
+use crate::versions::{Product, RouteVersions, LE_ROUTES, LP_ROUTES, REMOVED_IN_LP_1_39};
 
 const GET: Method = Method::GET;
 const POST: Method = Method::POST;
@@ -133,6 +133,10 @@ fn table() -> RouteTable {
     t.route(Lp(LP_ROUTES),          GET,    "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/{groupId}/enrollments",          "groups:group:read",              Some(GroupsView),        groups::members);
     t.route(Lp(LP_ROUTES),          DELETE, "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/{groupId}/enrollments/{userId}", "groups:enrollment:delete",       Some(GroupsEnroll),      groups::unenroll);
 
+    // LE routes under /d2l/api/le/{version}: the classlist (enrollments.read, or enrolled there).
+    t.route(Le(LE_ROUTES),          GET,    "/{orgUnitId}/classlist/",                                                              "enrollment:orgunit:read",        Some(EnrollmentsRead),   classlist::list);
+    t.route(Le(LE_ROUTES),          GET,    "/{orgUnitId}/classlist/paged/",                                                        "enrollment:orgunit:read",        Some(EnrollmentsRead),   classlist::paged);
+
     // The operator API (not versioned): an institution's own record and its VLE registrations.
     t.route(Operator,               GET,    "/api/v2/institution/",                                          "institutions:institution:read",   Some(InstitutionManage), institutions::list);
     t.route(Operator,               GET,    "/api/v2/institution/{institution_id}/",                         "institutions:institution:read",   Some(InstitutionManage), institutions::get);
@@ -154,12 +158,10 @@ enum Mount {
     /// The versioned LP API, under `/d2l/api/lp/{version}`, serving these versions.
     Lp(RouteVersions),
     /// The versioned LE API, under `/d2l/api/le/{version}`, serving these versions.
-    #[allow(dead_code)] // the LE class list mounts here
     Le(RouteVersions),
     /// The operator API (not versioned): the path as written.
     Operator,
 }
-#[allow(unused_imports)]
 use Mount::{Le, Lp, Operator};
 
 /// Collects routes by path, so that one resource holds every method of a path (a wrong method

@@ -8,6 +8,7 @@
 //! resource file. What two resources share belongs in `db` or in one of those three.
 
 pub mod access;
+pub mod classlist;
 pub mod courses;
 pub mod enrollments;
 pub mod group_jobs;

@@ -40,6 +40,7 @@ macro_rules! child_fetch {
     };
 }
 
+pub mod classlist;
 pub mod courses;
 pub mod enrollments;
 pub mod groups;

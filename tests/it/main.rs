@@ -6,6 +6,7 @@
 mod common;
 
 mod caching;
+mod classlist;
 mod cli;
 mod groups;
 mod institutions;

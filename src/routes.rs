@@ -19,10 +19,11 @@ use crate::auth::scopes::RequiredScope;
 use crate::domain::permissions::Permission::{self, *};
 use crate::error::ApiError;
 use crate::handlers::{
-    courses, enrollments, groups, health, institutions, oauth, roles, sections, users, versions,
+    classlist, courses, enrollments, groups, health, institutions, oauth, orgstructure, roles,
+    sections, users, versions,
 };
 use crate::middleware::RouteSpec;
-use crate::versions::{Product, RouteVersions, LP_ROUTES, REMOVED_IN_LP_1_39};
+use crate::versions::{Product, RouteVersions, LE_ROUTES, LP_ROUTES, REMOVED_IN_LP_1_39};
 
 const GET: Method = Method::GET;
 const POST: Method = Method::POST;
@@ -88,6 +89,21 @@ fn table() -> RouteTable {
     t.route(Lp(LP_ROUTES),          GET,    "/roles/{roleId}",                                                                      "role:detail:read",               Some(RolesRead),         roles::get);
     t.route(Lp(LP_ROUTES),          GET,    "/{orgUnitId}/roles/",                                                                  "role:detail:read",               Some(RolesRead),         roles::enrollable);
 
+    // Org structure (orgunits.read where asked; the search at the root) and org-unit types
+    // (fixed data: token and scope only). Literal segments come before {orgUnitTypeId}.
+    t.route(Lp(LP_ROUTES),          GET,    "/orgstructure/",                                                                       "organizations:organization:read", Some(OrgUnitsRead),   orgstructure::search);
+    t.route(Lp(LP_ROUTES),          GET,    "/orgstructure/{orgUnitId}",                                                            "organizations:organization:read", Some(OrgUnitsRead),   orgstructure::get);
+    t.route(Lp(LP_ROUTES),          GET,    "/orgstructure/{orgUnitId}/children/",                                                  "organizations:organization:read", Some(OrgUnitsRead),   orgstructure::children);
+    t.route(Lp(LP_ROUTES),          GET,    "/orgstructure/{orgUnitId}/children/paged/",                                            "organizations:organization:read", Some(OrgUnitsRead),   orgstructure::children_paged);
+    t.route(Lp(LP_ROUTES),          GET,    "/orgstructure/{orgUnitId}/descendants/",                                               "organizations:organization:read", Some(OrgUnitsRead),   orgstructure::descendants);
+    t.route(Lp(LP_ROUTES),          GET,    "/orgstructure/{orgUnitId}/descendants/paged/",                                         "organizations:organization:read", Some(OrgUnitsRead),   orgstructure::descendants_paged);
+    t.route(Lp(LP_ROUTES),          GET,    "/orgstructure/{orgUnitId}/parents/",                                                   "organizations:organization:read", Some(OrgUnitsRead),   orgstructure::parents);
+    t.route(Lp(LP_ROUTES),          GET,    "/orgstructure/{orgUnitId}/ancestors/",                                                 "organizations:organization:read", Some(OrgUnitsRead),   orgstructure::ancestors);
+    t.route(Lp(LP_ROUTES),          GET,    "/outypes/",                                                                            "organizations:organization:read", None,                 orgstructure::types);
+    t.route(Lp(LP_ROUTES),          GET,    "/outypes/department",                                                                  "organizations:organization:read", None,                 orgstructure::department);
+    t.route(Lp(LP_ROUTES),          GET,    "/outypes/semester",                                                                    "organizations:organization:read", None,                 orgstructure::semester);
+    t.route(Lp(LP_ROUTES),          GET,    "/outypes/{orgUnitTypeId}",                                                             "organizations:organization:read", None,                 orgstructure::get_type);
+
     // Sections of a course offering. Literal segments (settings, mysections) come before {sectionId}.
 
     // The legacy PUT /sections/ was removed in LP 1.39: no version serves it, so it is always 404.
@@ -120,6 +136,10 @@ fn table() -> RouteTable {
     t.route(Lp(LP_ROUTES),          GET,    "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/{groupId}/enrollments",          "groups:group:read",              Some(GroupsView),        groups::members);
     t.route(Lp(LP_ROUTES),          DELETE, "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/{groupId}/enrollments/{userId}", "groups:enrollment:delete",       Some(GroupsEnroll),      groups::unenroll);
 
+    // LE routes under /d2l/api/le/{version}: the classlist (enrollments.read, or enrolled there).
+    t.route(Le(LE_ROUTES),          GET,    "/{orgUnitId}/classlist/",                                                              "enrollment:orgunit:read",        Some(EnrollmentsRead),   classlist::list);
+    t.route(Le(LE_ROUTES),          GET,    "/{orgUnitId}/classlist/paged/",                                                        "enrollment:orgunit:read",        Some(EnrollmentsRead),   classlist::paged);
+
     // The operator API (not versioned): an institution's own record and its VLE registrations.
     t.route(Operator,               GET,    "/api/v2/institution/",                                          "institutions:institution:read",   Some(InstitutionManage), institutions::list);
     t.route(Operator,               GET,    "/api/v2/institution/{institution_id}/",                         "institutions:institution:read",   Some(InstitutionManage), institutions::get);
@@ -141,12 +161,10 @@ enum Mount {
     /// The versioned LP API, under `/d2l/api/lp/{version}`, serving these versions.
     Lp(RouteVersions),
     /// The versioned LE API, under `/d2l/api/le/{version}`, serving these versions.
-    #[allow(dead_code)] // the LE class list mounts here
     Le(RouteVersions),
     /// The operator API (not versioned): the path as written.
     Operator,
 }
-#[allow(unused_imports)]
 use Mount::{Le, Lp, Operator};
 
 /// Collects routes by path, so that one resource holds every method of a path (a wrong method

@@ -39,12 +39,14 @@ use connection::{with_connection_defaults, Health, LogPoolErrors};
 pub use connection::{Backend, DatabaseUrl, Manager, Pool, PoolOptions, PooledConn};
 
 pub mod categories;
+pub mod classlist;
 pub mod clients;
 pub mod courses;
 pub mod enrollments;
 pub mod institutions;
 pub mod jobs;
 pub mod members;
+pub mod org_structure;
 pub mod org_units;
 pub mod permissions;
 pub mod roles;

@@ -5,7 +5,9 @@ use diesel::prelude::*;
 
 use crate::schema::*;
 
-/// Brightspace's org-unit type ids for the types this server knows.
+/// Brightspace's org-unit type ids for the types this server knows, and what `/outypes/`
+/// says of each: the one place the type metadata lives (docs/compatibility.md, "Org
+/// structure").
 pub mod org_unit_type {
     pub const ORGANIZATION: i64 = 1;
     pub const COURSE_TEMPLATE: i64 = 2;
@@ -14,6 +16,45 @@ pub mod org_unit_type {
     /// Our ids for the types Brightspace creates per tenant (see docs/compatibility.md).
     pub const SECTION: i64 = 4;
     pub const GROUP: i64 = 6;
+    /// D2L's own sample's id for Department (we create no departments).
+    pub const DEPARTMENT: i64 = 203;
+
+    /// An org-unit type as `/outypes/` answers it. Codes equal names, as in every captured
+    /// built-in type; all are built in (neither editable nor deletable).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Kind {
+        pub id: i64,
+        pub code: &'static str,
+        pub name: &'static str,
+        /// Where Brightspace's admin tools list it: top of the tree first (D2L's sample gives
+        /// Department 2).
+        pub sort_order: i64,
+    }
+
+    const fn kind(id: i64, name: &'static str, sort_order: i64) -> Kind {
+        Kind {
+            id,
+            code: name,
+            name,
+            sort_order,
+        }
+    }
+
+    /// Every type this server numbers, by id.
+    pub const ALL: [Kind; 7] = [
+        kind(ORGANIZATION, "Organization", 1),
+        kind(COURSE_TEMPLATE, "Course Template", 4),
+        kind(COURSE_OFFERING, "Course Offering", 5),
+        kind(SECTION, "Section", 6),
+        kind(SEMESTER, "Semester", 3),
+        kind(GROUP, "Group", 7),
+        kind(DEPARTMENT, "Department", 2),
+    ];
+
+    /// Type `type_id`, if this server numbers it.
+    pub fn find(type_id: i64) -> Option<&'static Kind> {
+        ALL.iter().find(|k| k.id == type_id)
+    }
 
     /// Sections and groups: the parts of a course offering, whose members are enrolled in
     /// them with their course role.
@@ -23,15 +64,7 @@ pub mod org_unit_type {
 
     /// `(Code, Name)` as Brightspace spells them in `OrgUnit.Type`.
     pub fn describe(type_id: i64) -> (&'static str, &'static str) {
-        match type_id {
-            ORGANIZATION => ("Organization", "Organization"),
-            COURSE_TEMPLATE => ("Course Template", "Course Template"),
-            COURSE_OFFERING => ("Course Offering", "Course Offering"),
-            SEMESTER => ("Semester", "Semester"),
-            SECTION => ("Section", "Section"),
-            GROUP => ("Group", "Group"),
-            _ => ("Org Unit", "Org Unit"),
-        }
+        find(type_id).map_or(("Org Unit", "Org Unit"), |k| (k.code, k.name))
     }
 }
 

@@ -25,10 +25,13 @@ pub enum Permission {
     SectionsEnroll,
     /// Manage the institution's own record and its VLE registrations.
     InstitutionManage,
+    /// See the org structure around an org unit (orgstructure routes): the unit, its
+    /// children, descendants, parents and ancestors.
+    OrgUnitsRead,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 15] = [
+    pub const ALL: [Permission; 16] = [
         Permission::UsersRead,
         Permission::UsersCreate,
         Permission::CoursesRead,
@@ -44,6 +47,7 @@ impl Permission {
         Permission::SectionsManage,
         Permission::SectionsEnroll,
         Permission::InstitutionManage,
+        Permission::OrgUnitsRead,
     ];
 
     pub fn name(self) -> &'static str {
@@ -63,6 +67,7 @@ impl Permission {
             Permission::SectionsManage => "sections.manage",
             Permission::SectionsEnroll => "sections.enroll",
             Permission::InstitutionManage => "institution.manage",
+            Permission::OrgUnitsRead => "orgunits.read",
         }
     }
 
@@ -96,6 +101,7 @@ pub fn default_roles() -> Vec<(&'static str, &'static str, bool, Vec<Permission>
                 SectionsView,
                 SectionsManage,
                 SectionsEnroll,
+                OrgUnitsRead,
             ],
         ),
         (
@@ -109,6 +115,7 @@ pub fn default_roles() -> Vec<(&'static str, &'static str, bool, Vec<Permission>
                 GroupsView,
                 GroupsEnroll,
                 SectionsView,
+                OrgUnitsRead,
             ],
         ),
         ("Student", "Student", false, vec![CoursesRead]),
@@ -161,6 +168,26 @@ mod tests {
         assert_eq!(counted_roles(&held, 3, false), vec![10, 20]);
         assert_eq!(counted_roles(&held, 1, true), vec![10]);
         assert_eq!(counted_roles(&[(1, 20, false)], 1, true), Vec::<i64>::new());
+    }
+
+    #[test]
+    fn org_units_are_read_by_every_role_that_reads_enrollments() {
+        let holders: Vec<&str> = default_roles()
+            .into_iter()
+            .filter(|(_, _, _, permissions)| permissions.contains(&Permission::OrgUnitsRead))
+            .map(|(name, _, _, _)| name)
+            .collect();
+        assert_eq!(
+            holders,
+            ["Administrator", "Instructor", "Teaching Assistant"]
+        );
+        for (_, _, _, permissions) in default_roles() {
+            assert_eq!(
+                permissions.contains(&Permission::OrgUnitsRead),
+                permissions.contains(&Permission::EnrollmentsRead)
+            );
+        }
+        assert!(default_role_permissions_for_integration().contains(&Permission::OrgUnitsRead));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! No handler names a table or writes a query (Diesel is the database layer's); no business
 //! rule is decided here.
 
+pub mod classlist;
 pub mod courses;
 pub mod enrollments;
 pub mod extract;
@@ -15,6 +16,7 @@ pub mod groups;
 pub mod health;
 pub mod institutions;
 pub mod oauth;
+pub mod orgstructure;
 pub mod paths;
 pub mod remember;
 pub mod reply;

@@ -8,11 +8,13 @@
 //! resource file. What two resources share belongs in `db` or in one of those three.
 
 pub mod access;
+pub mod classlist;
 pub mod courses;
 pub mod enrollments;
 pub mod group_jobs;
 pub mod groups;
 pub mod institutions;
+pub mod orgstructure;
 pub mod placement;
 pub mod policy;
 pub mod roles;

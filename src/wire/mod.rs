@@ -40,11 +40,13 @@ macro_rules! child_fetch {
     };
 }
 
+pub mod classlist;
 pub mod courses;
 pub mod enrollments;
 pub mod groups;
 pub mod institutions;
 pub mod oauth;
+pub mod orgstructure;
 mod parse;
 pub mod roles;
 pub mod sections;

@@ -6,12 +6,14 @@
 mod common;
 
 mod caching;
+mod classlist;
 mod cli;
 mod groups;
 mod institutions;
 mod jobs;
 mod layers;
 mod memberships;
+mod orgstructure;
 mod protocol;
 mod reliability;
 mod resources;

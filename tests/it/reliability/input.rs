@@ -122,6 +122,7 @@ impl Fixture {
             "sectionId" => self.section.to_string(),
             "groupCategoryId" => self.category.to_string(),
             "groupId" => self.group.to_string(),
+            "orgUnitTypeId" => "4".to_string(),
             "institution_id" | "parent_lookup_institution_id" => self.institution.to_string(),
             "id" => self.vle.to_string(),
             other => panic!("route parameter {{{other}}} is new: give the fixture a value for it"),

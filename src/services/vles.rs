@@ -18,7 +18,7 @@ pub const INTEGRATION_ROLE: &str = "LMS Integration";
 
 /// The scope registered for VLE clients: the LP routes, not the operator API.
 pub const VLE_CLIENT_SCOPE: &str =
-    "users:*:* orgunits:*:* enrollment:*:* role:*:* groups:*:* sections:*:*";
+    "users:*:* orgunits:*:* enrollment:*:* role:*:* groups:*:* sections:*:* organizations:*:*";
 
 /// A VLE's writable fields as sent, each already checked on its own (`None`: not sent).
 #[derive(Clone, Debug, Default)]

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::common;
 use common::*;
 
-use d2l_groups::schema::{org_units, role_permissions};
+use d2l_groups::schema::{oauth_clients, org_units, role_permissions};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use serde_json::{json, Value};
@@ -658,7 +658,7 @@ async fn the_migration_grants_orgunits_read_to_every_role_reading_enrollments() 
     let course = app.create_course("BIO-101").await;
     member(&app, course, "teacher", "Instructor").await;
     member(&app, course, "learner", "Student").await;
-    // One statement, the same on both backends.
+    // The same statements on both backends.
     let up = include_str!("../../migrations/sqlite/2026-12-01-220000_org_units_read/up.sql");
     assert_eq!(
         up,
@@ -725,10 +725,51 @@ async fn the_lms_integration_role_reads_the_org_structure() {
         )
         .await;
     let vle = json_status(res, 201).await;
-    let client_id = vle["client_id"].as_str().expect("client_id");
-    // The VLE's service user holds the LMS Integration role at the root (cascading).
-    let service_user = format!("vle-{}", &client_id[..8]);
-    let token = app.token_for(&service_user, SCOPE);
+    // The VLE's own client-credentials token: its registered scope takes the orgstructure
+    // routes, and its service user's LMS Integration role (at the root, cascading) reads them.
+    let client_id = vle["client_id"].as_str().expect("client_id").to_string();
+    let secret = vle["credentials"]
+        .as_str()
+        .expect("credentials")
+        .to_string();
+    let vle_token = || async {
+        let res = token_request(
+            &app,
+            &[("grant_type", "client_credentials")],
+            Some((client_id.as_str(), secret.as_str())),
+        )
+        .await;
+        let granted = json_ok(res).await;
+        granted["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_string()
+    };
+    // A VLE registered before: its default scope lacked `organizations`, and the migration
+    // gives it.
+    let id = client_id.clone();
+    app.state
+        .db
+        .write_sync(move |conn| {
+            diesel::update(oauth_clients::table.filter(oauth_clients::client_id.eq(&id)))
+                .set(
+                    oauth_clients::scope.eq(
+                        "users:*:* orgunits:*:* enrollment:*:* role:*:* groups:*:* sections:*:*",
+                    ),
+                )
+                .execute(conn)?;
+            Ok(())
+        })
+        .expect("old scope");
+    let old = vle_token().await;
+    let descendants = os(&app, &format!("/{ROOT}/descendants/?ouTypeId=3"));
+    problem(app.get(&descendants, &old).await, 403).await;
+    let up = include_str!("../../migrations/sqlite/2026-12-01-220000_org_units_read/up.sql");
+    app.state
+        .db
+        .write_sync(|conn| Ok(conn.batch_execute(up)?))
+        .expect("migrate");
+    let token = vle_token().await;
     let v = json_ok(
         app.get(
             &os(&app, &format!("/{ROOT}/descendants/?ouTypeId=3")),

@@ -720,3 +720,141 @@ async fn myenrollments_filters_by_access_and_by_a_date_window() {
     let detail = problem(app.get(&url, &token).await, 400).await;
     assert!(detail.starts_with("startDateTime: "), "{detail}");
 }
+
+/// The (id, type id) of each OrgUnit of an orgstructure array.
+fn org_units_of(v: &Value) -> Vec<(i64, i64)> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("an array: {v}"))
+        .iter()
+        .map(|u| {
+            let id = u["Identifier"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .expect("Identifier");
+            (id, u["Type"]["Id"].as_i64().expect("Type.Id"))
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn an_instructor_finds_the_sections_and_groups_through_orgstructure() {
+    let app = spawn_app().await;
+    let w = world(&app, "MEM-10", 2).await;
+    member(&app, w.course, "mem-10.teacher", "Instructor").await;
+    let teacher = app.token_for("mem-10.teacher", ALL);
+    let mut sections: Vec<(i64, i64)> = w.sections.iter().map(|(id, _)| (*id, 4)).collect();
+    let mut groups: Vec<(i64, i64)> = w.groups.iter().map(|(id, _)| (*id, 6)).collect();
+    sections.sort();
+    groups.sort();
+    for (route, type_id, expected) in [
+        ("descendants", 4, &sections),
+        ("descendants", 6, &groups),
+        ("children", 4, &sections),
+        ("children", 6, &groups),
+    ] {
+        let url = app.lp(&format!(
+            "/orgstructure/{}/{route}/?ouTypeId={type_id}",
+            w.course
+        ));
+        let res = app.get(&url, &teacher).await;
+        assert_eq!(header(&res, "content-type").as_deref(), Some(JSON_TYPE));
+        assert_eq!(&org_units_of(&json_ok(res).await), expected, "{url}");
+    }
+    // From a group up: its course, then the root.
+    let group = w.groups[0].0;
+    let parents = json_ok(
+        app.get(
+            &app.lp(&format!("/orgstructure/{group}/parents/")),
+            &teacher,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(org_units_of(&parents), vec![(w.course, 3)]);
+    // And what it finds, the enrollment routes list the members of.
+    for (unit, members) in w.sections.iter().chain(&w.groups) {
+        let listed = class_list(
+            &json_ok(
+                app.get(
+                    &app.lp(&format!("/enrollments/orgUnits/{unit}/users/")),
+                    &teacher,
+                )
+                .await,
+            )
+            .await,
+        );
+        assert_eq!(
+            listed.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+            *members
+        );
+    }
+}
+
+#[actix_web::test]
+async fn the_le_classlist_of_a_section_or_group_lists_its_members() {
+    let app = spawn_app().await;
+    let w = world(&app, "MEM-11", 4).await;
+    member(&app, w.course, "mem-11.teacher", "Instructor").await;
+    let teacher = app.token_for("mem-11.teacher", ALL);
+    for (unit, members) in w.sections.iter().chain(&w.groups) {
+        let url = app.url(&format!("/d2l/api/le/1.99/{unit}/classlist/"));
+        let res = app.get(&url, &teacher).await;
+        assert_eq!(header(&res, "content-type").as_deref(), Some(JSON_TYPE));
+        let listed = json_ok(res).await;
+        let ids: Vec<i64> = listed
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|u| {
+                u["Identifier"]
+                    .as_str()
+                    .and_then(|s| s.parse().ok())
+                    .expect("Identifier")
+            })
+            .collect();
+        assert_eq!(&ids, members, "{url}");
+        for user in listed.as_array().expect("array") {
+            assert_eq!(user["ClasslistRoleDisplayName"], "Student", "{user}");
+        }
+        let paged = json_ok(
+            app.get(
+                &app.url(&format!("/d2l/api/le/1.99/{unit}/classlist/paged/")),
+                &teacher,
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            paged["Objects"].as_array().map(Vec::len),
+            Some(members.len())
+        );
+        assert_eq!(paged["Next"], Value::Null);
+    }
+    // A member of one group sees their group's classlist (the learner's view), not another's.
+    let learner = w.learners[0];
+    let group = group_of(&w, learner);
+    let other = w
+        .groups
+        .iter()
+        .map(|(id, _)| *id)
+        .find(|id| *id != group)
+        .expect("two groups");
+    let token = app.token_for("mem-11.l00", "enrollment:orgunit:read");
+    json_ok(
+        app.get(
+            &app.url(&format!("/d2l/api/le/1.99/{group}/classlist/")),
+            &token,
+        )
+        .await,
+    )
+    .await;
+    problem(
+        app.get(
+            &app.url(&format!("/d2l/api/le/1.99/{other}/classlist/")),
+            &token,
+        )
+        .await,
+        403,
+    )
+    .await;
+}

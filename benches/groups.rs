@@ -343,6 +343,7 @@ fn raw_batch_insert(
                     randomize_enrollments: true,
                     allocate_after_expiry: false,
                     self_enrollment_expiry_date: None,
+                    self_enrollment_start_date: None,
                     group_prefix: Some("Team".into()),
                     restricted_by_org_unit_id: None,
                     descriptions_visible: false,

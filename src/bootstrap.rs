@@ -9,7 +9,7 @@ use chrono::Utc;
 use crate::auth::tokens::generate_key_row;
 use crate::db::rows::*;
 use crate::db::{institutions, org_units, roles, signing_keys, users, Db, DbConnection};
-use crate::domain::permissions::default_roles;
+use crate::domain::permissions::{default_roles, LEARNER};
 use crate::error::{ApiError, ApiResult};
 
 pub use crate::db::users::find_user_by_name_or_id;
@@ -25,7 +25,10 @@ pub struct CreatedInstitution {
 
 /// Creates the default institution unless one exists. Safe to run from several processes at
 /// once: on PostgreSQL they queue on an advisory lock inside the transaction.
-pub fn ensure_default_institution(db: &Db) -> ApiResult<Option<CreatedInstitution>> {
+pub fn ensure_default_institution(
+    db: &Db,
+    learner_role_name: &str,
+) -> ApiResult<Option<CreatedInstitution>> {
     // Key generation is slow; do it before taking the write lock, and waste it if not needed.
     let key = generate_key_row(0).map_err(ApiError::internal)?;
     db.write_sync(move |conn| {
@@ -40,21 +43,34 @@ pub fn ensure_default_institution(db: &Db) -> ApiResult<Option<CreatedInstitutio
             DEFAULT_ACRONYM,
             "Default Institution",
             None,
+            learner_role_name,
             key.clone(),
         )
         .map(Some)
     })
 }
 
-/// Creates an institution inside the caller's transaction. `key` comes from
-/// [`generate_key_row`]; its institution id is filled in here.
+/// Creates an institution inside the caller's transaction. Its learner role (the default
+/// roles' one that AutoEnroll places) is called `learner_role_name` ("Student", or "Learner"
+/// as many tenants call it). `key` comes from [`generate_key_row`]; its institution id is
+/// filled in here.
 pub fn create_institution(
     conn: &mut DbConnection,
     acronym: &str,
     name: &str,
     mail_domain: Option<&str>,
+    learner_role_name: &str,
     mut key: SigningKeyRow,
 ) -> ApiResult<CreatedInstitution> {
+    let learner_role_name = learner_role_name.trim();
+    let clashes = default_roles()
+        .iter()
+        .any(|(name, ..)| *name != LEARNER && name.eq_ignore_ascii_case(learner_role_name));
+    if learner_role_name.is_empty() || clashes {
+        return Err(ApiError::bad_request(format!(
+            "the learner role name {learner_role_name:?} must be non-empty and differ from the other default roles"
+        )));
+    }
     let now = Utc::now().naive_utc();
     let tenant_id = uuid::Uuid::new_v4().to_string();
     let institution = institutions::create(
@@ -72,13 +88,19 @@ pub fn create_institution(
 
     let mut administrator = None;
     for (role_name, code, cascading, permissions) in default_roles() {
+        let learner = role_name == LEARNER;
         let role = roles::create_with_permissions(
             conn,
             NewRole {
                 institution_id: institution.id,
-                name: role_name,
-                code,
+                name: if learner {
+                    learner_role_name
+                } else {
+                    role_name
+                },
+                code: if learner { learner_role_name } else { code },
                 is_cascading: cascading,
+                can_be_auto_enrolled: learner,
             },
             &permissions,
         )?;

@@ -47,6 +47,10 @@ pub struct Settings {
     /// Which versions are supported, deprecated and obsolete (`--brightspace-release`), and
     /// whether obsolete ones are refused (`--strict-versions`).
     pub versions: crate::versions::VersionPolicy,
+    /// What a new institution (the default one included) calls its learner role, the one
+    /// AutoEnroll places (`--learner-role-name`): "Student" by default, "Learner" on many
+    /// tenants.
+    pub learner_role_name: String,
 }
 
 /// PEM files for serving HTTPS.
@@ -104,6 +108,7 @@ impl Settings {
             workers: 0,
             job_worker: true,
             job_poll_interval: std::time::Duration::from_millis(500),
+            learner_role_name: crate::domain::permissions::LEARNER.into(),
             job_max_attempts: DEFAULT_JOB_MAX_ATTEMPTS,
             job_retry_delay: std::time::Duration::from_millis(DEFAULT_JOB_RETRY_DELAY_MS),
             tls: None,

@@ -69,6 +69,7 @@ diesel::table! {
         name -> Text,
         code -> Text,
         is_cascading -> Bool,
+        can_be_auto_enrolled -> Bool,
     }
 }
 
@@ -137,6 +138,7 @@ diesel::table! {
         status -> BigInt,
         submitted_at -> Timestamp,
         updated_at -> Timestamp,
+        self_enrollment_start_date -> Nullable<Timestamp>,
     }
 }
 

@@ -76,7 +76,8 @@ impl AppState {
         )?;
         db.migrate()?;
         db.watch_changes();
-        crate::bootstrap::ensure_default_institution(&db).map_err(|e| e.cause())?;
+        crate::bootstrap::ensure_default_institution(&db, &settings.learner_role_name)
+            .map_err(|e| e.cause())?;
         let tokens = TokenService::new(
             settings.token_issuer.clone(),
             settings.token_audience.clone(),

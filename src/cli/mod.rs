@@ -64,6 +64,12 @@ pub struct Cli {
     )]
     pub log_format: LogFormat,
 
+    /// What a new institution calls its learner role, the one AutoEnroll places ("Learner"
+    /// on many tenants). Used when an institution is created: the default one on first use of
+    /// a database, and by `institution add`.
+    #[arg(long, env = "LEARNER_ROLE_NAME", global = true, default_value = crate::domain::permissions::LEARNER)]
+    pub learner_role_name: String,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -85,6 +91,29 @@ pub enum Command {
     /// See background jobs, and retry or discard the dead ones.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Manage roles.
+    #[command(subcommand)]
+    Role(RoleCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RoleCommand {
+    /// Set whether holders of a role can be auto-enrolled (placed by AutoEnroll and the
+    /// allocation jobs in sections and groups), as Brightspace's role setting does.
+    AutoEnroll(RoleAutoEnrollArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct RoleAutoEnrollArgs {
+    /// The role's name or id.
+    #[arg(long)]
+    pub role: String,
+    /// The institution's id or acronym; the default institution if absent.
+    #[arg(long)]
+    pub institution: Option<String>,
+    /// `on` or `off`.
+    #[arg(value_parser = ["on", "off"])]
+    pub setting: String,
 }
 
 #[derive(Subcommand, Debug)]
@@ -227,6 +256,7 @@ pub fn run() -> i32 {
         Command::Jobs(JobsCommand::List(args)) => jobs::list(&cli, args),
         Command::Jobs(JobsCommand::Retry(args)) => jobs::retry(&cli, args),
         Command::Jobs(JobsCommand::Discard(args)) => jobs::discard(&cli, args),
+        Command::Role(RoleCommand::AutoEnroll(args)) => role_auto_enroll(&cli, args),
     };
     match outcome {
         Ok(()) => 0,
@@ -244,6 +274,7 @@ fn settings_of(cli: &Cli) -> Settings {
         std::time::Duration::from_millis(cli.database_checkout_timeout_ms);
     settings.token_issuer = cli.token_issuer.clone();
     settings.token_audience = cli.token_audience.clone();
+    settings.learner_role_name = cli.learner_role_name.clone();
     settings
 }
 
@@ -306,8 +337,30 @@ fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), String> {
 fn open(cli: &Cli) -> Result<Db, String> {
     let db = Db::connect(&cli.database_url, 2)?;
     db.migrate()?;
-    ensure_default_institution(&db).map_err(|e| e.cause())?;
+    ensure_default_institution(&db, &cli.learner_role_name).map_err(|e| e.cause())?;
     Ok(db)
+}
+
+fn role_auto_enroll(cli: &Cli, args: &RoleAutoEnrollArgs) -> Result<(), String> {
+    let db = open(cli)?;
+    let on = args.setting == "on";
+    let role = db
+        .write_sync(|conn| {
+            let institution = institution_arg(conn, args.institution.as_deref())?;
+            let role = crate::db::roles::by_name_or_id(conn, institution.id, &args.role)?
+                .ok_or_else(|| {
+                    ApiError::not_found(format!(
+                        "no role {:?} in institution {}",
+                        args.role, institution.acronym
+                    ))
+                })?;
+            crate::db::roles::set_auto_enroll(conn, role.id, on)?;
+            Ok(role)
+        })
+        .map_err(|e| e.cause())?;
+    println!("role_id={}", role.id);
+    println!("can_be_auto_enrolled={on}");
+    Ok(())
 }
 
 fn migrate(cli: &Cli) -> Result<(), String> {
@@ -404,6 +457,7 @@ fn institution_add(cli: &Cli, args: &InstitutionAddArgs) -> Result<(), String> {
                 acronym,
                 args.name.trim(),
                 mail_domain.as_deref(),
+                &cli.learner_role_name,
                 key.clone(),
             )
         })

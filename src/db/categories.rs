@@ -150,6 +150,7 @@ pub fn insert(
             randomize_enrollments: spec.randomize_enrollments,
             allocate_after_expiry: spec.allocate_after_expiry,
             self_enrollment_expiry_date: spec.self_enrollment_expiry_date,
+            self_enrollment_start_date: spec.self_enrollment_start_date,
             group_prefix: spec.group_prefix.clone(),
             restricted_by_org_unit_id: spec.restricted_by_org_unit_id,
             descriptions_visible: spec.descriptions_visible,

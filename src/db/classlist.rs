@@ -4,7 +4,6 @@
 
 use diesel::prelude::*;
 
-use super::enrollments::LEARNER_ROLE;
 use super::org_structure::contains_pattern;
 use super::rows::{Role, User};
 use super::DbConnection;
@@ -49,7 +48,7 @@ pub fn page(
         q = q.filter(enrollments::role_id.eq(role_id));
     }
     if filter.learners_only {
-        q = q.filter(roles::name.eq(LEARNER_ROLE));
+        q = q.filter(roles::can_be_auto_enrolled.eq(true));
     }
     if let Some(term) = &filter.search_term {
         let pattern = contains_pattern(term);

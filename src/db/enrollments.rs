@@ -9,30 +9,17 @@ use super::DbConnection;
 use crate::error::ApiResult;
 use crate::schema::{enrollments, org_units, roles, users};
 
-/// The course's learners: users enrolled there with the Student role, by user id.
+/// The course's learners: users enrolled there in a role that can be auto-enrolled
+/// (Brightspace's role setting, not the role's name), by user id: whom sections and groups
+/// allocate.
 pub fn learners(conn: &mut DbConnection, course: &OrgUnit) -> ApiResult<Vec<i64>> {
     Ok(enrollments::table
         .inner_join(roles::table)
         .filter(enrollments::org_unit_id.eq(course.id))
-        .filter(roles::name.eq(LEARNER_ROLE))
+        .filter(roles::can_be_auto_enrolled.eq(true))
         .order(enrollments::user_id.asc())
         .select(enrollments::user_id)
         .load(conn)?)
-}
-
-/// The role whose holders sections and groups allocate.
-pub const LEARNER_ROLE: &str = "Student";
-
-/// True when `user_id` holds the learner role in `course` (directly).
-pub fn is_learner(conn: &mut DbConnection, course_id: i64, user_id: i64) -> ApiResult<bool> {
-    let n: i64 = enrollments::table
-        .inner_join(roles::table)
-        .filter(enrollments::org_unit_id.eq(course_id))
-        .filter(enrollments::user_id.eq(user_id))
-        .filter(roles::name.eq(LEARNER_ROLE))
-        .count()
-        .get_result(conn)?;
-    Ok(n > 0)
 }
 
 /// True when `user_id` is enrolled in `course_id` directly, in any role.

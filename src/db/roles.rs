@@ -94,6 +94,34 @@ pub fn by_name(
         .optional()?)
 }
 
+/// The institution's role whose id or name is `text` (an id first), if any.
+pub fn by_name_or_id(
+    conn: &mut DbConnection,
+    institution_id: i64,
+    text: &str,
+) -> ApiResult<Option<Role>> {
+    if let Ok(id) = text.parse::<i64>() {
+        let found = roles::table
+            .filter(roles::institution_id.eq(institution_id))
+            .filter(roles::id.eq(id))
+            .select(Role::as_select())
+            .get_result(conn)
+            .optional()?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    by_name(conn, institution_id, text)
+}
+
+/// Sets whether holders of role `role_id` can be auto-enrolled.
+pub fn set_auto_enroll(conn: &mut DbConnection, role_id: i64, on: bool) -> ApiResult<()> {
+    diesel::update(roles::table.filter(roles::id.eq(role_id)))
+        .set(roles::can_be_auto_enrolled.eq(on))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// The permissions each of `role_ids` holds, as stored: (role, permission name).
 pub fn permission_names(
     conn: &mut DbConnection,

@@ -193,6 +193,9 @@ pub struct Role {
     pub name: String,
     pub code: String,
     pub is_cascading: bool,
+    /// Brightspace's "can be auto-enrolled": AutoEnroll and the allocation jobs place holders
+    /// of this role (the learners); manual enrollment ignores it.
+    pub can_be_auto_enrolled: bool,
 }
 
 #[derive(Insertable)]
@@ -202,6 +205,7 @@ pub struct NewRole<'a> {
     pub name: &'a str,
     pub code: &'a str,
     pub is_cascading: bool,
+    pub can_be_auto_enrolled: bool,
 }
 
 #[derive(Queryable, Selectable, Insertable, Debug, Clone)]
@@ -292,6 +296,7 @@ pub struct GroupCategory {
     pub status: i64,
     pub submitted_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub self_enrollment_start_date: Option<NaiveDateTime>,
 }
 
 impl GroupCategory {
@@ -321,6 +326,7 @@ pub struct NewGroupCategory {
     pub status: i64,
     pub submitted_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub self_enrollment_start_date: Option<NaiveDateTime>,
 }
 
 #[derive(Queryable, Selectable, Identifiable, Debug, Clone)]

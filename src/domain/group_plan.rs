@@ -105,6 +105,7 @@ pub struct CategorySpec {
     pub auto_enroll: bool,
     pub randomize_enrollments: bool,
     pub allocate_after_expiry: bool,
+    pub self_enrollment_start_date: Option<NaiveDateTime>,
     pub self_enrollment_expiry_date: Option<NaiveDateTime>,
     pub group_prefix: Option<String>,
     pub restricted_by_org_unit_id: Option<i64>,
@@ -123,6 +124,19 @@ pub struct CategoryChanges {
 
 /// GroupData's Create and Update forms, checked and rendered (the same as a section's).
 pub type GroupChange = super::naming::ChildChange;
+
+/// The self-enrollment window opens before it closes: a start after the expiry is a 400.
+pub fn check_window(
+    start: Option<NaiveDateTime>,
+    expiry: Option<NaiveDateTime>,
+) -> Result<(), String> {
+    match (start, expiry) {
+        (Some(start), Some(expiry)) if start > expiry => {
+            Err("SelfEnrollmentStartDate: must not be after SelfEnrollmentExpiryDate.".into())
+        }
+        _ => Ok(()),
+    }
+}
 
 /// Self-enrollment expiry: allocating after it needs a date, and only the capped styles
 /// (people per group) have one. Answers the 400 detail otherwise.
@@ -259,6 +273,22 @@ pub fn initial_members(style: Style, plan: &Plan, learners: &[i64]) -> Vec<Vec<i
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_window_opens_before_it_closes() {
+        let at = |h| {
+            chrono::NaiveDate::from_ymd_opt(2026, 9, 1)
+                .and_then(|d| d.and_hms_opt(h, 0, 0))
+                .unwrap_or_default()
+        };
+        assert_eq!(check_window(Some(at(1)), Some(at(2))), Ok(()));
+        assert_eq!(check_window(Some(at(2)), Some(at(2))), Ok(()));
+        assert_eq!(check_window(Some(at(1)), None), Ok(()));
+        assert_eq!(check_window(None, Some(at(1))), Ok(()));
+        let refused = check_window(Some(at(3)), Some(at(2)));
+        assert!(refused.is_err_and(|e| e.starts_with("SelfEnrollmentStartDate: ")));
+    }
+
     use super::*;
     use Style::*;
 

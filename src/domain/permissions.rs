@@ -76,6 +76,10 @@ impl Permission {
     }
 }
 
+/// The default learner role's name: the one role that can be auto-enrolled (placed by
+/// AutoEnroll and the allocation jobs), renamed per institution by `--learner-role-name`.
+pub const LEARNER: &str = "Student";
+
 /// The roles every institution starts with: (name, code, cascading, permissions).
 pub fn default_roles() -> Vec<(&'static str, &'static str, bool, Vec<Permission>)> {
     use Permission::*;
@@ -118,7 +122,7 @@ pub fn default_roles() -> Vec<(&'static str, &'static str, bool, Vec<Permission>
                 OrgUnitsRead,
             ],
         ),
-        ("Student", "Student", false, vec![CoursesRead]),
+        (LEARNER, LEARNER, false, vec![CoursesRead]),
     ]
 }
 

@@ -6,7 +6,7 @@
 use chrono::Utc;
 
 use crate::auth::{Authorized, Caller};
-use crate::db::enrollments::{self, ClasslistFilter, OwnFilter, LEARNER_ROLE};
+use crate::db::enrollments::{self, ClasslistFilter, OwnFilter};
 use crate::db::rows::{org_unit_type, Enrollment, OrgUnit, Role, User};
 use crate::db::{members, roles, users, DbConnection};
 use crate::error::{ApiError, ApiResult};
@@ -78,7 +78,7 @@ pub fn enroll(
         enrollments::insert(conn, &enrollment)?;
         enrollment
     };
-    if unit.type_id == org_unit_type::COURSE_OFFERING && role.name == LEARNER_ROLE {
+    if unit.type_id == org_unit_type::COURSE_OFFERING && role.can_be_auto_enrolled {
         placement::place_new_learner(conn, unit, user.id)?;
     }
     Ok(enrollment)

@@ -30,8 +30,9 @@ pub fn vle_institution(conn: &mut DbConnection, caller: &Caller) -> ApiResult<Op
 /// instructors each have a flag); `action` says what was refused ("enroll users", "create
 /// users").
 pub fn require_role_allowed(institution: &Institution, role: &Role, action: &str) -> ApiResult<()> {
+    // The learner role is the one that can be auto-enrolled, whatever the tenant calls it.
     let refused = match role.name.as_str() {
-        "Student" => institution.disable_vle_learner_creation,
+        _ if role.can_be_auto_enrolled => institution.disable_vle_learner_creation,
         "Instructor" => institution.disable_vle_instructor_creation,
         _ => false,
     };

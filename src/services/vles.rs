@@ -204,6 +204,7 @@ fn integration_role(conn: &mut DbConnection, institution_id: i64) -> ApiResult<R
             name: INTEGRATION_ROLE,
             code: "Integration",
             is_cascading: true,
+            can_be_auto_enrolled: false,
         },
         &default_role_permissions_for_integration(),
     )

@@ -8,6 +8,7 @@ use crate::db::rows::{GroupCategory, GroupCategoryWithGroups};
 use crate::domain::group_plan::{self, CategoryChanges, CategorySpec, Quantities, MAX_NAME_CHARS};
 use crate::domain::validate;
 use crate::error::{ApiError, ApiResult};
+use crate::versions::ApiVersion;
 
 /// GRPENROLL_T on the wire: the domain's one list of styles, answered by number (or by name,
 /// `wire::answer_enums_by_name`) and accepted as its number, its name (case-insensitively, and
@@ -60,6 +61,8 @@ pub struct GroupCategoryCreate {
     pub max_users_per_group: Option<i64>,
     #[serde(rename = "AllocateAfterExpiry", default)]
     pub allocate_after_expiry: bool,
+    #[serde(rename = "SelfEnrollmentStartDate", default)]
+    pub self_enrollment_start_date: Option<UtcDateTime>,
     #[serde(rename = "SelfEnrollmentExpiryDate", default)]
     pub self_enrollment_expiry_date: Option<UtcDateTime>,
     #[serde(rename = "GroupPrefix", default)]
@@ -88,6 +91,11 @@ impl GroupCategoryCreate {
             self.self_enrollment_expiry_date.is_some(),
         )
         .map_err(ApiError::BadRequest)?;
+        group_plan::check_window(
+            self.self_enrollment_start_date.map(|d| d.0),
+            self.self_enrollment_expiry_date.map(|d| d.0),
+        )
+        .map_err(ApiError::BadRequest)?;
         group_plan::check_prefix(self.group_prefix.as_deref()).map_err(ApiError::BadRequest)?;
         Ok(CategorySpec {
             name: self.name.clone(),
@@ -97,6 +105,7 @@ impl GroupCategoryCreate {
             auto_enroll: self.auto_enroll,
             randomize_enrollments: self.randomize_enrollments,
             allocate_after_expiry: self.allocate_after_expiry,
+            self_enrollment_start_date: self.self_enrollment_start_date.map(|d| d.0),
             self_enrollment_expiry_date: self.self_enrollment_expiry_date.map(|d| d.0),
             group_prefix: self.group_prefix.clone(),
             restricted_by_org_unit_id: self.restricted_by_org_unit_id,
@@ -134,7 +143,7 @@ impl GroupCategoryUpdate {
     }
 }
 
-/// GroupCategoryData, Fetch form: all 13 keys, always present.
+/// GroupCategoryData, Fetch form: all 13 keys, always present, and 2 more from LP 1.53.
 #[derive(Debug, Serialize)]
 pub struct GroupCategoryFetch {
     #[serde(rename = "GroupCategoryId")]
@@ -163,11 +172,31 @@ pub struct GroupCategoryFetch {
     pub restricted_by_org_unit_id: Option<i64>,
     #[serde(rename = "DescriptionsVisibleToEnrolees")]
     pub descriptions_visible_to_enrolees: bool,
+    /// The keys "Added with LP API v1.53": absent below it.
+    #[serde(flatten)]
+    pub since_1_53: Option<FetchSince153>,
 }
 
-impl From<&GroupCategoryWithGroups> for GroupCategoryFetch {
-    fn from(view: &GroupCategoryWithGroups) -> Self {
+/// GroupCategoryData keys of LP 1.53 and later.
+#[derive(Debug, Serialize)]
+pub struct FetchSince153 {
+    #[serde(rename = "SelfEnrollmentStartDate")]
+    pub self_enrollment_start_date: Option<UtcDateTime>,
+    #[serde(rename = "GroupPrefix")]
+    pub group_prefix: Option<String>,
+}
+
+/// The LP version that added `SelfEnrollmentStartDate` and `GroupPrefix` to GroupCategoryData.
+pub const CATEGORY_FIELDS_1_53: ApiVersion = ApiVersion::new(1, 53);
+
+impl GroupCategoryFetch {
+    /// The Fetch form as LP `version` has it.
+    pub fn at(view: &GroupCategoryWithGroups, version: ApiVersion) -> Self {
         let c = &view.category;
+        let since_1_53 = (version >= CATEGORY_FIELDS_1_53).then(|| FetchSince153 {
+            self_enrollment_start_date: c.self_enrollment_start_date.map(UtcDateTime),
+            group_prefix: c.group_prefix.clone(),
+        });
         GroupCategoryFetch {
             group_category_id: c.id,
             name: c.name.clone(),
@@ -186,6 +215,7 @@ impl From<&GroupCategoryWithGroups> for GroupCategoryFetch {
             self_enrollment_expiry_date: c.self_enrollment_expiry_date.map(UtcDateTime),
             restricted_by_org_unit_id: c.restricted_by_org_unit_id,
             descriptions_visible_to_enrolees: c.descriptions_visible,
+            since_1_53,
         }
     }
 }

@@ -46,16 +46,17 @@ impl From<&Role> for RoleInfo {
 }
 
 /// The LTI role URNs Brightspace reports for a role in `Access.LISRoles`. A learner's are the
-/// two institution-role URNs a live tenant (UBC) sends; the others' are unconfirmed.
+/// two institution-role URNs a live tenant (UBC) sends; the others' are unconfirmed. The
+/// learner role is the one that can be auto-enrolled, whatever the tenant calls it.
 pub fn lis_roles(role: &Role) -> Vec<String> {
     let urns: &[&str] = match role.name.as_str() {
-        "Administrator" => &["urn:lti:sysrole:ims/lis/Administrator"],
-        "Instructor" => &["urn:lti:role:ims/lis/Instructor"],
-        "Teaching Assistant" => &["urn:lti:role:ims/lis/TeachingAssistant"],
-        "Student" => &[
+        _ if role.can_be_auto_enrolled => &[
             "urn:lti:instrole:ims/lis/Student",
             "urn:lti:instrole:ims/lis/Learner",
         ],
+        "Administrator" => &["urn:lti:sysrole:ims/lis/Administrator"],
+        "Instructor" => &["urn:lti:role:ims/lis/Instructor"],
+        "Teaching Assistant" => &["urn:lti:role:ims/lis/TeachingAssistant"],
         _ => &[],
     };
     urns.iter().map(|urn| urn.to_string()).collect()

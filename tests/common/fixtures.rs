@@ -76,7 +76,14 @@ pub fn add_institution(app: &TestApp, acronym: &str, name: &str) -> i64 {
     app.state
         .db
         .write_sync(|conn| {
-            d2l_groups::bootstrap::create_institution(conn, acronym, name, None, key.clone())
+            d2l_groups::bootstrap::create_institution(
+                conn,
+                acronym,
+                name,
+                None,
+                "Student",
+                key.clone(),
+            )
         })
         .expect("create institution")
         .institution

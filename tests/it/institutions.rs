@@ -2086,7 +2086,7 @@ async fn renaming_the_default_institution_does_not_recreate_it() {
     .await;
     let state = app.state.clone();
     let created = actix_web::rt::task::spawn_blocking(move || {
-        d2l_groups::bootstrap::ensure_default_institution(&state.db)
+        d2l_groups::bootstrap::ensure_default_institution(&state.db, "Student")
     })
     .await
     .expect("thread")

@@ -6,6 +6,7 @@
 mod common;
 
 mod caching;
+mod categories_2026;
 mod classlist;
 mod cli;
 mod groups;

@@ -1340,6 +1340,7 @@ async fn second_institution_cannot_see_or_touch_the_default_one() {
                 "UOC",
                 "Other University",
                 None,
+                "Student",
                 key.clone(),
             )
         })

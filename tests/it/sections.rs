@@ -1654,6 +1654,7 @@ async fn foreign_non_course_and_unknown_org_units_are_404() {
                 "UOC",
                 "Other University",
                 None,
+                "Student",
                 key.clone(),
             )
         })

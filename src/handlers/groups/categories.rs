@@ -10,6 +10,7 @@ use super::super::reply::{ok, ok_empty, reply};
 use crate::auth::Authorized;
 use crate::db::org_units::CourseLock::{Members, Structure};
 use crate::error::ApiResult;
+use crate::middleware::ServedVersion;
 use crate::services::access::{self, Missing::BadRequest, Missing::NotFound};
 use crate::services::groups;
 use crate::state::{AnswerKey, State};
@@ -24,11 +25,15 @@ pub async fn list_categories(
     auth: Authorized,
     path: OrgUnitPath,
     key: AnswerKey,
+    version: ServedVersion,
 ) -> ApiResult<HttpResponse> {
     remembered(&state, key, move |conn| {
         let course = access::course(conn, &auth, path.org_unit, BadRequest)?;
         let all = groups::list_categories(conn, &course)?;
-        let answer: Vec<_> = all.iter().map(GroupCategoryFetch::from).collect();
+        let answer: Vec<_> = all
+            .iter()
+            .map(|c| GroupCategoryFetch::at(c, version.0))
+            .collect();
         Ok((ReadFrom::Course(course.id), answer))
     })
     .await
@@ -59,13 +64,14 @@ pub async fn get_category(
     auth: Authorized,
     path: CategoryPath,
     key: AnswerKey,
+    version: ServedVersion,
 ) -> ApiResult<HttpResponse> {
     remembered(&state, key, move |conn| {
         let course = access::course(conn, &auth, path.course, BadRequest)?;
         let category = groups::get_category(conn, &course, path.category)?;
         Ok((
             ReadFrom::Course(course.id),
-            GroupCategoryFetch::from(&category),
+            GroupCategoryFetch::at(&category, version.0),
         ))
     })
     .await
@@ -93,6 +99,7 @@ pub async fn update_category(
     auth: Authorized,
     body: Body<GroupCategoryUpdate>,
     path: CategoryPath,
+    version: ServedVersion,
 ) -> ApiResult<HttpResponse> {
     let changes = body.0.validated()?;
     let category = state
@@ -102,7 +109,7 @@ pub async fn update_category(
             groups::update_category(conn, &course, path.category, &changes)
         })
         .await?;
-    ok(&GroupCategoryFetch::from(&category))
+    ok(&GroupCategoryFetch::at(&category, version.0))
 }
 
 /// `DELETE .../groupcategories/(groupCategoryId)`: only once it has no groups (400 otherwise);

@@ -329,6 +329,7 @@ async fn tokens_whose_subject_is_no_user_of_the_institution_are_401_everywhere()
                 "OTHER",
                 "Other College",
                 None,
+                "Student",
                 key.clone(),
             )
         })

@@ -1,0 +1,244 @@
+//! brightspace-2026.md, sections 6.2 and 7: the LP 1.53 group-category fields, and
+//! auto-enrollment decided by a role property rather than the role's name.
+
+use std::process::Command;
+
+use serde_json::json;
+
+use crate::common::*;
+
+const FETCH_KEYS_1_47: &[&str] = &[
+    "GroupCategoryId",
+    "Name",
+    "Description",
+    "EnrollmentStyle",
+    "EnrollmentQuantity",
+    "MaxUsersPerGroup",
+    "AutoEnroll",
+    "RandomizeEnrollments",
+    "Groups",
+    "AllocateAfterExpiry",
+    "SelfEnrollmentExpiryDate",
+    "RestrictedByOrgUnitId",
+    "DescriptionsVisibleToEnrolees",
+];
+
+fn at(app: &TestApp, version: &str, rest: &str) -> String {
+    app.url(&format!("/d2l/api/lp/{version}{rest}"))
+}
+
+/// A people-per-group self-enrollment category with a window, made at `version`; answers its
+/// id once its creation job is done.
+async fn windowed_category(app: &TestApp, course: i64, start: &str, expiry: &str) -> i64 {
+    let form = category_form(
+        "Window",
+        json!(3),
+        json!({"MaxUsersPerGroup": 3, "SelfEnrollmentStartDate": start,
+               "SelfEnrollmentExpiryDate": expiry, "GroupPrefix": "Team"}),
+    );
+    let job = json_typed(
+        app.post(
+            &at(app, "1.53", &format!("/{course}/groupcategories/")),
+            &app.admin,
+            &form,
+        )
+        .await,
+        202,
+    )
+    .await;
+    let category = job["CategoryId"].as_i64().expect("CategoryId");
+    let status = at(
+        app,
+        "1.53",
+        &format!("/{course}/groupcategories/{category}/status"),
+    );
+    for _ in 0..400 {
+        if json_ok(app.get(&status, &app.admin).await).await["Status"] == 1 {
+            return category;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("category {category} still processing");
+}
+
+#[actix_web::test]
+async fn the_1_53_fetch_form_carries_the_start_date_and_prefix_and_older_ones_do_not() {
+    let app = spawn_app().await;
+    let course = app.create_course("CAT26-1").await;
+    let start = "2026-09-01T08:00:00.000Z";
+    let expiry = "2026-09-15T08:00:00.000Z";
+    let category = windowed_category(&app, course, start, expiry).await;
+    let one = format!("/{course}/groupcategories/{category}");
+    let list = format!("/{course}/groupcategories/");
+    for version in ["1.53", "1.63", "unstable"] {
+        let res = app.get(&at(&app, version, &one), &app.admin).await;
+        assert_eq!(header(&res, "content-type").as_deref(), Some(JSON_TYPE));
+        let v = json_ok(res).await;
+        let mut keys = FETCH_KEYS_1_47.to_vec();
+        keys.extend(["SelfEnrollmentStartDate", "GroupPrefix"]);
+        assert_keys(&v, &keys);
+        assert_eq!(v["SelfEnrollmentStartDate"], start, "{version}: {v}");
+        assert_eq!(v["SelfEnrollmentExpiryDate"], expiry, "{version}: {v}");
+        assert_eq!(v["GroupPrefix"], "Team", "{version}: {v}");
+        let all = json_ok(app.get(&at(&app, version, &list), &app.admin).await).await;
+        assert_eq!(all[0]["SelfEnrollmentStartDate"], start, "{version}: {all}");
+    }
+    for version in ["1.47", "1.52"] {
+        let v = json_ok(app.get(&at(&app, version, &one), &app.admin).await).await;
+        assert_keys(&v, FETCH_KEYS_1_47);
+        let all = json_ok(app.get(&at(&app, version, &list), &app.admin).await).await;
+        assert_keys(&all[0], FETCH_KEYS_1_47);
+    }
+}
+
+#[actix_web::test]
+async fn a_start_after_the_expiry_is_a_400_naming_the_field_and_records_nothing() {
+    let app = spawn_app().await;
+    let course = app.create_course("CAT26-2").await;
+    let form = category_form(
+        "Backwards",
+        json!(3),
+        json!({"MaxUsersPerGroup": 3, "SelfEnrollmentStartDate": "2026-09-20T00:00:00.000Z",
+               "SelfEnrollmentExpiryDate": "2026-09-10T00:00:00.000Z"}),
+    );
+    let url = app.lp(&format!("/{course}/groupcategories/"));
+    let detail = problem(app.post(&url, &app.admin, &form).await, 400).await;
+    assert!(detail.starts_with("SelfEnrollmentStartDate: "), "{detail}");
+    let none = json_ok(app.get(&url, &app.admin).await).await;
+    assert_eq!(none, json!([]));
+    // A malformed date names the field too.
+    let mut bad = form.clone();
+    bad["SelfEnrollmentStartDate"] = json!("next monday");
+    let detail = problem(app.post(&url, &app.admin, &bad).await, 400).await;
+    assert!(detail.contains("SelfEnrollmentStartDate"), "{detail}");
+}
+
+/// Sections of `course` with AutoEnroll (number of sections, 2), initialized as the admin.
+async fn auto_sections(app: &TestApp, course: i64) {
+    let settings = section_settings(json!(2), 2, true, false, false);
+    json_ok(
+        app.post(
+            &app.lp(&format!("/{course}/sections/settings")),
+            &app.admin,
+            &settings,
+        )
+        .await,
+    )
+    .await;
+}
+
+/// The user ids in any section of `course`.
+async fn placed(app: &TestApp, course: i64) -> Vec<i64> {
+    let sections = json_ok(
+        app.get(&app.lp(&format!("/{course}/sections/")), &app.admin)
+            .await,
+    )
+    .await;
+    let mut all: Vec<i64> = sections
+        .as_array()
+        .expect("sections")
+        .iter()
+        .flat_map(|s| ids(&s["Enrollments"]))
+        .collect();
+    all.sort();
+    all
+}
+
+#[actix_web::test]
+async fn a_tenant_whose_learner_role_is_learner_places_its_learners() {
+    let app = spawn_app_with(|s| s.learner_role_name = "Learner".into()).await;
+    let roles = json_ok(app.get(&app.lp("/roles/"), &app.admin).await).await;
+    let names: Vec<&str> = roles
+        .as_array()
+        .expect("roles")
+        .iter()
+        .filter_map(|r| r["DisplayName"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"Learner") && !names.contains(&"Student"),
+        "{names:?}"
+    );
+    let course = app.create_course("CAT26-3").await;
+    auto_sections(&app, course).await;
+    let learner = member(&app, course, "cat26.learner", "Learner").await;
+    member(&app, course, "cat26.ta", "Teaching Assistant").await;
+    // The learner is placed; the TA, whose role cannot be auto-enrolled, is not.
+    assert_eq!(placed(&app, course).await, vec![learner]);
+    // And the learner's role reads as a learner's in myenrollments.
+    let token = app.token_for("cat26.learner", "enrollment:own_enrollment:read");
+    let mine = json_ok(
+        app.get(
+            &app.lp("/enrollments/myenrollments/?orgUnitTypeId=3"),
+            &token,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        mine["Items"][0]["Access"]["LISRoles"],
+        json!([
+            "urn:lti:instrole:ims/lis/Student",
+            "urn:lti:instrole:ims/lis/Learner"
+        ])
+    );
+}
+
+#[actix_web::test]
+async fn the_cli_lets_a_role_be_auto_enrolled() {
+    let app = spawn_app().await;
+    let course = app.create_course("CAT26-4").await;
+    auto_sections(&app, course).await;
+    let before = member(&app, course, "cat26.ta1", "Teaching Assistant").await;
+    assert_eq!(placed(&app, course).await, Vec::<i64>::new());
+
+    let out = Command::new(BIN)
+        .args(["role", "auto-enroll", "--role", "Teaching Assistant", "on"])
+        .env("DATABASE_URL", &app.database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run d2l-groups");
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{printed} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ta = app.role_id("Teaching Assistant").await;
+    assert_eq!(
+        printed,
+        format!("role_id={ta}\ncan_be_auto_enrolled=true\n")
+    );
+
+    // From now on a new TA is placed; the one enrolled before stays where they were.
+    let after = member(&app, course, "cat26.ta2", "Teaching Assistant").await;
+    assert_eq!(placed(&app, course).await, vec![after]);
+    assert_ne!(before, after);
+
+    // An unknown role is a clear error, and changes nothing.
+    let out = Command::new(BIN)
+        .args(["role", "auto-enroll", "--role", "Nobody", "off"])
+        .env("DATABASE_URL", &app.database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run d2l-groups");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Nobody"));
+}
+
+#[test]
+fn a_learner_role_name_that_is_empty_or_another_roles_is_refused() {
+    for name in ["", "  ", "instructor", "Administrator"] {
+        let url = fresh_database_url();
+        let out = Command::new(BIN)
+            .args(["migrate"])
+            .env("DATABASE_URL", &url)
+            .env("LEARNER_ROLE_NAME", name)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run d2l-groups");
+        assert_eq!(out.status.code(), Some(1), "{name:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("learner role name"), "{name:?}: {stderr}");
+    }
+}

@@ -1,15 +1,12 @@
 //! The versions API: anonymous, answered from the version policy the route gate uses.
 
-use std::sync::OnceLock;
-
-use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
 use super::extract::Body;
-use super::reply::{ok, JSON_CONTENT_TYPE};
+use super::reply::ok;
 use crate::error::{ApiError, ApiResult};
 use crate::state::State;
-use crate::versions::{Lifecycle, VersionPolicy, RELEASES};
+use crate::versions::{Lifecycle, VersionPolicy};
 use crate::wire::versions::*;
 
 fn describe(policy: &VersionPolicy, code: &str, product: &Lifecycle) -> ProductVersions {
@@ -30,41 +27,15 @@ fn known(policy: &VersionPolicy, code: &str) -> ApiResult<(&'static str, Lifecyc
         .ok_or_else(|| ApiError::not_found(format!("Product {code:?} is not served here.")))
 }
 
-/// `GET /d2l/api/versions/`. Its answer (every version of lp and le, about 160) depends on the
-/// policy alone, which a process never changes, so each policy's is serialized once: clients
-/// call this route first and often, and it is the benchmarks' bare baseline.
+/// `GET /d2l/api/versions/`
 pub async fn all_products(state: State) -> ApiResult<HttpResponse> {
-    static ANSWERS: [[OnceLock<web::Bytes>; 2]; RELEASES.len()] =
-        [const { [const { OnceLock::new() }; 2] }; RELEASES.len()];
     let policy = state.settings.versions;
-    let serialize = || -> ApiResult<web::Bytes> {
-        let all: Vec<ProductVersions> = policy
-            .products()
-            .iter()
-            .map(|(code, product)| describe(&policy, code, product))
-            .collect();
-        Ok(serde_json::to_vec(&all).map_err(ApiError::internal)?.into())
-    };
-    let slot = RELEASES
+    let all: Vec<ProductVersions> = policy
+        .products()
         .iter()
-        .position(|r| std::ptr::eq(*r, policy.release))
-        .and_then(|i| ANSWERS.get(i))
-        .and_then(|by_strictness| by_strictness.get(usize::from(policy.strict)));
-    let body = match slot {
-        Some(slot) => match slot.get() {
-            Some(body) => body.clone(),
-            None => {
-                let body = serialize()?;
-                // Another request may have set it meanwhile: the same bytes.
-                let _ = slot.set(body.clone());
-                body
-            }
-        },
-        None => serialize()?,
-    };
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, JSON_CONTENT_TYPE))
-        .body(body))
+        .map(|(code, product)| describe(&policy, code, product))
+        .collect();
+    ok(&all)
 }
 
 /// `GET /d2l/api/(productCode)/versions/`

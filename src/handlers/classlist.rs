@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use super::extract::Query;
 use super::paths::OrgUnitPath;
 use super::remember::{remembered, ReadFrom};
-use super::reply::ok;
+use super::reply::{ok, origin};
 use crate::auth::Authorized;
 use crate::db::classlist::Filter;
 use crate::db::rows::org_unit_type;
@@ -89,8 +89,7 @@ pub async fn paged(
             classlist::page(conn, &unit, reader, filter, after, Some(PAGE_SIZE + 1))
         })
         .await?;
-    let info = req.connection_info();
-    let base = format!("{}://{}{}", info.scheme(), info.host(), req.path());
+    let base = format!("{}{}", origin(&req), req.path());
     ok(&object_list_page(
         rows,
         PAGE_SIZE as usize,

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use super::extract::{Body, Query};
 use super::paths::{EnrollmentPath, OrgUnitPath, UserPath};
 use super::remember::{remembered, ReadFrom};
-use super::reply::ok;
+use super::reply::{ok, origin};
 use crate::auth::Authorized;
 use crate::db::enrollments::{ClasslistFilter, OwnFilter};
 use crate::db::rows::org_unit_type;
@@ -113,12 +113,6 @@ fn own_filter(query: &Query) -> ApiResult<OwnFilter> {
         ending_from: query.utc("startDateTime")?,
         starting_by: query.utc("endDateTime")?,
     })
-}
-
-/// The scheme and host the request came to, for absolute URLs.
-fn origin(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    format!("{}://{}", info.scheme(), info.host())
 }
 
 /// `GET /enrollments/myenrollments/?orgUnitTypeId=&isActive=&bookmark=`: the caller's own,

@@ -1,7 +1,7 @@
 //! How handlers answer: JSON with the content type Brightspace sends, or an empty 200.
 
 use actix_web::http::{header, StatusCode};
-use actix_web::HttpResponse;
+use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use crate::error::{ApiError, ApiResult};
@@ -24,4 +24,11 @@ pub fn reply<T: Serialize>(status: StatusCode, body: &T) -> ApiResult<HttpRespon
 /// 200 with an empty body, as Brightspace answers most deletes.
 pub fn ok_empty() -> HttpResponse {
     HttpResponse::Ok().finish()
+}
+
+/// The scheme and host the request came to (after a proxy's `Forwarded`/`X-Forwarded-*`), for
+/// the absolute URLs some answers carry (`HomeUrl`, `Next`, `next`).
+pub fn origin(req: &HttpRequest) -> String {
+    let info = req.connection_info();
+    format!("{}://{}", info.scheme(), info.host())
 }

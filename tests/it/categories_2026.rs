@@ -7,21 +7,8 @@ use serde_json::json;
 
 use crate::common::*;
 
-const FETCH_KEYS_1_47: &[&str] = &[
-    "GroupCategoryId",
-    "Name",
-    "Description",
-    "EnrollmentStyle",
-    "EnrollmentQuantity",
-    "MaxUsersPerGroup",
-    "AutoEnroll",
-    "RandomizeEnrollments",
-    "Groups",
-    "AllocateAfterExpiry",
-    "SelfEnrollmentExpiryDate",
-    "RestrictedByOrgUnitId",
-    "DescriptionsVisibleToEnrolees",
-];
+/// The 2025 Fetch form, which LP 1.52 and below answer.
+use crate::groups::FETCH_KEYS as FETCH_KEYS_1_47;
 
 fn at(app: &TestApp, version: &str, rest: &str) -> String {
     app.url(&format!("/d2l/api/lp/{version}{rest}"))

@@ -10,7 +10,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 /// GroupCategoryData, Fetch form: all 13 keys.
-const FETCH_KEYS: &[&str] = &[
+pub(crate) const FETCH_KEYS: &[&str] = &[
     "GroupCategoryId",
     "Name",
     "Description",

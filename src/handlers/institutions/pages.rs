@@ -9,6 +9,7 @@ use actix_web::HttpRequest;
 use serde_json::Value;
 
 use super::super::extract::Query;
+use super::super::reply::origin;
 use crate::error::{ApiError, ApiResult};
 use crate::wire::institutions::Page;
 
@@ -93,7 +94,6 @@ fn compare(a: &Value, b: &Value) -> Ordering {
 
 /// The absolute URL of this list with another offset (None when there is no such page).
 fn page_url(req: &HttpRequest, limit: usize, offset: Option<usize>) -> String {
-    let info = req.connection_info();
     let mut pairs: Vec<(String, String)> =
         url::form_urlencoded::parse(req.query_string().as_bytes())
             .into_owned()
@@ -106,13 +106,7 @@ fn page_url(req: &HttpRequest, limit: usize, offset: Option<usize>) -> String {
     let query = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs)
         .finish();
-    format!(
-        "{}://{}{}?{}",
-        info.scheme(),
-        info.host(),
-        req.path(),
-        query
-    )
+    format!("{}{}?{query}", origin(req), req.path())
 }
 
 /// Searches (case-insensitively, in the `searchable` fields), orders (by `id` unless asked

@@ -858,3 +858,50 @@ async fn the_le_classlist_of_a_section_or_group_lists_its_members() {
     )
     .await;
 }
+
+#[actix_web::test]
+async fn concurrent_memberships_through_both_routes_land_once_each() {
+    let app = spawn_app().await;
+    let w = world(&app, "MEM-12", 2).await;
+    let student = app.role_id("Student").await;
+    let mut late = Vec::new();
+    for i in 0..12 {
+        late.push(member(&app, w.course, &format!("mem-12.late{i:02}"), "Student").await);
+    }
+    let group = w.groups[0].0;
+    let by_group_route = app.lp(&format!(
+        "/{}/groupcategories/{}/groups/{group}/enrollments/",
+        w.course, w.category
+    ));
+    // Every late learner joins twice at once, once through each route.
+    let calls = late.iter().flat_map(|user| {
+        let user = *user;
+        let generic = json!({"OrgUnitId": group, "UserId": user, "RoleId": student});
+        let app = &app;
+        let by_group_route = by_group_route.clone();
+        [
+            Box::pin(async move {
+                app.post(&app.lp("/enrollments/"), &app.admin, &generic)
+                    .await
+            })
+                as std::pin::Pin<Box<dyn std::future::Future<Output = reqwest::Response>>>,
+            Box::pin(async move {
+                app.post(&by_group_route, &app.admin, &json!({"UserId": user}))
+                    .await
+            }),
+        ]
+    });
+    for res in futures_util::future::join_all(calls).await {
+        assert_eq!(res.status(), 200, "{:?}", res.text().await);
+    }
+    let listed = members_by_enrollment_route(&app, group).await;
+    let mut expected: Vec<(i64, String)> = w.groups[0]
+        .1
+        .iter()
+        .chain(&late)
+        .map(|id| (*id, "Student".to_string()))
+        .collect();
+    expected.sort();
+    assert_eq!(listed, expected);
+    assert_eq!(member_rows(&app, group), expected.len() as i64);
+}

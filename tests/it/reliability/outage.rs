@@ -457,6 +457,10 @@ async fn an_outage_is_a_fast_503_everywhere_and_the_server_recovers_by_itself() 
     json_ok(app.get(&app.lp("/users/whoami"), &app.admin).await).await;
     // A valid CLI token never presented before the outage.
     let fresh = app.token_for("admin", "*:*:*");
+    // A section, whose memberships are enrollments (issue 11).
+    let section = deal_sections(&app, course, 1).await[0]["SectionId"]
+        .as_i64()
+        .expect("SectionId");
 
     proxy.cut();
 
@@ -523,6 +527,38 @@ async fn an_outage_is_a_fast_503_everywhere_and_the_server_recovers_by_itself() 
                 .post(lp("/enrollments/"))
                 .bearer_auth(&app.admin)
                 .json(&json!({"OrgUnitId": course, "UserId": leaver, "RoleId": student})),
+            Expect::Unavailable,
+        ),
+        (
+            "POST /enrollments/ into a section",
+            client
+                .post(lp("/enrollments/"))
+                .bearer_auth(&app.admin)
+                .json(&json!({"OrgUnitId": section, "UserId": leaver, "RoleId": student})),
+            Expect::Unavailable,
+        ),
+        (
+            "a user's org units",
+            get(
+                lp(&format!("/enrollments/users/{user}/orgUnits/")),
+                &app.admin,
+            ),
+            Expect::Unavailable,
+        ),
+        (
+            "orgstructure descendants",
+            get(
+                lp(&format!("/orgstructure/{course}/descendants/?ouTypeId=4")),
+                &app.admin,
+            ),
+            Expect::Unavailable,
+        ),
+        (
+            "LE classlist",
+            get(
+                app.url(&format!("/d2l/api/le/1.99/{course}/classlist/")),
+                &app.admin,
+            ),
             Expect::Unavailable,
         ),
         (

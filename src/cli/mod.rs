@@ -2,6 +2,7 @@
 //! (`jobs`). Every flag can also come from the environment variable named beside it.
 
 mod jobs;
+mod roles;
 
 use std::net::TcpListener;
 
@@ -256,7 +257,7 @@ pub fn run() -> i32 {
         Command::Jobs(JobsCommand::List(args)) => jobs::list(&cli, args),
         Command::Jobs(JobsCommand::Retry(args)) => jobs::retry(&cli, args),
         Command::Jobs(JobsCommand::Discard(args)) => jobs::discard(&cli, args),
-        Command::Role(RoleCommand::AutoEnroll(args)) => role_auto_enroll(&cli, args),
+        Command::Role(RoleCommand::AutoEnroll(args)) => roles::auto_enroll(&cli, args),
     };
     match outcome {
         Ok(()) => 0,
@@ -334,33 +335,11 @@ fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn open(cli: &Cli) -> Result<Db, String> {
+pub(crate) fn open(cli: &Cli) -> Result<Db, String> {
     let db = Db::connect(&cli.database_url, 2)?;
     db.migrate()?;
     ensure_default_institution(&db, &cli.learner_role_name).map_err(|e| e.cause())?;
     Ok(db)
-}
-
-fn role_auto_enroll(cli: &Cli, args: &RoleAutoEnrollArgs) -> Result<(), String> {
-    let db = open(cli)?;
-    let on = args.setting == "on";
-    let role = db
-        .write_sync(|conn| {
-            let institution = institution_arg(conn, args.institution.as_deref())?;
-            let role = crate::db::roles::by_name_or_id(conn, institution.id, &args.role)?
-                .ok_or_else(|| {
-                    ApiError::not_found(format!(
-                        "no role {:?} in institution {}",
-                        args.role, institution.acronym
-                    ))
-                })?;
-            crate::db::roles::set_auto_enroll(conn, role.id, on)?;
-            Ok(role)
-        })
-        .map_err(|e| e.cause())?;
-    println!("role_id={}", role.id);
-    println!("can_be_auto_enrolled={on}");
-    Ok(())
 }
 
 fn migrate(cli: &Cli) -> Result<(), String> {
@@ -470,7 +449,10 @@ fn institution_add(cli: &Cli, args: &InstitutionAddArgs) -> Result<(), String> {
 }
 
 /// `--institution` if given, else the default institution.
-fn institution_arg(conn: &mut DbConnection, given: Option<&str>) -> Result<Institution, ApiError> {
+pub(crate) fn institution_arg(
+    conn: &mut DbConnection,
+    given: Option<&str>,
+) -> Result<Institution, ApiError> {
     match given {
         Some(id_or_acronym) => find_institution(conn, id_or_acronym),
         None => default_institution(conn),

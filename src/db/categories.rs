@@ -7,7 +7,8 @@ use super::rows::{
     org_unit_type, GroupCategory, GroupCategoryWithGroups, NewGroupCategory, OrgUnit,
 };
 use super::{DbConnection, BATCH_ROWS};
-use crate::domain::group_plan::{CategoryChanges, CategorySpec, Style};
+use crate::domain::category_rules::{CategoryChanges, SelfEnrollment};
+use crate::domain::group_plan::{CategorySpec, Style};
 use crate::error::{ApiError, ApiResult};
 use crate::schema::{category_groups, group_categories, org_units};
 
@@ -50,6 +51,17 @@ pub fn style_of(category: &GroupCategory) -> ApiResult<Style> {
     Style::from_number(category.enrollment_style).ok_or_else(|| {
         ApiError::internal(format!("stored group style {}", category.enrollment_style))
     })
+}
+
+/// The category's settings that an Update merges onto and checks together.
+pub fn self_enrollment_of(category: &GroupCategory) -> SelfEnrollment {
+    SelfEnrollment {
+        max_users_per_group: category.max_users_per_group,
+        allocate_after_expiry: category.allocate_after_expiry,
+        start: category.self_enrollment_start_date,
+        expiry: category.self_enrollment_expiry_date,
+        group_prefix: category.group_prefix.clone(),
+    }
 }
 
 /// The category with its style and its groups' ids.
@@ -164,9 +176,20 @@ pub fn insert(
 }
 
 /// Applies an Update form to category `id`.
-pub fn update(conn: &mut DbConnection, id: i64, changes: &CategoryChanges) -> ApiResult<()> {
+/// Writes an Update form: its own keys, and the settings merged from it ([`SelfEnrollment`]).
+pub fn update(
+    conn: &mut DbConnection,
+    id: i64,
+    changes: &CategoryChanges,
+    settings: &SelfEnrollment,
+) -> ApiResult<()> {
     diesel::update(group_categories::table.find(id))
         .set((
+            group_categories::max_users_per_group.eq(settings.max_users_per_group),
+            group_categories::allocate_after_expiry.eq(settings.allocate_after_expiry),
+            group_categories::self_enrollment_start_date.eq(settings.start),
+            group_categories::self_enrollment_expiry_date.eq(settings.expiry),
+            group_categories::group_prefix.eq(&settings.group_prefix),
             group_categories::name.eq(&changes.name),
             group_categories::description_text.eq(&changes.description.text),
             group_categories::description_html.eq(&changes.description.html),

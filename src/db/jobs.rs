@@ -69,6 +69,29 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> ApiResult<()> {
     Ok(())
 }
 
+/// Removes the category's pending jobs of `kind` (dead ones stay for the operator). On
+/// PostgreSQL a job a worker is running is skipped rather than waited for: it finishes on its
+/// own, and its work checks again that it is still wanted.
+pub fn cancel_pending(conn: &mut DbConnection, kind: &str, category_id: i64) -> ApiResult<()> {
+    macro_rules! pending {
+        () => {
+            jobs::table
+                .filter(jobs::kind.eq(kind))
+                .filter(jobs::category_id.eq(category_id))
+                .filter(jobs::dead_at.is_null())
+                .select(jobs::id)
+        };
+    }
+    let ids: Vec<i64> = match conn {
+        DbConnection::Pg(pg) => pending!().for_update().skip_locked().load(pg)?,
+        DbConnection::Sqlite(sqlite) => pending!().load(sqlite)?,
+    };
+    if !ids.is_empty() {
+        diesel::delete(jobs::table.filter(jobs::id.eq_any(&ids))).execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Records a failed attempt and when to try again.
 pub fn reschedule(
     conn: &mut DbConnection,

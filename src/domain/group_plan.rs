@@ -112,64 +112,8 @@ pub struct CategorySpec {
     pub descriptions_visible: bool,
 }
 
-/// What an Update form may change of a category.
-#[derive(Clone, Debug)]
-pub struct CategoryChanges {
-    pub name: String,
-    pub description: RichText,
-    pub auto_enroll: bool,
-    pub randomize_enrollments: bool,
-    pub descriptions_visible: bool,
-}
-
 /// GroupData's Create and Update forms, checked and rendered (the same as a section's).
 pub type GroupChange = super::naming::ChildChange;
-
-/// The self-enrollment window opens before it closes: a start after the expiry is a 400.
-pub fn check_window(
-    start: Option<NaiveDateTime>,
-    expiry: Option<NaiveDateTime>,
-) -> Result<(), String> {
-    match (start, expiry) {
-        (Some(start), Some(expiry)) if start > expiry => {
-            Err("SelfEnrollmentStartDate: must not be after SelfEnrollmentExpiryDate.".into())
-        }
-        _ => Ok(()),
-    }
-}
-
-/// Self-enrollment expiry: allocating after it needs a date, and only the capped styles
-/// (people per group) have one. Answers the 400 detail otherwise.
-pub fn check_expiry(
-    style: Style,
-    allocate_after_expiry: bool,
-    expires: bool,
-) -> Result<(), String> {
-    if allocate_after_expiry && !expires {
-        return Err("AllocateAfterExpiry: requires a SelfEnrollmentExpiryDate.".into());
-    }
-    if (allocate_after_expiry || expires) && !style.allows_expiry() {
-        let field = if allocate_after_expiry {
-            "AllocateAfterExpiry"
-        } else {
-            "SelfEnrollmentExpiryDate"
-        };
-        return Err(format!(
-            "{field}: only for PeoplePerGroupAutoEnrollment, PeoplePerGroupSelfEnrollment and PeoplePerNumberOfGroupsSelfEnrollment."
-        ));
-    }
-    Ok(())
-}
-
-/// A group prefix: at most [`MAX_NAME_CHARS`] characters.
-pub fn check_prefix(prefix: Option<&str>) -> Result<(), String> {
-    match prefix {
-        Some(p) if p.chars().count() > MAX_NAME_CHARS => Err(format!(
-            "GroupPrefix: at most {MAX_NAME_CHARS} characters are allowed."
-        )),
-        _ => Ok(()),
-    }
-}
 
 /// The numbers of a Create form that bear on the plan.
 #[derive(Clone, Copy, Debug, Default)]
@@ -273,22 +217,6 @@ pub fn initial_members(style: Style, plan: &Plan, learners: &[i64]) -> Vec<Vec<i
 
 #[cfg(test)]
 mod tests {
-
-    #[test]
-    fn the_window_opens_before_it_closes() {
-        let at = |h| {
-            chrono::NaiveDate::from_ymd_opt(2026, 9, 1)
-                .and_then(|d| d.and_hms_opt(h, 0, 0))
-                .unwrap_or_default()
-        };
-        assert_eq!(check_window(Some(at(1)), Some(at(2))), Ok(()));
-        assert_eq!(check_window(Some(at(2)), Some(at(2))), Ok(()));
-        assert_eq!(check_window(Some(at(1)), None), Ok(()));
-        assert_eq!(check_window(None, Some(at(1))), Ok(()));
-        let refused = check_window(Some(at(3)), Some(at(2)));
-        assert!(refused.is_err_and(|e| e.starts_with("SelfEnrollmentStartDate: ")));
-    }
-
     use super::*;
     use Style::*;
 

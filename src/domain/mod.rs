@@ -1,6 +1,7 @@
 //! Domain rules as plain functions, testable without HTTP or a database.
 
 pub mod allocation;
+pub mod category_rules;
 pub mod group_plan;
 pub mod ids;
 pub mod naming;

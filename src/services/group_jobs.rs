@@ -117,13 +117,22 @@ fn sizes_and_members(conn: &mut DbConnection, category_id: i64) -> ApiResult<Occ
     Ok((sizes, placed))
 }
 
-/// The expiry job's work: every eligible learner in no group of the category is placed in the
+/// The expiry job's work, if still wanted and due: every eligible learner in no group of the category is placed in the
 /// groups with room (people-per-group styles create a group when all are full).
 pub fn allocate_after_expiry(conn: &mut DbConnection, category_id: i64) -> ApiResult<()> {
     let Some(category) = categories::by_id(conn, category_id)? else {
         return Ok(());
     };
     let course = locked_course(conn, &category)?;
+    // Read again under the course lock: an Update may have moved or cancelled the allocation
+    // since this job was queued, and a job it could not cancel (running) must not act on it.
+    let Some(category) = categories::by_id(conn, category_id)? else {
+        return Ok(());
+    };
+    let due = categories::self_enrollment_of(&category).allocation_due();
+    if due.is_none_or(|due| due > Utc::now().naive_utc()) {
+        return Ok(());
+    }
     let (mut groups, placed) = sizes_and_members(conn, category.id)?;
     let waiting: Vec<i64> = eligible_learners(conn, &course, &category)?
         .into_iter()

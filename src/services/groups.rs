@@ -11,7 +11,8 @@ use crate::db::rows::{
     org_unit_type, GroupCategory, GroupCategoryWithGroups, OrgUnit, UnitWithMembers,
 };
 use crate::db::{categories, enrollments, jobs, members, DbConnection};
-use crate::domain::group_plan::{CategoryChanges, CategorySpec, GroupChange};
+use crate::domain::category_rules::CategoryChanges;
+use crate::domain::group_plan::{CategorySpec, GroupChange};
 use crate::error::{ApiError, ApiResult};
 use crate::services::access::Course;
 
@@ -147,6 +148,8 @@ pub fn category_status(conn: &mut DbConnection, course: &Course, id: i64) -> Api
     Ok(find_category(conn, course, id)?.status)
 }
 
+/// Applies an Update form; when the allocation after expiry moves (turned on or off, or its
+/// date changed), its job is scheduled again.
 pub fn update_category(
     conn: &mut DbConnection,
     course: &Course,
@@ -154,7 +157,18 @@ pub fn update_category(
     changes: &CategoryChanges,
 ) -> ApiResult<GroupCategoryWithGroups> {
     let category = writable_category(conn, course, id)?;
-    categories::update(conn, category.id, changes)?;
+    let stored = categories::self_enrollment_of(&category);
+    let style = categories::style_of(&category)?;
+    let settings = stored
+        .changed(style, &changes.settings)
+        .map_err(ApiError::BadRequest)?;
+    categories::update(conn, category.id, changes, &settings)?;
+    if stored.allocation_due() != settings.allocation_due() {
+        jobs::cancel_pending(conn, jobs::ALLOCATE_AFTER_EXPIRY, category.id)?;
+        if let Some(due) = settings.allocation_due() {
+            jobs::enqueue(conn, jobs::ALLOCATE_AFTER_EXPIRY, category.id, due)?;
+        }
+    }
     get_category(conn, course, id)
 }
 

@@ -5,7 +5,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{RichText, RichTextInput, UtcDateTime};
 use crate::db::rows::{GroupCategory, GroupCategoryWithGroups};
-use crate::domain::group_plan::{self, CategoryChanges, CategorySpec, Quantities, MAX_NAME_CHARS};
+use crate::domain::category_rules::{self, CategoryChanges, SettingsChanges};
+use crate::domain::group_plan::{self, CategorySpec, Quantities, MAX_NAME_CHARS};
 use crate::domain::validate;
 use crate::error::{ApiError, ApiResult};
 use crate::versions::ApiVersion;
@@ -85,18 +86,18 @@ impl GroupCategoryCreate {
             max_users_per_group: self.max_users_per_group,
         };
         group_plan::validate(style, &quantities).map_err(ApiError::BadRequest)?;
-        group_plan::check_expiry(
+        category_rules::check_expiry(
             style,
             self.allocate_after_expiry,
             self.self_enrollment_expiry_date.is_some(),
         )
         .map_err(ApiError::BadRequest)?;
-        group_plan::check_window(
+        category_rules::check_window(
             self.self_enrollment_start_date.map(|d| d.0),
             self.self_enrollment_expiry_date.map(|d| d.0),
         )
         .map_err(ApiError::BadRequest)?;
-        group_plan::check_prefix(self.group_prefix.as_deref()).map_err(ApiError::BadRequest)?;
+        category_rules::check_prefix(self.group_prefix.as_deref()).map_err(ApiError::BadRequest)?;
         Ok(CategorySpec {
             name: self.name.clone(),
             description: RichTextInput::render_optional(self.description.as_ref()),
@@ -114,7 +115,9 @@ impl GroupCategoryCreate {
     }
 }
 
-/// GroupCategoryData, Update form.
+/// GroupCategoryData, Update form: the 2025 five keys, and from LP 1.53 five more, each
+/// optional (absent keeps the stored value, null clears it; `AllocateAfterExpiry` null keeps).
+/// Below 1.53 the newer keys are ignored, as unknown keys are.
 #[derive(Debug, Deserialize)]
 pub struct GroupCategoryUpdate {
     #[serde(rename = "Name")]
@@ -127,18 +130,54 @@ pub struct GroupCategoryUpdate {
     pub randomize_enrollments: bool,
     #[serde(rename = "DescriptionsVisibleToEnrolees", default)]
     pub descriptions_visible_to_enrolees: bool,
+    #[serde(
+        rename = "MaxUsersPerGroup",
+        default,
+        deserialize_with = "super::present"
+    )]
+    pub max_users_per_group: Option<Option<i64>>,
+    #[serde(rename = "AllocateAfterExpiry", default)]
+    pub allocate_after_expiry: Option<bool>,
+    #[serde(
+        rename = "SelfEnrollmentStartDate",
+        default,
+        deserialize_with = "super::present"
+    )]
+    pub self_enrollment_start_date: Option<Option<UtcDateTime>>,
+    #[serde(
+        rename = "SelfEnrollmentExpiryDate",
+        default,
+        deserialize_with = "super::present"
+    )]
+    pub self_enrollment_expiry_date: Option<Option<UtcDateTime>>,
+    #[serde(rename = "GroupPrefix", default, deserialize_with = "super::present")]
+    pub group_prefix: Option<Option<String>>,
 }
 
 impl GroupCategoryUpdate {
-    /// Checks the name; answers the changes, the description rendered.
-    pub fn validated(&self) -> ApiResult<CategoryChanges> {
+    /// Checks the name; answers the changes as LP `version` reads the form, the description
+    /// rendered. The settings are checked against the stored category by the unit of work.
+    pub fn validated(&self, version: ApiVersion) -> ApiResult<CategoryChanges> {
         validate::name("Name", &self.name, MAX_NAME_CHARS).map_err(ApiError::BadRequest)?;
+        let date = |d: Option<Option<UtcDateTime>>| d.map(|d| d.map(|d| d.0));
+        let settings = if version >= CATEGORY_FIELDS_1_53 {
+            SettingsChanges {
+                max_users_per_group: self.max_users_per_group,
+                allocate_after_expiry: self.allocate_after_expiry,
+                start: date(self.self_enrollment_start_date),
+                expiry: date(self.self_enrollment_expiry_date),
+                group_prefix: self.group_prefix.clone(),
+            }
+        } else {
+            SettingsChanges::default()
+        };
         Ok(CategoryChanges {
             name: self.name.clone(),
             description: RichTextInput::render_optional(self.description.as_ref()),
             auto_enroll: self.auto_enroll,
             randomize_enrollments: self.randomize_enrollments,
             descriptions_visible: self.descriptions_visible_to_enrolees,
+            settings,
         })
     }
 }

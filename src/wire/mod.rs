@@ -92,6 +92,16 @@ impl<'de> Deserialize<'de> for UtcDateTime {
     }
 }
 
+/// For a key whose absence and null mean different things, with `#[serde(default)]`: an
+/// absent key is `None`, a null one `Some(None)`.
+pub fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
 pub use crate::domain::rich_text::RichText;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

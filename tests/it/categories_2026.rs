@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::common::*;
 
@@ -14,15 +14,9 @@ fn at(app: &TestApp, version: &str, rest: &str) -> String {
     app.url(&format!("/d2l/api/lp/{version}{rest}"))
 }
 
-/// A people-per-group self-enrollment category with a window, made at `version`; answers its
-/// id once its creation job is done.
-async fn windowed_category(app: &TestApp, course: i64, start: &str, expiry: &str) -> i64 {
-    let form = category_form(
-        "Window",
-        json!(3),
-        json!({"MaxUsersPerGroup": 3, "SelfEnrollmentStartDate": start,
-               "SelfEnrollmentExpiryDate": expiry, "GroupPrefix": "Team"}),
-    );
+/// A category of `style` made at LP 1.53; answers its id once its creation job is done.
+async fn category_1_53(app: &TestApp, course: i64, style: i64, extra: Value) -> i64 {
+    let form = category_form("Window", json!(style), extra);
     let job = json_typed(
         app.post(
             &at(app, "1.53", &format!("/{course}/groupcategories/")),
@@ -46,6 +40,13 @@ async fn windowed_category(app: &TestApp, course: i64, start: &str, expiry: &str
         actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("category {category} still processing");
+}
+
+/// A people-per-group self-enrollment category (cap 3) with a window and the prefix "Team".
+async fn windowed_category(app: &TestApp, course: i64, start: &str, expiry: &str) -> i64 {
+    let extra = json!({"MaxUsersPerGroup": 3, "SelfEnrollmentStartDate": start,
+                       "SelfEnrollmentExpiryDate": expiry, "GroupPrefix": "Team"});
+    category_1_53(app, course, 3, extra).await
 }
 
 #[actix_web::test]
@@ -228,4 +229,246 @@ fn a_learner_role_name_that_is_empty_or_another_roles_is_refused() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains("learner role name"), "{name:?}: {stderr}");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The LP 1.53 Update form
+// ---------------------------------------------------------------------------------------------
+
+/// The 2025 Update form's keys, as a client that fetched `name` would send them.
+fn update_form(name: &str) -> Value {
+    json!({"Name": name, "Description": {"Content": "", "Type": "Text"},
+           "AutoEnroll": false, "RandomizeEnrollments": false,
+           "DescriptionsVisibleToEnrolees": false})
+}
+
+fn with(mut form: Value, extra: Value) -> Value {
+    for (k, v) in extra.as_object().expect("object") {
+        form[k] = v.clone();
+    }
+    form
+}
+
+/// The category's pending allocation jobs and when they are due, read from the database.
+fn pending_allocations(app: &TestApp, category: i64) -> Vec<chrono::NaiveDateTime> {
+    use d2l_groups::schema::jobs;
+    use diesel::prelude::*;
+    app.state
+        .db
+        .read_sync(move |conn| {
+            Ok(jobs::table
+                .filter(jobs::category_id.eq(category))
+                .filter(jobs::kind.eq("allocate_after_expiry"))
+                .filter(jobs::dead_at.is_null())
+                .select(jobs::run_at)
+                .load(conn)?)
+        })
+        .expect("read jobs")
+}
+
+fn utc_in(seconds: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::seconds(seconds))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[actix_web::test]
+async fn the_1_53_update_form_sets_sent_keys_clears_null_ones_and_keeps_absent_ones() {
+    let app = spawn_app().await;
+    let course = app.create_course("CAT26-U1").await;
+    let start = "2026-09-01T08:00:00.000Z";
+    let expiry = "2026-09-15T08:00:00.000Z";
+    let category = windowed_category(&app, course, start, expiry).await;
+    let one = format!("/{course}/groupcategories/{category}");
+
+    let form = with(
+        update_form("Renamed"),
+        json!({"GroupPrefix": "Squad", "SelfEnrollmentStartDate": null, "MaxUsersPerGroup": 5}),
+    );
+    let res = app.put(&at(&app, "1.53", &one), &app.admin, &form).await;
+    assert_eq!(header(&res, "content-type").as_deref(), Some(JSON_TYPE));
+    let answer = json_ok(res).await;
+    assert_eq!(answer["Name"], "Renamed", "{answer}");
+    assert_eq!(answer["GroupPrefix"], "Squad", "{answer}");
+    assert_eq!(answer["SelfEnrollmentStartDate"], Value::Null, "{answer}");
+    assert_eq!(answer["MaxUsersPerGroup"], 5, "{answer}");
+    assert_eq!(
+        answer["SelfEnrollmentExpiryDate"], expiry,
+        "absent keeps: {answer}"
+    );
+    let stored = json_ok(app.get(&at(&app, "1.53", &one), &app.admin).await).await;
+    assert_eq!(stored, answer);
+
+    // Below 1.53 the newer keys are not part of the form: ignored, as unknown keys are.
+    let old = with(
+        update_form("Old form"),
+        json!({"GroupPrefix": "Ignored", "MaxUsersPerGroup": 9,
+               "SelfEnrollmentExpiryDate": null}),
+    );
+    let answer = json_ok(app.put(&at(&app, "1.52", &one), &app.admin, &old).await).await;
+    assert_keys(&answer, FETCH_KEYS_1_47);
+    assert_eq!(answer["Name"], "Old form");
+    let stored = json_ok(app.get(&at(&app, "1.63", &one), &app.admin).await).await;
+    assert_eq!(stored["GroupPrefix"], "Squad", "{stored}");
+    assert_eq!(stored["MaxUsersPerGroup"], 5, "{stored}");
+    assert_eq!(stored["SelfEnrollmentExpiryDate"], expiry, "{stored}");
+}
+
+#[actix_web::test]
+async fn an_update_that_breaks_a_rule_is_a_400_naming_the_field_and_changes_nothing() {
+    let app = spawn_app().await;
+    let course = app.create_course("CAT26-U2").await;
+    let expiry = "2026-09-15T08:00:00.000Z";
+    let category = windowed_category(&app, course, "2026-09-01T08:00:00.000Z", expiry).await;
+    let one = at(
+        &app,
+        "1.53",
+        &format!("/{course}/groupcategories/{category}"),
+    );
+    let before = json_ok(app.get(&one, &app.admin).await).await;
+    let cases = [
+        (
+            json!({"SelfEnrollmentStartDate": "2026-09-20T00:00:00.000Z"}),
+            "SelfEnrollmentStartDate: ",
+        ),
+        (json!({"MaxUsersPerGroup": null}), "MaxUsersPerGroup: "),
+        (json!({"MaxUsersPerGroup": 0}), "MaxUsersPerGroup: "),
+        (
+            json!({"AllocateAfterExpiry": true, "SelfEnrollmentExpiryDate": null}),
+            "AllocateAfterExpiry: ",
+        ),
+        (json!({"GroupPrefix": "p".repeat(201)}), "GroupPrefix: "),
+        (
+            json!({"SelfEnrollmentExpiryDate": "soon"}),
+            "SelfEnrollmentExpiryDate",
+        ),
+    ];
+    for (extra, field) in cases {
+        let form = with(update_form("Never"), extra.clone());
+        let detail = problem(app.put(&one, &app.admin, &form).await, 400).await;
+        assert!(detail.contains(field), "{extra}: {detail}");
+    }
+    assert_eq!(json_ok(app.get(&one, &app.admin).await).await, before);
+
+    // A style without a cap or an expiry keeps that way.
+    let plain = category_1_53(&app, course, 2, json!({"NumberOfGroups": 2})).await;
+    let url = at(&app, "1.53", &format!("/{course}/groupcategories/{plain}"));
+    for (extra, field) in [
+        (json!({"MaxUsersPerGroup": 4}), "MaxUsersPerGroup: "),
+        (
+            json!({"SelfEnrollmentExpiryDate": expiry}),
+            "SelfEnrollmentExpiryDate: ",
+        ),
+    ] {
+        let form = with(update_form("Never"), extra.clone());
+        let detail = problem(app.put(&url, &app.admin, &form).await, 400).await;
+        assert!(detail.contains(field), "{extra}: {detail}");
+    }
+    // A fetched category sent back whole is accepted: its null cap is no change.
+    let fetched = json_ok(app.get(&url, &app.admin).await).await;
+    let mut back = with(update_form("Sent back"), json!({}));
+    for key in [
+        "MaxUsersPerGroup",
+        "SelfEnrollmentExpiryDate",
+        "GroupPrefix",
+    ] {
+        back[key] = fetched[key].clone();
+    }
+    let answer = json_ok(app.put(&url, &app.admin, &back).await).await;
+    assert_eq!(answer["Name"], "Sent back");
+}
+
+#[actix_web::test]
+async fn moving_the_expiry_forward_moves_the_allocation_with_it() {
+    let app = spawn_app().await;
+    let course = app.create_course("CAT26-U3").await;
+    let l = learners(&app, course, "move.l", 3).await;
+    let extra = json!({"MaxUsersPerGroup": 2, "AllocateAfterExpiry": true,
+                       "SelfEnrollmentExpiryDate": utc_in(3600)});
+    let category = category_1_53(&app, course, 3, extra).await;
+    assert_eq!(pending_allocations(&app, category).len(), 1);
+    let one = at(
+        &app,
+        "1.53",
+        &format!("/{course}/groupcategories/{category}"),
+    );
+    let soon = with(
+        update_form("Soon"),
+        json!({"SelfEnrollmentExpiryDate": utc_in(1)}),
+    );
+    json_ok(app.put(&one, &app.admin, &soon).await).await;
+    let due = pending_allocations(&app, category);
+    assert_eq!(due.len(), 1, "one job, rescheduled: {due:?}");
+    assert!(due[0] < (chrono::Utc::now() + chrono::Duration::seconds(60)).naive_utc());
+
+    let groups = at(
+        &app,
+        "1.53",
+        &format!("/{course}/groupcategories/{category}/groups/"),
+    );
+    let mut placed = Vec::new();
+    for _ in 0..100 {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+        placed = rosters(
+            json_ok(app.get(&groups, &app.admin).await)
+                .await
+                .as_array()
+                .expect("groups"),
+        )
+        .concat();
+        if placed.len() == 3 {
+            break;
+        }
+    }
+    assert_eq!(sorted(placed), l, "everyone placed at the new expiry");
+    assert!(pending_allocations(&app, category).is_empty());
+}
+
+#[actix_web::test]
+async fn turning_allocation_off_cancels_it_and_on_again_schedules_it() {
+    let app = spawn_app().await;
+    let course = app.create_course("CAT26-U4").await;
+    learners(&app, course, "off.l", 3).await;
+    let expiry = utc_in(2);
+    let extra = json!({"MaxUsersPerGroup": 2, "AllocateAfterExpiry": true,
+                       "SelfEnrollmentExpiryDate": expiry});
+    let category = category_1_53(&app, course, 3, extra).await;
+    let one = at(
+        &app,
+        "1.53",
+        &format!("/{course}/groupcategories/{category}"),
+    );
+    let off = with(update_form("Off"), json!({"AllocateAfterExpiry": false}));
+    let answer = json_ok(app.put(&one, &app.admin, &off).await).await;
+    assert_eq!(answer["AllocateAfterExpiry"], false);
+    assert_eq!(answer["SelfEnrollmentExpiryDate"], expiry.as_str());
+    assert!(pending_allocations(&app, category).is_empty());
+    actix_web::rt::time::sleep(std::time::Duration::from_secs(4)).await;
+    let groups = at(
+        &app,
+        "1.53",
+        &format!("/{course}/groupcategories/{category}/groups/"),
+    );
+    let all = json_ok(app.get(&groups, &app.admin).await).await;
+    assert!(
+        rosters(all.as_array().expect("groups")).concat().is_empty(),
+        "nobody placed once allocation was turned off: {all}"
+    );
+
+    // On again with a later date: one job, due then. An update that leaves the allocation
+    // where it is schedules nothing more.
+    let later = utc_in(3600);
+    let on = with(
+        update_form("On"),
+        json!({"AllocateAfterExpiry": true, "SelfEnrollmentExpiryDate": later}),
+    );
+    json_ok(app.put(&one, &app.admin, &on).await).await;
+    let rename = update_form("Renamed only");
+    json_ok(app.put(&one, &app.admin, &rename).await).await;
+    let due = pending_allocations(&app, category);
+    assert_eq!(due.len(), 1, "{due:?}");
+    assert_eq!(
+        d2l_groups::wire::utc(due[0]),
+        later,
+        "due at the new expiry"
+    );
 }

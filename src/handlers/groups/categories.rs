@@ -93,7 +93,8 @@ pub async fn category_status(
     ok(&GroupCategoryJobStatus { status })
 }
 
-/// `PUT .../groupcategories/(groupCategoryId)`: the Update form only.
+/// `PUT .../groupcategories/(groupCategoryId)`: the Update form only, as the served version
+/// reads it.
 pub async fn update_category(
     state: State,
     auth: Authorized,
@@ -101,7 +102,7 @@ pub async fn update_category(
     path: CategoryPath,
     version: ServedVersion,
 ) -> ApiResult<HttpResponse> {
-    let changes = body.0.validated()?;
+    let changes = body.0.validated(version.0)?;
     let category = state
         .db
         .write(move |conn| {
@@ -109,6 +110,8 @@ pub async fn update_category(
             groups::update_category(conn, &course, path.category, &changes)
         })
         .await?;
+    // The allocation after expiry may have moved to a time already past.
+    state.jobs.wake();
     ok(&GroupCategoryFetch::at(&category, version.0))
 }
 

@@ -20,7 +20,7 @@ use crate::domain::permissions::Permission::{self, *};
 use crate::error::ApiError;
 use crate::handlers::{
     classlist, courses, enrollments, groups, health, institutions, oauth, orgstructure, roles,
-    sections, users, versions,
+    sections, sign_in, users, versions,
 };
 use crate::middleware::RouteSpec;
 use crate::versions::{Product, RouteVersions, LE_ROUTES, LP_ROUTES, REMOVED_IN_LP_1_39};
@@ -57,6 +57,12 @@ fn table() -> RouteTable {
     t.open(GET,  "/core/.well-known/jwks",                    oauth::jwks);
     t.open(GET,  "/core/jwk/{kid}",                           oauth::jwk);
     t.open(GET,  "/healthz",                                  health::live);
+    // Sign-in pages and browser sessions (HTML).
+    t.open(GET,  "/d2l/login",                                sign_in::login_page);
+    t.open(POST, "/d2l/lp/auth/login/login.d2l",              sign_in::login);
+    t.open(GET,  "/d2l/home",                                 sign_in::home);
+    t.open(GET,  "/d2l/logout",                               sign_in::logout_page);
+    t.open(POST, "/d2l/logout",                               sign_in::logout);
     t.open(GET,  "/readyz",                                   health::ready);
 
     // LP routes under /d2l/api/lp/{version}:

@@ -59,6 +59,7 @@ diesel::table! {
         is_active -> Bool,
         last_accessed -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        password_hash -> Nullable<Text>,
     }
 }
 
@@ -185,7 +186,28 @@ diesel::joinable!(role_permissions -> roles (role_id));
 diesel::joinable!(enrollments -> users (user_id));
 diesel::joinable!(enrollments -> org_units (org_unit_id));
 diesel::joinable!(enrollments -> roles (role_id));
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        secret_hash -> Text,
+        user_id -> BigInt,
+        institution_id -> BigInt,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sign_in_failures (id) {
+        id -> BigInt,
+        throttle_key -> Text,
+        failed_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(oauth_clients -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(signing_keys -> institutions (institution_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -202,6 +224,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     category_groups,
     jobs,
     vles,
+    sessions,
+    sign_in_failures,
 );
 
 diesel::table! {

@@ -2,6 +2,7 @@
 
 pub mod scopes;
 pub mod secrets;
+pub mod sessions;
 pub mod tokens;
 
 use scopes::ScopeSet;

@@ -1,4 +1,5 @@
-//! OAuth client secrets: generated at random, shown once, stored only as an argon2 hash.
+//! OAuth client secrets (generated at random, shown once) and user passwords: stored only as
+//! argon2 hashes.
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};

@@ -1,8 +1,9 @@
 //! The command line: `serve`, `migrate`, `token`, `client add`, `institution add`, `jobs`
-//! (`jobs`). Every flag can also come from the environment variable named beside it.
+//! (`jobs`), `role` (`roles`), `user password` (`users`). Every flag can also come from the environment variable named beside it.
 
 mod jobs;
 mod roles;
+mod users;
 
 use std::net::TcpListener;
 
@@ -95,6 +96,9 @@ pub enum Command {
     /// Manage roles.
     #[command(subcommand)]
     Role(RoleCommand),
+    /// Manage users' sign-in.
+    #[command(subcommand)]
+    User(users::UserCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -258,6 +262,7 @@ pub fn run() -> i32 {
         Command::Jobs(JobsCommand::Retry(args)) => jobs::retry(&cli, args),
         Command::Jobs(JobsCommand::Discard(args)) => jobs::discard(&cli, args),
         Command::Role(RoleCommand::AutoEnroll(args)) => roles::auto_enroll(&cli, args),
+        Command::User(command) => users::run(&cli, command),
     };
     match outcome {
         Ok(()) => 0,

@@ -52,6 +52,7 @@ pub mod permissions;
 pub mod roles;
 pub mod rows;
 pub mod sections;
+pub mod sessions;
 pub mod signing_keys;
 pub mod standing;
 pub mod users;

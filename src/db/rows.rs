@@ -409,3 +409,29 @@ pub struct GroupCategoryWithGroups {
     pub style: crate::domain::group_plan::Style,
     pub groups: Vec<i64>,
 }
+
+/// A browser session: the cookie `d2lSessionVal` is its id, `d2lSecureSessionVal` its secret.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = sessions)]
+pub struct Session {
+    pub id: String,
+    pub secret_hash: String,
+    pub user_id: i64,
+    pub institution_id: i64,
+    /// Sent back in every form the session's pages render, and required of every POST.
+    pub csrf_token: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = sessions)]
+pub struct NewSession {
+    pub id: String,
+    pub secret_hash: String,
+    pub user_id: i64,
+    pub institution_id: i64,
+    pub csrf_token: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}

@@ -8,4 +8,5 @@ pub mod naming;
 pub mod permissions;
 pub mod rich_text;
 pub mod sections;
+pub mod sign_in;
 pub mod validate;

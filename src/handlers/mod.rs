@@ -22,5 +22,6 @@ pub mod remember;
 pub mod reply;
 pub mod roles;
 pub mod sections;
+pub mod sign_in;
 pub mod users;
 pub mod versions;

@@ -19,5 +19,6 @@ pub mod placement;
 pub mod policy;
 pub mod roles;
 pub mod sections;
+pub mod sign_in;
 pub mod users;
 pub mod vles;

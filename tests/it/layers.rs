@@ -59,6 +59,21 @@ const RULES: &[(&str, &[&str], &[&str])] = &[
         ],
         &["crate::db::rows"],
     ),
+    // Pages: HTML built from plain values and rows, like the JSON shapes.
+    (
+        "src/pages/",
+        &[
+            "actix_web",
+            "crate::services",
+            "crate::handlers",
+            "crate::state",
+            "crate::jobs",
+            "crate::schema",
+            "diesel::",
+            "crate::db::",
+        ],
+        &["crate::db::rows"],
+    ),
     // Handlers: parse, prove access, one unit of work, answer; never a table.
     (
         "src/handlers/",

@@ -20,3 +20,4 @@ mod reliability;
 mod resources;
 mod schema;
 mod sections;
+mod sign_in;

@@ -603,6 +603,18 @@ async fn an_outage_is_a_fast_503_everywhere_and_the_server_recovers_by_itself() 
         ),
         ("/healthz", client.get(app.url("/healthz")), Expect::Served),
         (
+            "sign-in page",
+            client.get(app.url("/d2l/login")),
+            Expect::Served,
+        ),
+        (
+            "sign-in post",
+            client
+                .post(app.url("/d2l/lp/auth/login/login.d2l"))
+                .form(&[("userName", "admin"), ("password", "long enough")]),
+            Expect::Unavailable,
+        ),
+        (
             "versions",
             client.get(app.url("/d2l/api/versions/")),
             Expect::Served,

@@ -206,17 +206,28 @@ async fn verify(state: &web::Data<AppState>, token: &str) -> Result<Arc<Caller>,
 /// their user is checked all the same.
 async fn require_standing(state: &web::Data<AppState>, caller: &Caller) -> Result<(), Refusal> {
     let client_id = caller.client_id.clone().filter(|c| c != CLI_CLIENT_ID);
-    let key = (caller.institution_id, caller.user_id, client_id);
+    let key = (
+        caller.institution_id,
+        caller.user_id,
+        client_id,
+        caller.grant_id,
+    );
     let memo = &state.caches.standing;
     let standing = match memo.get(&key) {
         Some(standing) => standing,
         None => {
             let stamp = memo.stamp();
-            let (institution_id, user_id, client_id) = key.clone();
+            let (institution_id, user_id, client_id, grant_id) = key.clone();
             let standing = state
                 .db
                 .read(move |conn| {
-                    standing::of_token_holder(conn, institution_id, user_id, client_id.as_deref())
+                    standing::of_token_holder(
+                        conn,
+                        institution_id,
+                        user_id,
+                        client_id.as_deref(),
+                        grant_id,
+                    )
                 })
                 .await
                 .map_err(|e| Refusal::Unchecked(format!("token holder lookup: {e:?}")))?;

@@ -19,8 +19,8 @@ use crate::auth::scopes::RequiredScope;
 use crate::domain::permissions::Permission::{self, *};
 use crate::error::ApiError;
 use crate::handlers::{
-    classlist, courses, enrollments, groups, health, institutions, oauth, orgstructure, roles,
-    sections, sign_in, users, versions,
+    authorize, classlist, courses, enrollments, groups, health, institutions, oauth, orgstructure,
+    roles, sections, sign_in, users, versions,
 };
 use crate::middleware::RouteSpec;
 use crate::versions::{Product, RouteVersions, LE_ROUTES, LP_ROUTES, REMOVED_IN_LP_1_39};
@@ -63,6 +63,11 @@ fn table() -> RouteTable {
     t.open(GET,  "/d2l/home",                                 sign_in::home);
     t.open(GET,  "/d2l/logout",                               sign_in::logout_page);
     t.open(POST, "/d2l/logout",                               sign_in::logout);
+    // OAuth 2.0 authorization (HTML) and the user's authorized apps.
+    t.open(GET,  "/oauth2/auth",                              authorize::authorize);
+    t.open(POST, "/oauth2/auth",                              authorize::consent);
+    t.open(GET,  "/d2l/apps",                                 authorize::apps);
+    t.open(POST, "/d2l/apps/revoke",                          authorize::revoke);
     t.open(GET,  "/readyz",                                   health::ready);
 
     // LP routes under /d2l/api/lp/{version}:

@@ -103,6 +103,46 @@ diesel::table! {
         scope -> Text,
         revoked_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        grant_type -> Text,
+        redirect_uris -> Text,
+        access_token_lifetime -> Nullable<BigInt>,
+        issues_refresh_tokens -> Bool,
+        prompts_consent -> Bool,
+    }
+}
+
+diesel::table! {
+    oauth_grants (id) {
+        id -> BigInt,
+        client_id -> Text,
+        user_id -> BigInt,
+        institution_id -> BigInt,
+        scope -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    oauth_codes (code_hash) {
+        code_hash -> Text,
+        client_id -> Text,
+        user_id -> BigInt,
+        redirect_uri -> Text,
+        scope -> Text,
+        code_challenge -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        grant_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    oauth_refresh_tokens (token_hash) {
+        token_hash -> Text,
+        grant_id -> BigInt,
+        created_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -208,6 +248,8 @@ diesel::table! {
 
 diesel::joinable!(oauth_clients -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(oauth_grants -> oauth_clients (client_id));
+diesel::joinable!(oauth_refresh_tokens -> oauth_grants (grant_id));
 diesel::joinable!(signing_keys -> institutions (institution_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -226,6 +268,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     vles,
     sessions,
     sign_in_failures,
+    oauth_grants,
+    oauth_codes,
+    oauth_refresh_tokens,
 );
 
 diesel::table! {

@@ -59,8 +59,9 @@ pub struct AnswerKey {
     pub target: String,
 }
 
-/// A token's holder: (institution, user, OAuth client or `None` for the CLI's tokens).
-pub type HolderKey = (i64, i64, Option<String>);
+/// A token's holder: (institution, user, OAuth client or `None` for the CLI's tokens, and the
+/// user's authorization for code-flow tokens).
+pub type HolderKey = (i64, i64, Option<String>, Option<i64>);
 
 pub type State = web::Data<AppState>;
 

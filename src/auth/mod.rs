@@ -18,6 +18,8 @@ pub struct Caller {
     pub scopes: ScopeSet,
     /// The OAuth client the token was issued to; the CLI's tokens carry [`tokens::CLI_CLIENT_ID`].
     pub client_id: Option<String>,
+    /// The user's authorization of the client, for tokens of the authorization-code flow.
+    pub grant_id: Option<i64>,
     /// Unix seconds.
     pub expires_at: i64,
 }

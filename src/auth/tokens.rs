@@ -47,6 +47,13 @@ pub struct Claims {
     pub exp: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// The client the token was issued to, as D2L's tokens name it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azp: Option<String>,
+    /// Ours: the user's authorization (`oauth_grants`) a code-flow token descends from, so
+    /// that revoking it ends the token at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_id: Option<i64>,
 }
 
 /// An institution's key, ready to sign and verify.
@@ -201,6 +208,19 @@ impl TokenService {
         client_id: &str,
         ttl_seconds: i64,
     ) -> ApiResult<(String, i64)> {
+        self.issue_for_grant(key, user_id, scopes, client_id, ttl_seconds, None)
+    }
+
+    /// [`TokenService::issue`] for a token that descends from a user's authorization.
+    pub fn issue_for_grant(
+        &self,
+        key: &KeyEntry,
+        user_id: i64,
+        scopes: &ScopeSet,
+        client_id: &str,
+        ttl_seconds: i64,
+        grant_id: Option<i64>,
+    ) -> ApiResult<(String, i64)> {
         let now = Utc::now().timestamp();
         let claims = Claims {
             iss: self.issuer.clone(),
@@ -213,6 +233,8 @@ impl TokenService {
             nbf: now,
             exp: now + ttl_seconds,
             client_id: Some(client_id.to_string()),
+            azp: Some(client_id.to_string()),
+            grant_id,
         };
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(key.kid.clone());
@@ -237,7 +259,7 @@ impl TokenService {
             Some(c) if c.revoked_at.is_none() && verify_secret(secret, &c.secret_hash) => c,
             _ => return Ok(Err(Refusal::InvalidClient)),
         };
-        match standing::of_token_holder(conn, client.institution_id, client.user_id, None)? {
+        match standing::of_token_holder(conn, client.institution_id, client.user_id, None, None)? {
             Standing::Active => {}
             Standing::InactiveUser => return Ok(Err(Refusal::InactiveUser)),
             other => {
@@ -324,7 +346,8 @@ impl TokenService {
             institution_id: key.institution_id,
             tenant_id: claims.tenantid,
             scopes,
-            client_id: claims.client_id,
+            client_id: claims.client_id.or(claims.azp),
+            grant_id: claims.grant_id,
             expires_at: claims.exp,
         });
         let mut cache = self.verified.lock().unwrap_or_else(|p| p.into_inner());

@@ -1,6 +1,7 @@
 //! The command line: `serve`, `migrate`, `token`, `client add`, `institution add`, `jobs`
 //! (`jobs`), `role` (`roles`), `user password` (`users`). Every flag can also come from the environment variable named beside it.
 
+mod clients;
 mod jobs;
 mod roles;
 mod users;
@@ -11,14 +12,13 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::app::server;
 use crate::auth::scopes::ScopeSet;
-use crate::auth::secrets::NewSecret;
 use crate::auth::tokens::{TokenService, CLI_CLIENT_ID};
 use crate::bootstrap::{
     default_institution, ensure_default_institution, find_institution, find_user_by_name_or_id,
 };
 use crate::config::{RateLimitSettings, Settings, DEFAULT_AUDIENCE, DEFAULT_ISSUER};
-use crate::db::rows::{Institution, OAuthClient};
-use crate::db::{clients, Db, DbConnection};
+use crate::db::rows::Institution;
+use crate::db::{Db, DbConnection};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::telemetry::{self, LogFormat};
@@ -86,7 +86,7 @@ pub enum Command {
     Token(TokenArgs),
     /// Manage OAuth clients.
     #[command(subcommand)]
-    Client(ClientCommand),
+    Client(clients::ClientCommand),
     /// Manage institutions (tenants).
     #[command(subcommand)]
     Institution(InstitutionCommand),
@@ -228,26 +228,6 @@ pub struct TokenArgs {
     pub institution: Option<String>,
 }
 
-#[derive(Subcommand, Debug)]
-pub enum ClientCommand {
-    /// Register an OAuth client acting as a user (a service user); prints its id and secret once.
-    Add(ClientAddArgs),
-}
-
-#[derive(Args, Debug)]
-pub struct ClientAddArgs {
-    #[arg(long)]
-    pub name: String,
-    /// UserName or UserId of the service user the client acts as.
-    #[arg(long)]
-    pub user: String,
-    #[arg(long)]
-    pub scope: String,
-    /// Institution id or acronym (default: the first institution, created by the bootstrap).
-    #[arg(long)]
-    pub institution: Option<String>,
-}
-
 /// Runs the command line; returns the process exit code.
 pub fn run() -> i32 {
     let cli = Cli::parse();
@@ -256,7 +236,7 @@ pub fn run() -> i32 {
         Command::Serve(args) => serve(&cli, args),
         Command::Migrate => migrate(&cli),
         Command::Token(args) => token(&cli, args),
-        Command::Client(ClientCommand::Add(args)) => client_add(&cli, args),
+        Command::Client(command) => clients::run(&cli, command),
         Command::Institution(InstitutionCommand::Add(args)) => institution_add(&cli, args),
         Command::Jobs(JobsCommand::List(args)) => jobs::list(&cli, args),
         Command::Jobs(JobsCommand::Retry(args)) => jobs::retry(&cli, args),
@@ -372,40 +352,6 @@ fn token(cli: &Cli, args: &TokenArgs) -> Result<(), String> {
         })
         .map_err(|e| e.cause())?;
     println!("{token}");
-    Ok(())
-}
-
-fn client_add(cli: &Cli, args: &ClientAddArgs) -> Result<(), String> {
-    let scopes = ScopeSet::parse(&args.scope)?;
-    if scopes.is_empty() {
-        return Err("--scope must name at least one scope".into());
-    }
-    if args.name.trim().is_empty() {
-        return Err("--name must not be empty".into());
-    }
-    let db = open(cli)?;
-    let secret = NewSecret::generate()?;
-    let client_id = uuid::Uuid::new_v4().to_string();
-    db.write_sync(|conn| {
-        let institution = institution_arg(conn, args.institution.as_deref())?;
-        let user = find_user_by_name_or_id(conn, institution.id, &args.user)?;
-        clients::insert(
-            conn,
-            &OAuthClient {
-                client_id: client_id.clone(),
-                institution_id: institution.id,
-                user_id: user.id,
-                name: args.name.clone(),
-                secret_hash: secret.hash.clone(),
-                scope: scopes.to_string(),
-                revoked_at: None,
-                created_at: chrono::Utc::now().naive_utc(),
-            },
-        )
-    })
-    .map_err(|e| e.cause())?;
-    println!("client_id={client_id}");
-    println!("client_secret={}", secret.secret);
     Ok(())
 }
 

@@ -39,3 +39,15 @@ pub fn revoke(conn: &mut DbConnection, client_id: &str, at: NaiveDateTime) -> Ap
         .execute(conn)?;
     Ok(())
 }
+
+/// Every client of the institution, oldest first (`client list`).
+pub fn of_institution(conn: &mut DbConnection, institution_id: i64) -> ApiResult<Vec<OAuthClient>> {
+    Ok(oauth_clients::table
+        .filter(oauth_clients::institution_id.eq(institution_id))
+        .order((
+            oauth_clients::created_at.asc(),
+            oauth_clients::client_id.asc(),
+        ))
+        .select(OAuthClient::as_select())
+        .load(conn)?)
+}

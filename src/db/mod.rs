@@ -46,6 +46,7 @@ pub mod enrollments;
 pub mod institutions;
 pub mod jobs;
 pub mod members;
+pub mod oauth;
 pub mod org_structure;
 pub mod org_units;
 pub mod permissions;

@@ -232,6 +232,86 @@ pub struct OAuthClient {
     pub scope: String,
     pub revoked_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// `client_credentials` (acts as its service user, `user_id`) or `authorization_code`
+    /// (acts for the users who authorize it; `user_id` registered it).
+    pub grant_type: String,
+    /// Space-separated, matched exactly.
+    pub redirect_uris: String,
+    /// Seconds; `None`: the server's default.
+    pub access_token_lifetime: Option<i64>,
+    pub issues_refresh_tokens: bool,
+    pub prompts_consent: bool,
+}
+
+impl OAuthClient {
+    pub const CLIENT_CREDENTIALS: &'static str = "client_credentials";
+    pub const AUTHORIZATION_CODE: &'static str = "authorization_code";
+
+    /// A client-credentials client acting as service user `user_id`, with the server's token
+    /// lifetime and no redirects.
+    pub fn acting_as(
+        user_id: i64,
+        institution_id: i64,
+        client_id: String,
+        name: String,
+        secret_hash: String,
+        scope: String,
+        created_at: NaiveDateTime,
+    ) -> Self {
+        OAuthClient {
+            client_id,
+            institution_id,
+            user_id,
+            name,
+            secret_hash,
+            scope,
+            revoked_at: None,
+            created_at,
+            grant_type: Self::CLIENT_CREDENTIALS.into(),
+            redirect_uris: String::new(),
+            access_token_lifetime: None,
+            issues_refresh_tokens: false,
+            prompts_consent: false,
+        }
+    }
+}
+
+/// A user's authorization of an app ([`OAuthClient`]), from one code exchange.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = oauth_grants)]
+pub struct OAuthGrant {
+    pub id: i64,
+    pub client_id: String,
+    pub user_id: i64,
+    pub institution_id: i64,
+    pub scope: String,
+    pub created_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = oauth_grants)]
+pub struct NewOAuthGrant<'a> {
+    pub client_id: &'a str,
+    pub user_id: i64,
+    pub institution_id: i64,
+    pub scope: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+/// An authorization code, by the hash of its text.
+#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
+#[diesel(table_name = oauth_codes)]
+pub struct OAuthCode {
+    pub code_hash: String,
+    pub client_id: String,
+    pub user_id: i64,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub code_challenge: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub grant_id: Option<i64>,
 }
 
 #[derive(Queryable, Selectable, Insertable, Debug, Clone)]

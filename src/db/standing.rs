@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use crate::error::ApiResult;
-use crate::schema::{oauth_clients, users};
+use crate::schema::{oauth_clients, oauth_grants, users};
 
 /// Why a verified token is refused, or that it is not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,6 +17,9 @@ pub enum Standing {
     InactiveUser,
     /// The OAuth client is unknown, of another institution, or revoked (a deleted VLE).
     RevokedClient,
+    /// The user revoked their authorization of the app, or it was revoked for reuse of a
+    /// refresh token or code.
+    RevokedGrant,
 }
 
 /// The standing of user `user_id` of `institution_id`, acting through OAuth client
@@ -26,6 +29,7 @@ pub fn of_token_holder(
     institution_id: i64,
     user_id: i64,
     client_id: Option<&str>,
+    grant_id: Option<i64>,
 ) -> ApiResult<Standing> {
     // The client first: a deleted VLE revokes its client and deactivates its service user,
     // and the client is the reason its integrator needs to hear.
@@ -38,6 +42,17 @@ pub fn of_token_holder(
             .get_result(conn)?;
         if live == 0 {
             return Ok(Standing::RevokedClient);
+        }
+    }
+    if let Some(grant_id) = grant_id {
+        let live: i64 = oauth_grants::table
+            .filter(oauth_grants::id.eq(grant_id))
+            .filter(oauth_grants::user_id.eq(user_id))
+            .filter(oauth_grants::revoked_at.is_null())
+            .count()
+            .get_result(conn)?;
+        if live == 0 {
+            return Ok(Standing::RevokedGrant);
         }
     }
     let active: Option<bool> = users::table
@@ -61,6 +76,7 @@ impl Standing {
             Standing::UnknownUser => Some("The token's user does not exist."),
             Standing::InactiveUser => Some("The token's user is not active."),
             Standing::RevokedClient => Some("The token's OAuth client has been revoked."),
+            Standing::RevokedGrant => Some("The token's authorization has been revoked."),
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod category_rules;
 pub mod group_plan;
 pub mod ids;
 pub mod naming;
+pub mod oauth;
 pub mod permissions;
 pub mod rich_text;
 pub mod sections;

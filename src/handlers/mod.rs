@@ -8,6 +8,7 @@
 //! No handler names a table or writes a query (Diesel is the database layer's); no business
 //! rule is decided here.
 
+pub mod authorize;
 pub mod classlist;
 pub mod courses;
 pub mod enrollments;

@@ -1,4 +1,5 @@
-//! The OAuth 2.0 token endpoint (client credentials, RFC 6749 §4.4) and the public key set.
+//! The OAuth 2.0 token endpoint (client credentials, RFC 6749 §4.4; authorization code, §4.1;
+//! refresh, §6) and the public key set.
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -8,7 +9,9 @@ use super::extract::RawBody;
 use super::reply::{ok, reply};
 use crate::auth::scopes::ScopeSet;
 use crate::auth::tokens::Refusal;
+use crate::domain::oauth::ErrorCode;
 use crate::error::{ApiError, ApiResult};
+use crate::services::oauth::{self as oauth_service, Exchange};
 use crate::state::State;
 use crate::wire::oauth::*;
 
@@ -138,7 +141,7 @@ async fn issue_token(
     let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(body).map_err(malformed)?;
     reject_nul_fields(&fields)?;
     let form: TokenRequest = serde_urlencoded::from_bytes(body).map_err(malformed)?;
-    match form.grant_type.as_deref() {
+    let grant_type = match form.grant_type.as_deref() {
         None => {
             return Err(OAuthFailure::new(
                 StatusCode::BAD_REQUEST,
@@ -146,15 +149,15 @@ async fn issue_token(
                 "grant_type is required.",
             ));
         }
-        Some("client_credentials") => {}
+        Some(g @ ("client_credentials" | "authorization_code" | "refresh_token")) => g.to_string(),
         Some(other) => {
             return Err(OAuthFailure::new(
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
-                format!("The grant type {other:?} is not supported; use client_credentials."),
+                format!("The grant type {other:?} is not supported; use client_credentials, authorization_code or refresh_token."),
             ));
         }
-    }
+    };
     let basic = basic_credentials(req)?;
     let used_basic = basic.is_some();
     if let Some((id, secret)) = &basic {
@@ -164,7 +167,7 @@ async fn issue_token(
             return Err(f);
         }
     }
-    let (client_id, secret) = match (basic, form.client_id, form.client_secret) {
+    let (client_id, secret) = match (basic, form.client_id.clone(), form.client_secret.clone()) {
         (Some(_), Some(_), Some(_)) => {
             return Err(OAuthFailure::new(
                 StatusCode::BAD_REQUEST,
@@ -190,6 +193,14 @@ async fn issue_token(
         ),
     };
 
+    if grant_type != "client_credentials" {
+        let client = ClientCredentials {
+            id: client_id,
+            secret,
+            used_basic,
+        };
+        return code_or_refresh(state, &grant_type, client, form, requested).await;
+    }
     let worker = state.clone();
     let ttl = state.settings.token_ttl_seconds;
     let outcome = state
@@ -206,6 +217,7 @@ async fn issue_token(
             access_token: grant.token,
             token_type: "Bearer",
             expires_in: grant.expires_in,
+            refresh_token: None,
             scope: grant.scopes.to_string(),
         }),
         Err(Refusal::InvalidScope) => Err(OAuthFailure::new(
@@ -226,6 +238,112 @@ async fn issue_token(
             );
             f.basic_challenge = used_basic;
             Err(f)
+        }
+    }
+}
+
+/// The client's credentials as the token request carried them.
+struct ClientCredentials {
+    id: String,
+    secret: String,
+    used_basic: bool,
+}
+
+/// The code and refresh grants: the client authenticated by its secret in a read (slow on
+/// purpose, so never in the writer's turn), then the grant's one write.
+async fn code_or_refresh(
+    state: State,
+    grant_type: &str,
+    client: ClientCredentials,
+    form: TokenRequest,
+    requested: Option<ScopeSet>,
+) -> Result<TokenResponse, OAuthFailure> {
+    let missing = |field: &str| {
+        OAuthFailure::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            format!("{field} is required for the {grant_type} grant."),
+        )
+    };
+    let refresh_token = match grant_type {
+        "refresh_token" => Some(
+            form.refresh_token
+                .clone()
+                .ok_or_else(|| missing("refresh_token"))?,
+        ),
+        _ => None,
+    };
+    let exchange = match grant_type {
+        "authorization_code" => Some(Exchange {
+            code: form.code.clone().ok_or_else(|| missing("code"))?,
+            redirect_uri: form.redirect_uri.clone(),
+            code_verifier: form.code_verifier.clone(),
+        }),
+        _ => None,
+    };
+    let (id, secret) = (client.id.clone(), client.secret.clone());
+    let authenticated = state
+        .db
+        .read(move |conn| oauth_service::authenticate_client(conn, &id, &secret))
+        .await
+        .map_err(unavailable)?;
+    let Some(registered) = authenticated else {
+        let mut f = OAuthFailure::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Client authentication failed.",
+        );
+        f.basic_challenge = client.used_basic;
+        return Err(f);
+    };
+    let worker = state.clone();
+    let ttl = state.settings.token_ttl_seconds;
+    let outcome = state
+        .db
+        .write(move |conn| {
+            let now = chrono::Utc::now().naive_utc();
+            match (&exchange, &refresh_token) {
+                (Some(exchange), _) => oauth_service::exchange_code(
+                    conn,
+                    &worker.tokens,
+                    &registered,
+                    exchange,
+                    ttl,
+                    now,
+                ),
+                (None, Some(token)) => oauth_service::refresh(
+                    conn,
+                    &worker.tokens,
+                    &registered,
+                    token,
+                    requested.as_ref(),
+                    ttl,
+                    now,
+                ),
+                (None, None) => Err(ApiError::internal("neither code nor refresh token")),
+            }
+        })
+        .await
+        .map_err(unavailable)?;
+    match outcome {
+        Ok(issued) => Ok(TokenResponse {
+            access_token: issued.access_token,
+            token_type: "Bearer",
+            expires_in: issued.expires_in,
+            refresh_token: issued.refresh_token,
+            scope: issued.scopes.to_string(),
+        }),
+        Err(error) => {
+            let status = if error.code == ErrorCode::InvalidClient {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            Err(OAuthFailure::new(
+                status,
+                error.code.as_str(),
+                error.description,
+            ))
         }
     }
 }

@@ -50,6 +50,7 @@ pub fn home(display_name: &str, user_name: &str, csrf: &str) -> String {
         html! {
             h1 { "Signed in" }
             p { "You are signed in as " strong { (display_name) } " (" (user_name) ")." }
+            p { a href="/d2l/apps" { "Applications you have authorized" } }
             (sign_out(csrf))
         },
     )

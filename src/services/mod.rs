@@ -14,6 +14,7 @@ pub mod enrollments;
 pub mod group_jobs;
 pub mod groups;
 pub mod institutions;
+pub mod oauth;
 pub mod orgstructure;
 pub mod placement;
 pub mod policy;

@@ -100,16 +100,15 @@ pub fn register(
     let user = users::create_at_root(conn, user, &root, &role)?;
     clients::insert(
         conn,
-        &OAuthClient {
-            client_id: client_id.clone(),
-            institution_id: institution.id,
-            user_id: user.id,
-            name: client_name(&new.name),
-            secret_hash: new.secret_hash.clone(),
-            scope: VLE_CLIENT_SCOPE.into(),
-            revoked_at: None,
-            created_at: now,
-        },
+        &OAuthClient::acting_as(
+            user.id,
+            institution.id,
+            client_id.clone(),
+            client_name(&new.name),
+            new.secret_hash.clone(),
+            VLE_CLIENT_SCOPE.into(),
+            now,
+        ),
     )?;
     vles::insert(
         conn,

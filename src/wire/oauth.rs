@@ -8,6 +8,12 @@ pub struct TokenRequest {
     pub scope: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
+    /// The code grant's.
+    pub code: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
+    /// The refresh grant's.
+    pub refresh_token: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -15,6 +21,9 @@ pub struct TokenResponse {
     pub access_token: String,
     pub token_type: &'static str,
     pub expires_in: i64,
+    /// Only from the code and refresh grants, and only for apps registered to get them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
     pub scope: String,
 }
 

@@ -103,16 +103,15 @@ pub fn register_client(app: &TestApp, scope: &str, name: &str) -> (String, Strin
             let institution = find_institution(conn, DEFAULT_ACRONYM)?;
             let user = find_user_by_name_or_id(conn, institution.id, "admin")?;
             diesel::insert_into(oauth_clients::table)
-                .values(OAuthClient {
-                    client_id: client_id.clone(),
-                    institution_id: institution.id,
-                    user_id: user.id,
-                    name: name.into(),
-                    secret_hash: secret_hash.clone(),
-                    scope: scopes.to_string(),
-                    revoked_at: None,
-                    created_at: Utc::now().naive_utc(),
-                })
+                .values(OAuthClient::acting_as(
+                    user.id,
+                    institution.id,
+                    client_id.clone(),
+                    name.into(),
+                    secret_hash.clone(),
+                    scopes.to_string(),
+                    Utc::now().naive_utc(),
+                ))
                 .execute(conn)
                 .map_err(ApiError::from)
         })

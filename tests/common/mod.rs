@@ -175,6 +175,8 @@ pub fn standard_claims(tenant: &str, user_id: i64) -> Claims {
         nbf: now,
         exp: now + 600,
         client_id: Some(CLI_CLIENT_ID.into()),
+        azp: None,
+        grant_id: None,
     }
 }
 

@@ -14,6 +14,7 @@ mod institutions;
 mod jobs;
 mod layers;
 mod memberships;
+mod oauth_code;
 mod orgstructure;
 mod protocol;
 mod reliability;

@@ -10,10 +10,10 @@ use reqwest::redirect::Policy;
 
 use crate::common::*;
 
-const PASSWORD: &str = "correct horse battery";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 
 /// A client that does not follow redirects, so each answer is seen as sent.
-fn browser() -> reqwest::Client {
+pub(crate) fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(Policy::none())
         .build()
@@ -21,7 +21,7 @@ fn browser() -> reqwest::Client {
 }
 
 /// Sets `user`'s password with the command line, as an operator does.
-fn set_password(app: &TestApp, user: &str, password: &str) -> std::process::Output {
+pub(crate) fn set_password(app: &TestApp, user: &str, password: &str) -> std::process::Output {
     let mut child = Command::new(BIN)
         .args(["user", "password", "--user", user])
         .env("DATABASE_URL", &app.database_url)
@@ -41,7 +41,7 @@ fn set_password(app: &TestApp, user: &str, password: &str) -> std::process::Outp
 }
 
 /// `name=value` of each cookie an answer sets, with its attributes.
-fn set_cookies(headers: &HeaderMap) -> Vec<String> {
+pub(crate) fn set_cookies(headers: &HeaderMap) -> Vec<String> {
     headers
         .get_all(SET_COOKIE)
         .iter()
@@ -49,7 +49,7 @@ fn set_cookies(headers: &HeaderMap) -> Vec<String> {
         .collect()
 }
 
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     set_cookies(headers).into_iter().find_map(|c| {
         let first = c.split(';').next()?.trim().to_string();
         let (n, v) = first.split_once('=')?;
@@ -58,7 +58,7 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// The value of the hidden `csrf_token` field of a page.
-fn form_token(html: &str) -> String {
+pub(crate) fn form_token(html: &str) -> String {
     let at = html.find("name=\"csrf_token\"").expect("csrf field");
     let rest = &html[at..];
     let v = rest.find("value=\"").expect("value") + 7;
@@ -66,12 +66,12 @@ fn form_token(html: &str) -> String {
 }
 
 /// What a browser holds after opening the sign-in page: its CSRF cookie and form token.
-struct SignInPage {
-    cookie: String,
-    token: String,
+pub(crate) struct SignInPage {
+    pub cookie: String,
+    pub token: String,
 }
 
-async fn open_sign_in(app: &TestApp, client: &reqwest::Client) -> SignInPage {
+pub(crate) async fn open_sign_in(app: &TestApp, client: &reqwest::Client) -> SignInPage {
     let res = client
         .get(app.url("/d2l/login?target=/d2l/home"))
         .send()
@@ -86,7 +86,7 @@ async fn open_sign_in(app: &TestApp, client: &reqwest::Client) -> SignInPage {
 }
 
 /// Posts the sign-in form as a browser does (Origin, the CSRF cookie and field).
-async fn sign_in_as_browser(
+pub(crate) async fn sign_in_as_browser(
     app: &TestApp,
     client: &reqwest::Client,
     user: &str,
@@ -109,7 +109,7 @@ async fn sign_in_as_browser(
 }
 
 /// The session cookies of a successful sign-in, as a `Cookie` header.
-fn session_header(headers: &HeaderMap) -> String {
+pub(crate) fn session_header(headers: &HeaderMap) -> String {
     let id = cookie_value(headers, "d2lSessionVal").expect("d2lSessionVal");
     let secret = cookie_value(headers, "d2lSecureSessionVal").expect("d2lSecureSessionVal");
     format!("d2lSessionVal={id}; d2lSecureSessionVal={secret}")

@@ -223,7 +223,10 @@ impl Fixture {
             }
             ("POST", "/core/connect/token") => return None,
             // Form posts of the sign-in pages, not JSON; the tests of tests/it/sign_in.rs.
-            ("POST", "/d2l/lp/auth/login/login.d2l") | ("POST", "/d2l/logout") => return None,
+            ("POST", "/d2l/lp/auth/login/login.d2l")
+            | ("POST", "/d2l/logout")
+            | ("POST", "/oauth2/auth")
+            | ("POST", "/d2l/apps/revoke") => return None,
             _ => panic!("{method} {pattern} is a new write route: give it a valid body here"),
         };
         Some(body)

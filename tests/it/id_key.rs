@@ -862,3 +862,101 @@ fn cli_app_commands_refuse_unknown_apps_users_and_revoked_apps() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("SECRET_KEY_FILE"), "{}", stderr(&out));
 }
+
+/// The browser flow's route is the integrator's; its checks are here already, run as the route
+/// will run them: the callback signed with the app key, and of the trusted URL's origin.
+#[actix_web::test]
+async fn the_browser_flows_checks_accept_only_a_signed_trusted_callback() {
+    use d2l_groups::error::{ApiError, IdKeyRefusal};
+    let app = spawn_app().await;
+    let secret = app.state.settings.secret_key_file.clone();
+    let scopes = ScopeSet::parse("*:*:*").expect("scope");
+    let register = |trusted: Option<&'static str>| {
+        let secret = secret.clone();
+        let scopes = scopes.clone();
+        app.state
+            .db
+            .write_sync(move |conn| {
+                let institution = find_institution(conn, DEFAULT_ACRONYM)?;
+                id_keys::create_app(conn, &secret, institution.id, "web", &scopes, trusted)
+            })
+            .expect("app")
+    };
+    let trusted = register(Some("https://client.example.edu/callback"));
+    let untrusted = register(None);
+    let check = |app_id: &str, target: &str, signature: &str| {
+        let (secret, app_id, target, signature) = (
+            secret.clone(),
+            app_id.to_string(),
+            target.to_string(),
+            signature.to_string(),
+        );
+        app.state.db.read_sync(move |conn| {
+            id_keys::app_for_target(conn, &secret, &app_id, &target, &signature)
+        })
+    };
+    let target = "https://client.example.edu/callback?state=abc";
+    let found = check(
+        &trusted.app_id,
+        target,
+        &hmac_sign(&trusted.app_key, target),
+    )
+    .expect("a signed trusted callback");
+    assert_eq!(found.app_id, trusted.app_id);
+    let elsewhere = "https://evil.example.org/callback";
+    let refusals = [
+        (
+            "wrong signature",
+            check(&trusted.app_id, target, &hmac_sign("nope", target)),
+        ),
+        (
+            "another origin",
+            check(
+                &trusted.app_id,
+                elsewhere,
+                &hmac_sign(&trusted.app_key, elsewhere),
+            ),
+        ),
+        (
+            "no trusted URL",
+            check(
+                &untrusted.app_id,
+                target,
+                &hmac_sign(&untrusted.app_key, target),
+            ),
+        ),
+        (
+            "unknown app",
+            check("nope", target, &hmac_sign(&trusted.app_key, target)),
+        ),
+    ];
+    for (label, outcome) in refusals {
+        assert!(
+            matches!(outcome, Err(ApiError::IdKey(IdKeyRefusal::InvalidToken))),
+            "{label}: {outcome:?}"
+        );
+    }
+    app.state
+        .db
+        .write_sync(|conn| id_keys::revoke_app(conn, &trusted.app_id))
+        .expect("revoke");
+    let outcome = check(
+        &trusted.app_id,
+        target,
+        &hmac_sign(&trusted.app_key, target),
+    );
+    assert!(
+        matches!(outcome, Err(ApiError::IdKey(IdKeyRefusal::InvalidToken))),
+        "revoked: {outcome:?}"
+    );
+    // The pair the flow hands out is the one `app user-key` prints, again and again.
+    let keys = Keys {
+        app_id: untrusted.app_id,
+        app_key: untrusted.app_key,
+        user: None,
+    };
+    assert_eq!(
+        as_user(&app, &keys, admin_id()).user,
+        as_user(&app, &keys, admin_id()).user
+    );
+}

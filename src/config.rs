@@ -19,6 +19,9 @@ pub const DEFAULT_POOL_SIZE: u32 = 16;
 pub const DEFAULT_JOB_MAX_ATTEMPTS: u32 = 10;
 pub const DEFAULT_JOB_RETRY_DELAY_MS: u64 = 1_000;
 
+/// The server secret that ID keys are encrypted under, beside the default SQLite database.
+pub const DEFAULT_SECRET_KEY_FILE: &str = "d2l-groups.secret";
+
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub database_url: String,
@@ -51,6 +54,9 @@ pub struct Settings {
     /// AutoEnroll places (`--learner-role-name`): "Student" by default, "Learner" on many
     /// tenants.
     pub learner_role_name: String,
+    /// The secret that stored ID keys are encrypted under (`SECRET_KEY_FILE`), read on first
+    /// need and created then if absent (docs/security.md, "ID keys").
+    pub secret_key_file: crate::auth::id_key::SecretKeyFile,
 }
 
 /// PEM files for serving HTTPS.
@@ -113,6 +119,7 @@ impl Settings {
             job_retry_delay: std::time::Duration::from_millis(DEFAULT_JOB_RETRY_DELAY_MS),
             tls: None,
             versions: crate::versions::VersionPolicy::default(),
+            secret_key_file: crate::auth::id_key::SecretKeyFile::new(DEFAULT_SECRET_KEY_FILE),
         }
     }
 }

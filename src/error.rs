@@ -52,6 +52,32 @@ pub enum ApiError {
     /// Anything unexpected. The cause is logged, never sent.
     #[error("An unexpected error occurred.")]
     Internal(String),
+    /// A refused ID-key signature: 403 in plain text, not problem details, because D2L's SDKs
+    /// compare or parse the body (brightspace-2026.md §10.5).
+    #[error("{}", .0.body())]
+    IdKey(IdKeyRefusal),
+}
+
+/// Why an ID-key signature is refused, each with the exact body D2L answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdKeyRefusal {
+    /// Unknown or revoked app or user, a wrong signature, a replay on another method or path,
+    /// an inactive user, or an app-only signature where a user is needed: `Invalid token`.
+    InvalidToken,
+    /// `x_t` outside the window: `Timestamp out of range`, CR LF, the server's Unix seconds,
+    /// CR LF (the SDKs correct their clock with it).
+    TimestampOutOfRange { server_time: i64 },
+}
+
+impl IdKeyRefusal {
+    pub fn body(&self) -> String {
+        match self {
+            IdKeyRefusal::InvalidToken => "Invalid token".into(),
+            IdKeyRefusal::TimestampOutOfRange { server_time } => {
+                format!("Timestamp out of range\r\n{server_time}\r\n")
+            }
+        }
+    }
 }
 
 /// What kind of concurrent write a unit of work ran into, with the database's own words (logged
@@ -185,6 +211,7 @@ impl ResponseError for ApiError {
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Contention(c) => c.status(),
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::IdKey(_) => StatusCode::FORBIDDEN,
         }
     }
 
@@ -195,6 +222,11 @@ impl ResponseError for ApiError {
             ApiError::Unavailable(cause) => tracing::warn!(%cause, "service unavailable"),
             ApiError::Contention(c) => {
                 tracing::warn!(kind = ?c.kind, cause = %c.cause, "concurrent change left unresolved")
+            }
+            ApiError::IdKey(refusal) => {
+                return HttpResponse::build(status)
+                    .insert_header((header::CONTENT_TYPE, "text/plain; charset=utf-8"))
+                    .body(refusal.body());
             }
             _ => {}
         }

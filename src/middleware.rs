@@ -13,13 +13,15 @@ use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage, ResponseError};
 use tracing::Instrument;
 
+use crate::auth::id_key::{self, SignedParams};
 use crate::auth::scopes::RequiredScope;
 use crate::auth::tokens::{TokenService, CLI_CLIENT_ID};
 use crate::auth::{Authentication, Caller};
 use crate::db::standing;
 use crate::domain::permissions::Permission;
-use crate::error::{ApiError, INSUFFICIENT_SCOPE};
+use crate::error::{ApiError, IdKeyRefusal, INSUFFICIENT_SCOPE};
 use crate::rate_limit::{Decision, RateKey};
+use crate::services::id_keys::{self, Check};
 use crate::state::AppState;
 use crate::versions::{ApiVersion, Product, RouteVersions, Support, VersionPolicy};
 
@@ -75,23 +77,40 @@ pub async fn request_context(
     Ok(res)
 }
 
-/// Verifies the bearer token if there is one, then charges the call to its bucket: the
-/// token's (institution, client), or the client IP for anonymous calls and rejected tokens.
+/// Verifies the bearer token (or the ID-key signature) if there is one, then charges the call
+/// to its bucket: the token's (institution, client), the ID-key app's (institution, app), or the
+/// client IP for anonymous calls and rejected credentials. A refused ID-key signature is
+/// answered here, on every route, in the plain text D2L's SDKs parse.
 pub async fn authenticate_and_limit(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Err(ApiError::internal("application state missing").into());
     };
-    let authentication = authenticate(&state, &req).await;
+    let (authentication, signed) = authenticate(&state, &req).await;
+    if signed {
+        strip_id_key_parameters(&mut req);
+    }
     let key = match &authentication {
         Authentication::Verified(caller) => rate_key_of(caller),
+        Authentication::IdKeyAnonymous {
+            institution_id,
+            client_id,
+        } => RateKey::Client {
+            institution_id: *institution_id,
+            client_id: client_id.clone(),
+        },
         _ => RateKey::Ip(
             req.peer_addr()
                 .map(|a| a.ip())
                 .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into()),
         ),
+    };
+    let refusal = match &authentication {
+        Authentication::IdKeyRefused(refusal) => Some(ApiError::IdKey(*refusal)),
+        Authentication::Faulty(cause) => Some(ApiError::Internal(cause.clone())),
+        _ => None,
     };
     req.extensions_mut().insert(authentication);
     match state.limits.charge(&key) {
@@ -104,13 +123,45 @@ pub async fn authenticate_and_limit(
             reset_secs,
             cost,
         } => {
+            let mark = |headers: &mut header::HeaderMap| {
+                headers.insert(X_RATE_LIMIT_REMAINING, remaining.into());
+                headers.insert(X_RATE_LIMIT_RESET, reset_secs.into());
+                headers.insert(X_REQUEST_COST, cost.into());
+            };
+            if let Some(refusal) = refusal {
+                let mut res = req.into_response(refusal.error_response());
+                mark(res.headers_mut());
+                return Ok(res.map_into_right_body());
+            }
             let mut res = next.call(req).await?;
-            let headers = res.headers_mut();
-            headers.insert(X_RATE_LIMIT_REMAINING, remaining.into());
-            headers.insert(X_RATE_LIMIT_RESET, reset_secs.into());
-            headers.insert(X_REQUEST_COST, cost.into());
+            mark(res.headers_mut());
             Ok(res.map_into_left_body())
         }
+    }
+}
+
+/// Takes `x_a` ... `x_t` out of a signed call's query before any route reads it: no route
+/// sees them, no remembered answer is keyed by them (`x_t` and the signatures change with
+/// every call), and no link an answer builds from the query repeats them.
+fn strip_id_key_parameters(req: &mut ServiceRequest) {
+    let Some(query) = req.uri().query() else {
+        return;
+    };
+    let kept = id_key::strip(query);
+    let path = req.uri().path();
+    let target = if kept.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{kept}")
+    };
+    let mut parts = req.uri().clone().into_parts();
+    let Ok(path_and_query) = target.parse() else {
+        return;
+    };
+    parts.path_and_query = Some(path_and_query);
+    if let Ok(uri) = actix_web::http::Uri::from_parts(parts) {
+        req.match_info_mut().get_mut().update(&uri);
+        req.head_mut().uri = uri;
     }
 }
 
@@ -127,10 +178,19 @@ fn rate_key_of(caller: &Caller) -> RateKey {
     }
 }
 
-async fn authenticate(state: &web::Data<AppState>, req: &ServiceRequest) -> Authentication {
+/// The request's authentication, and whether it was a signed ID-key call (whose parameters
+/// are then taken out of the query).
+async fn authenticate(state: &web::Data<AppState>, req: &ServiceRequest) -> (Authentication, bool) {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return Authentication::Anonymous;
+        return match SignedParams::from_query(req.query_string()) {
+            None => (Authentication::Anonymous, false),
+            Some(params) => (authenticate_id_key(state, req, params).await, true),
+        };
     };
+    (authenticate_bearer(state, value).await, false)
+}
+
+async fn authenticate_bearer(state: &web::Data<AppState>, value: &HeaderValue) -> Authentication {
     let Ok(value) = value.to_str() else {
         return Authentication::Rejected("The Authorization header is not readable.".into());
     };
@@ -152,6 +212,58 @@ async fn authenticate(state: &web::Data<AppState>, req: &ServiceRequest) -> Auth
     match verify(state, token).await {
         Ok(caller) => Authentication::Verified(caller),
         Err(refusal) => refusal.into(),
+    }
+}
+
+/// A call signed with ID keys (`x_a` ... `x_t`, brightspace-2026.md §10): the signatures and
+/// the time are checked by `services::id_keys::check` (on the blocking pool: it reads the keys,
+/// and the server secret the first time); a user's call becomes a caller like a bearer token's
+/// (the app's registered scope, the app's rate-limit bucket) and passes the same standing
+/// check, refused as `Invalid token`. An app-only call is anonymous to the routes.
+async fn authenticate_id_key(
+    state: &web::Data<AppState>,
+    req: &ServiceRequest,
+    params: Result<SignedParams, id_key::Malformed>,
+) -> Authentication {
+    let invalid = Authentication::IdKeyRefused(IdKeyRefusal::InvalidToken);
+    let Ok(params) = params else {
+        return invalid;
+    };
+    let method = req.method().as_str().to_string();
+    let path = req.path().to_string();
+    let now = chrono::Utc::now().timestamp();
+    let secret = state.settings.secret_key_file.clone();
+    let timestamp = params.unix_time();
+    let checked = state
+        .db
+        .read(move |conn| id_keys::check(conn, &secret, &params, &method, &path, now))
+        .await;
+    let signer = match checked {
+        Err(e) => return Authentication::Unchecked(format!("ID-key lookup: {e:?}")),
+        Ok(Check::Refused(refusal)) => return Authentication::IdKeyRefused(refusal),
+        Ok(Check::Faulty(cause)) => return Authentication::Faulty(cause),
+        Ok(Check::Signed(signer)) => signer,
+    };
+    let client_id = format!("{}{}", id_key::CLIENT_PREFIX, signer.app_id);
+    let Some(user_id) = signer.user_id else {
+        return Authentication::IdKeyAnonymous {
+            institution_id: signer.institution_id,
+            client_id,
+        };
+    };
+    let caller = Caller {
+        user_id,
+        institution_id: signer.institution_id,
+        tenant_id: signer.tenant_id,
+        scopes: signer.scopes,
+        client_id: Some(client_id),
+        grant_id: None,
+        expires_at: timestamp.saturating_add(id_key::SKEW_WINDOW_SECS),
+    };
+    match require_standing(state, &caller).await {
+        Ok(()) => Authentication::Verified(Arc::new(caller)),
+        Err(Refusal::Rejected(_)) => invalid,
+        Err(Refusal::Unchecked(cause)) => Authentication::Unchecked(cause),
     }
 }
 
@@ -203,9 +315,13 @@ async fn verify(state: &web::Data<AppState>, token: &str) -> Result<Arc<Caller>,
 /// revoked (a deleted VLE): the holder's standing is read from the database, and remembered
 /// only until a write that may change it is recorded (at once in this process; another
 /// process's write within the bound of `db::changes`). CLI tokens have no client row, but
-/// their user is checked all the same.
+/// their user is checked all the same; nor have ID-key calls (their app and user pair were
+/// checked with the signature, on every call).
 async fn require_standing(state: &web::Data<AppState>, caller: &Caller) -> Result<(), Refusal> {
-    let client_id = caller.client_id.clone().filter(|c| c != CLI_CLIENT_ID);
+    let client_id = caller
+        .client_id
+        .clone()
+        .filter(|c| c != CLI_CLIENT_ID && !c.starts_with(id_key::CLIENT_PREFIX));
     let key = (
         caller.institution_id,
         caller.user_id,

@@ -147,6 +147,30 @@ diesel::table! {
 }
 
 diesel::table! {
+    id_key_apps (app_id) {
+        app_id -> Text,
+        institution_id -> BigInt,
+        name -> Text,
+        app_key -> Text,
+        scope -> Text,
+        trusted_url -> Nullable<Text>,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    id_key_users (key_user_id) {
+        key_user_id -> Text,
+        app_id -> Text,
+        user_id -> BigInt,
+        user_key -> Text,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     signing_keys (kid) {
         kid -> Text,
         institution_id -> BigInt,
@@ -251,6 +275,9 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(oauth_grants -> oauth_clients (client_id));
 diesel::joinable!(oauth_refresh_tokens -> oauth_grants (grant_id));
 diesel::joinable!(signing_keys -> institutions (institution_id));
+diesel::joinable!(id_key_apps -> institutions (institution_id));
+diesel::joinable!(id_key_users -> id_key_apps (app_id));
+diesel::joinable!(id_key_users -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     institutions,
@@ -260,6 +287,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     role_permissions,
     enrollments,
     oauth_clients,
+    id_key_apps,
+    id_key_users,
     signing_keys,
     section_settings,
     group_categories,

@@ -1,5 +1,7 @@
-//! Who is calling: bearer tokens (signing, verifying, caching), client secrets and scopes.
+//! Who is calling: bearer tokens (signing, verifying, caching), D2L's ID-key signatures,
+//! client secrets and scopes.
 
+pub mod id_key;
 pub mod scopes;
 pub mod secrets;
 pub mod sessions;
@@ -16,7 +18,8 @@ pub struct Caller {
     pub institution_id: i64,
     pub tenant_id: String,
     pub scopes: ScopeSet,
-    /// The OAuth client the token was issued to; the CLI's tokens carry [`tokens::CLI_CLIENT_ID`].
+    /// The OAuth client the token was issued to; the CLI's tokens carry [`tokens::CLI_CLIENT_ID`],
+    /// ID-key calls [`id_key::CLIENT_PREFIX`] and their app id.
     pub client_id: Option<String>,
     /// The user's authorization of the client, for tokens of the authorization-code flow.
     pub grant_id: Option<i64>,
@@ -24,7 +27,8 @@ pub struct Caller {
     pub expires_at: i64,
 }
 
-/// The outcome of looking at a request's `Authorization` header, stored in its extensions.
+/// The outcome of looking at a request's `Authorization` header (or its ID-key signature),
+/// stored in its extensions.
 #[derive(Clone, Debug)]
 pub enum Authentication {
     Anonymous,
@@ -34,6 +38,19 @@ pub enum Authentication {
     /// The token could not be checked because the database is out of reach: 503, never 401
     /// (a client told its token is bad would throw it away and start over for nothing).
     Unchecked(String),
+    /// An ID-key call signed by a known app without a user (§10.4): anonymous to the routes,
+    /// but charged to the app's bucket; a route that needs a caller answers `Invalid token`.
+    IdKeyAnonymous {
+        institution_id: i64,
+        /// [`id_key::CLIENT_PREFIX`] and the app id.
+        client_id: String,
+    },
+    /// An ID-key signature refused: answered at once, on every route, in the plain text
+    /// D2L's SDKs parse.
+    IdKeyRefused(crate::error::IdKeyRefusal),
+    /// An ID-key signature that cannot be checked for a fault of the server (stored keys the
+    /// configured secret does not open): 500, the cause logged.
+    Faulty(String),
 }
 
 impl Authentication {
@@ -47,6 +64,11 @@ impl Authentication {
             Authentication::Anonymous => {
                 Err(ApiError::Unauthorized("A bearer token is required.".into()))
             }
+            Authentication::IdKeyAnonymous { .. } => {
+                Err(ApiError::IdKey(crate::error::IdKeyRefusal::InvalidToken))
+            }
+            Authentication::IdKeyRefused(refusal) => Err(ApiError::IdKey(*refusal)),
+            Authentication::Faulty(cause) => Err(ApiError::Internal(cause.clone())),
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The command line: `serve`, `migrate`, `token`, `client add`, `institution add`, `jobs`
-//! (`jobs`), `role` (`roles`), `user password` (`users`). Every flag can also come from the environment variable named beside it.
+//! (`jobs`), `role` (`roles`), `user password` (`users`), `app` (`apps`: ID keys). Every flag
+//! can also come from the environment variable named beside it.
 
+mod apps;
 mod clients;
 mod jobs;
 mod roles;
@@ -72,6 +74,11 @@ pub struct Cli {
     #[arg(long, env = "LEARNER_ROLE_NAME", global = true, default_value = crate::domain::permissions::LEARNER)]
     pub learner_role_name: String,
 
+    /// The server secret (32 random bytes, base64) that stored ID keys are encrypted under;
+    /// created, mode 0600, when first needed. Every process of one database must share it.
+    #[arg(long, env = "SECRET_KEY_FILE", global = true, default_value = crate::config::DEFAULT_SECRET_KEY_FILE)]
+    pub secret_key_file: std::path::PathBuf,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -99,6 +106,55 @@ pub enum Command {
     /// Manage users' sign-in.
     #[command(subcommand)]
     User(users::UserCommand),
+    /// Manage apps that sign calls with D2L's ID keys, and their users' keys.
+    #[command(subcommand)]
+    App(AppCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AppCommand {
+    /// Register an ID-key app; prints its id and key (`app_id=`, `app_key=`).
+    Add(AppAddArgs),
+    /// Print a user's id and key for an app (`user_id=`, `user_key=`): the same pair each time
+    /// until the app is revoked.
+    UserKey(AppUserKeyArgs),
+    /// List the apps, one line each (no keys).
+    List,
+    /// Revoke an app: its calls, with every user's key, are refused from then on.
+    Revoke(AppIdArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AppAddArgs {
+    #[arg(long)]
+    pub name: String,
+    /// The scopes every call of the app holds (role permissions still decide).
+    #[arg(long, default_value = "*:*:*")]
+    pub scope: String,
+    /// Where the browser flow may send users back to: a callback must have this URL's scheme,
+    /// host and port.
+    #[arg(long)]
+    pub trusted_url: Option<String>,
+    /// Institution id or acronym (default: the first institution, created by the bootstrap).
+    #[arg(long)]
+    pub institution: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct AppUserKeyArgs {
+    /// The app's id, as `app add` printed it.
+    #[arg(long)]
+    pub app: String,
+    /// UserName or UserId, of the app's institution.
+    #[arg(long)]
+    pub user: String,
+}
+
+#[derive(Args, Debug)]
+pub struct AppIdArgs {
+    /// The app's id, as `app add` printed it.
+    #[arg(long)]
+    pub app: String,
 }
 
 #[derive(Subcommand, Debug)]
@@ -243,6 +299,10 @@ pub fn run() -> i32 {
         Command::Jobs(JobsCommand::Discard(args)) => jobs::discard(&cli, args),
         Command::Role(RoleCommand::AutoEnroll(args)) => roles::auto_enroll(&cli, args),
         Command::User(command) => users::run(&cli, command),
+        Command::App(AppCommand::Add(args)) => apps::add(&cli, args),
+        Command::App(AppCommand::UserKey(args)) => apps::user_key(&cli, args),
+        Command::App(AppCommand::List) => apps::list(&cli),
+        Command::App(AppCommand::Revoke(args)) => apps::revoke(&cli, args),
     };
     match outcome {
         Ok(()) => 0,
@@ -253,7 +313,7 @@ pub fn run() -> i32 {
     }
 }
 
-fn settings_of(cli: &Cli) -> Settings {
+pub(crate) fn settings_of(cli: &Cli) -> Settings {
     let mut settings = Settings::new(cli.database_url.clone());
     settings.database_pool_size = cli.database_pool_size;
     settings.database_checkout_timeout =
@@ -261,6 +321,7 @@ fn settings_of(cli: &Cli) -> Settings {
     settings.token_issuer = cli.token_issuer.clone();
     settings.token_audience = cli.token_audience.clone();
     settings.learner_role_name = cli.learner_role_name.clone();
+    settings.secret_key_file = crate::auth::id_key::SecretKeyFile::new(&cli.secret_key_file);
     settings
 }
 

@@ -38,6 +38,7 @@ pub mod memo;
 use connection::{with_connection_defaults, Health, LogPoolErrors};
 pub use connection::{Backend, DatabaseUrl, Manager, Pool, PoolOptions, PooledConn};
 
+pub mod apps;
 pub mod categories;
 pub mod classlist;
 pub mod clients;

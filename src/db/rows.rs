@@ -314,6 +314,33 @@ pub struct OAuthCode {
     pub grant_id: Option<i64>,
 }
 
+/// An app registered for D2L's ID-key signing. `app_key` is sealed (encrypted) text, never
+/// the key itself (docs/security.md, "ID keys").
+#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
+#[diesel(table_name = id_key_apps)]
+pub struct IdKeyApp {
+    pub app_id: String,
+    pub institution_id: i64,
+    pub name: String,
+    pub app_key: String,
+    pub scope: String,
+    pub trusted_url: Option<String>,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+/// A user's id/key pair for one ID-key app; `user_key` is sealed text.
+#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
+#[diesel(table_name = id_key_users)]
+pub struct IdKeyUser {
+    pub key_user_id: String,
+    pub app_id: String,
+    pub user_id: i64,
+    pub user_key: String,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
 #[derive(Queryable, Selectable, Insertable, Debug, Clone)]
 #[diesel(table_name = signing_keys)]
 pub struct SigningKeyRow {

@@ -13,6 +13,7 @@ pub mod courses;
 pub mod enrollments;
 pub mod group_jobs;
 pub mod groups;
+pub mod id_keys;
 pub mod institutions;
 pub mod oauth;
 pub mod orgstructure;

@@ -79,6 +79,12 @@ pub fn test_settings(database_url: &str) -> Settings {
     let mut settings = Settings::new(database_url);
     settings.database_pool_size = 4;
     settings.workers = 1;
+    // Each test its own ID-key secret, never a file in the working directory.
+    settings.secret_key_file =
+        d2l_groups::auth::id_key::SecretKeyFile::new(std::env::temp_dir().join(format!(
+            "d2l-groups-tests/{}.secret",
+            uuid::Uuid::new_v4().simple()
+        )));
     settings
 }
 

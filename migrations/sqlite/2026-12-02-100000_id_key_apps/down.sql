@@ -1,0 +1,2 @@
+DROP TABLE id_key_users;
+DROP TABLE id_key_apps;

@@ -19,8 +19,8 @@ use crate::auth::scopes::RequiredScope;
 use crate::domain::permissions::Permission::{self, *};
 use crate::error::ApiError;
 use crate::handlers::{
-    authorize, classlist, courses, enrollments, groups, health, institutions, oauth, orgstructure,
-    roles, sections, sign_in, users, versions,
+    authorize, classlist, courses, enrollments, groups, health, id_key_flow, institutions, oauth,
+    orgstructure, roles, sections, sign_in, users, versions,
 };
 use crate::middleware::RouteSpec;
 use crate::versions::{Product, RouteVersions, LE_ROUTES, LP_ROUTES, REMOVED_IN_LP_1_39};
@@ -68,6 +68,9 @@ fn table() -> RouteTable {
     t.open(POST, "/oauth2/auth",                              authorize::consent);
     t.open(GET,  "/d2l/apps",                                 authorize::apps);
     t.open(POST, "/d2l/apps/revoke",                          authorize::revoke);
+    // D2L's ID-key user-context flow (HTML redirects).
+    t.open(GET,  "/d2l/auth/api/token",                       id_key_flow::token);
+    t.open(GET,  "/d2l/auth/api/cancel",                      id_key_flow::cancel);
     t.open(GET,  "/readyz",                                   health::ready);
 
     // LP routes under /d2l/api/lp/{version}:

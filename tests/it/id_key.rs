@@ -960,3 +960,189 @@ async fn the_browser_flows_checks_accept_only_a_signed_trusted_callback() {
         as_user(&app, &keys, admin_id()).user
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The user-context flow: /d2l/auth/api/token
+
+const CALLBACK: &str = "https://client.example.edu/callback?state=abc";
+
+/// An app trusting `https://client.example.edu`, as `app add --trusted-url` registers it.
+fn trusting_app(app: &TestApp) -> Keys {
+    let scopes = ScopeSet::parse("*:*:*").expect("scope");
+    let secret = app.state.settings.secret_key_file.clone();
+    let made = app
+        .state
+        .db
+        .write_sync(|conn| {
+            let institution = find_institution(conn, DEFAULT_ACRONYM)?;
+            id_keys::create_app(
+                conn,
+                &secret,
+                institution.id,
+                "flow app",
+                &scopes,
+                Some("https://client.example.edu/"),
+            )
+        })
+        .expect("app");
+    Keys {
+        app_id: made.app_id,
+        app_key: made.app_key,
+        user: None,
+    }
+}
+
+/// The flow's URL for `target`, signed with `key` (the app's, unless a test forges it).
+fn flow_url(app: &TestApp, route: &str, keys: &Keys, key: &str, target: &str) -> String {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("x_a", &keys.app_id)
+        .append_pair("x_b", &hmac_sign(key, target))
+        .append_pair("x_target", target)
+        .finish();
+    app.url(&format!("{route}?{query}"))
+}
+
+fn location_of(res: &Response) -> String {
+    header(res, "location").expect("location")
+}
+
+#[actix_web::test]
+async fn the_browser_flow_signs_in_and_hands_the_callback_the_users_pair() {
+    use crate::sign_in::{browser, cookie_value, session_header, set_password, PASSWORD};
+    use reqwest::header::{COOKIE, ORIGIN};
+    let app = spawn_app().await;
+    let keys = trusting_app(&app);
+    let client = browser();
+    let start = flow_url(&app, "/d2l/auth/api/token", &keys, &keys.app_key, CALLBACK);
+    let res = client.get(&start).send().await.expect("flow");
+    assert_eq!(res.status(), 302, "no session: to the sign-in page");
+    let login = location_of(&res);
+    assert!(
+        login.starts_with("/d2l/login?target=%2Fd2l%2Fauth%2Fapi%2Ftoken%3F"),
+        "{login}"
+    );
+
+    // Sign in through the page it names; the form brings the browser back to the flow.
+    assert!(set_password(&app, "admin", PASSWORD).status.success());
+    let page = client.get(app.url(&login)).send().await.expect("page");
+    let csrf = cookie_value(page.headers(), "d2lSignInCsrf").expect("csrf");
+    let html = page.text().await.expect("body");
+    let target = html
+        .split("name=\"target\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("target field")
+        .replace("&amp;", "&");
+    let res = client
+        .post(app.url("/d2l/lp/auth/login/login.d2l"))
+        .header(ORIGIN, app.url(""))
+        .header(COOKIE, format!("d2lSignInCsrf={csrf}"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("target", target.as_str()),
+            ("userName", "admin"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(res.status(), 302);
+    let back = location_of(&res);
+    assert!(back.starts_with("/d2l/auth/api/token?"), "{back}");
+    let cookies = session_header(res.headers());
+    let res = client
+        .get(app.url(&back))
+        .header(COOKIE, &cookies)
+        .send()
+        .await
+        .expect("flow, signed in");
+    assert_eq!(res.status(), 302);
+    let callback = url::Url::parse(&location_of(&res)).expect("callback");
+    assert_eq!(callback.host_str(), Some("client.example.edu"));
+    let pairs: Vec<(String, String)> = callback
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    assert_eq!(
+        pairs[0],
+        ("state".to_string(), "abc".to_string()),
+        "its own query kept"
+    );
+    let names: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(names, ["state", "x_a", "x_b"], "nothing else is sent");
+    let user = Keys {
+        user: Some((pairs[1].1.clone(), pairs[2].1.clone())),
+        ..keys.clone()
+    };
+    // The pair signs the user's calls.
+    let me = json_ok(
+        call(
+            &app,
+            Method::GET,
+            &signed(&app, "GET", &lp_path("/users/whoami"), &user),
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(me["UniqueName"], "admin", "{me}");
+    // Again: the same pair.
+    let res = client
+        .get(&start)
+        .header(COOKIE, &cookies)
+        .send()
+        .await
+        .expect("flow again");
+    assert_eq!(res.status(), 302);
+    let again = location_of(&res);
+    assert!(again.contains(&format!("x_b={}", pairs[2].1)), "{again}");
+
+    // Cancel goes back without keys.
+    let cancel = flow_url(&app, "/d2l/auth/api/cancel", &keys, &keys.app_key, CALLBACK);
+    let res = client.get(&cancel).send().await.expect("cancel");
+    assert_eq!(res.status(), 302);
+    assert_eq!(location_of(&res), CALLBACK);
+}
+
+#[actix_web::test]
+async fn the_browser_flow_refuses_a_forged_or_untrusted_callback_as_invalid_token() {
+    let app = spawn_app().await;
+    let keys = trusting_app(&app);
+    let client = crate::sign_in::browser();
+    let cases = [
+        (
+            "forged x_b",
+            flow_url(&app, "/d2l/auth/api/token", &keys, "not-the-key", CALLBACK),
+        ),
+        (
+            "another host",
+            flow_url(
+                &app,
+                "/d2l/auth/api/token",
+                &keys,
+                &keys.app_key,
+                "https://evil.example/callback",
+            ),
+        ),
+        (
+            "another scheme",
+            flow_url(
+                &app,
+                "/d2l/auth/api/token",
+                &keys,
+                &keys.app_key,
+                "http://client.example.edu/callback",
+            ),
+        ),
+        (
+            "cancel, forged",
+            flow_url(&app, "/d2l/auth/api/cancel", &keys, "not-the-key", CALLBACK),
+        ),
+        ("no parameters", app.url("/d2l/auth/api/token")),
+    ];
+    for (label, url) in cases {
+        let res = client.get(&url).send().await.expect("flow");
+        assert!(header(&res, "location").is_none(), "{label}: sent nowhere");
+        assert_invalid_token(res, label).await;
+    }
+}

@@ -1008,8 +1008,8 @@ fn location_of(res: &Response) -> String {
 
 #[actix_web::test]
 async fn the_browser_flow_signs_in_and_hands_the_callback_the_users_pair() {
-    use crate::sign_in::{browser, cookie_value, session_header, set_password, PASSWORD};
-    use reqwest::header::{COOKIE, ORIGIN};
+    use crate::sign_in::{browser, session_header, set_password, sign_in_at, PASSWORD};
+    use reqwest::header::COOKIE;
     let app = spawn_app().await;
     let keys = trusting_app(&app);
     let client = browser();
@@ -1024,28 +1024,7 @@ async fn the_browser_flow_signs_in_and_hands_the_callback_the_users_pair() {
 
     // Sign in through the page it names; the form brings the browser back to the flow.
     assert!(set_password(&app, "admin", PASSWORD).status.success());
-    let page = client.get(app.url(&login)).send().await.expect("page");
-    let csrf = cookie_value(page.headers(), "d2lSignInCsrf").expect("csrf");
-    let html = page.text().await.expect("body");
-    let target = html
-        .split("name=\"target\" value=\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .expect("target field")
-        .replace("&amp;", "&");
-    let res = client
-        .post(app.url("/d2l/lp/auth/login/login.d2l"))
-        .header(ORIGIN, app.url(""))
-        .header(COOKIE, format!("d2lSignInCsrf={csrf}"))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("target", target.as_str()),
-            ("userName", "admin"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .expect("sign in");
+    let res = sign_in_at(&app, &client, &login, "admin").await;
     assert_eq!(res.status(), 302);
     let back = location_of(&res);
     assert!(back.starts_with("/d2l/auth/api/token?"), "{back}");

@@ -12,11 +12,13 @@ use oauth2::{
     PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope,
     StandardErrorResponse, TokenResponse, TokenUrl,
 };
-use reqwest::header::{COOKIE, LOCATION, ORIGIN};
+use reqwest::header::{COOKIE, LOCATION};
 use serde_json::Value;
 
 use crate::common::*;
-use crate::sign_in::{browser, cookie_value, form_token, session_header, set_password, PASSWORD};
+use crate::sign_in::{
+    browser, form_token, hidden_fields, session_header, set_password, sign_in_at, PASSWORD,
+};
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
 const SCOPE: &str = "users:*:* groups:*:* enrollment:*:*";
@@ -123,21 +125,6 @@ fn param(url: &str, name: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
-/// The hidden fields of the consent form, and its CSRF token.
-fn consent_fields(html: &str) -> Vec<(String, String)> {
-    let mut fields = Vec::new();
-    for part in html.split("<input type=\"hidden\" ").skip(1) {
-        let attr = |name: &str| {
-            let at = part.find(&format!("{name}=\"")).expect("attr") + name.len() + 2;
-            part[at..at + part[at..].find('"').expect("end")]
-                .replace("&amp;", "&")
-                .replace("&quot;", "\"")
-        };
-        fields.push((attr("name"), attr("value")));
-    }
-    fields
-}
-
 /// From the app's authorization URL to its redirect: signs in when asked (as a browser, with
 /// the page's CSRF token), answers consent with `decision` when asked, and answers the final
 /// redirect's location.
@@ -153,25 +140,7 @@ async fn walk(app: &TestApp, auth_url: &str, user: &str, decision: &str) -> Stri
     // The sign-in page, its form posted with the target it carries.
     let out = set_password(app, user, PASSWORD);
     assert!(out.status.success());
-    let page = client
-        .get(app.url(&to_login))
-        .send()
-        .await
-        .expect("login page");
-    let csrf = cookie_value(page.headers(), "d2lSignInCsrf").expect("csrf cookie");
-    let html = page.text().await.expect("body");
-    let fields = consent_fields(&html);
-    let mut form: Vec<(String, String)> = fields;
-    form.push(("userName".into(), user.into()));
-    form.push(("password".into(), PASSWORD.into()));
-    let res = client
-        .post(app.url("/d2l/lp/auth/login/login.d2l"))
-        .header(ORIGIN, app.url(""))
-        .header(COOKIE, format!("d2lSignInCsrf={csrf}"))
-        .form(&form)
-        .send()
-        .await
-        .expect("sign in");
+    let res = sign_in_at(app, &client, &to_login, user).await;
     assert_eq!(res.status(), 302);
     let back = location(&res);
     assert!(
@@ -192,7 +161,7 @@ async fn walk(app: &TestApp, auth_url: &str, user: &str, decision: &str) -> Stri
     let html = res.text().await.expect("consent");
     assert!(html.contains("Authorize Grade Sync?"), "{html}");
     assert!(html.contains("<code>groups:*:*</code>"), "{html}");
-    let mut form = consent_fields(&html);
+    let mut form = hidden_fields(&html);
     form.push(("decision".into(), decision.into()));
     let res = client
         .post(app.url("/oauth2/auth"))

@@ -108,6 +108,45 @@ pub(crate) async fn sign_in_as_browser(
         .expect("post")
 }
 
+/// The hidden fields of a page's forms, as (name, value), unescaped.
+pub(crate) fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    let mut fields = Vec::new();
+    for part in html.split("<input type=\"hidden\" ").skip(1) {
+        let attr = |name: &str| {
+            let at = part.find(&format!("{name}=\"")).expect("attr") + name.len() + 2;
+            part[at..at + part[at..].find('"').expect("end")]
+                .replace("&amp;", "&")
+                .replace("&quot;", "\"")
+        };
+        fields.push((attr("name"), attr("value")));
+    }
+    fields
+}
+
+/// Follows a redirect to the sign-in page (`login`, as its `Location` said) as a browser:
+/// opens it and posts its form, with the target and CSRF token it carries, as `user` with
+/// [`PASSWORD`]. Answers the post's answer.
+pub(crate) async fn sign_in_at(
+    app: &TestApp,
+    client: &reqwest::Client,
+    login: &str,
+    user: &str,
+) -> reqwest::Response {
+    let page = client.get(app.url(login)).send().await.expect("login page");
+    let csrf = cookie_value(page.headers(), "d2lSignInCsrf").expect("csrf cookie");
+    let mut form = hidden_fields(&page.text().await.expect("body"));
+    form.push(("userName".into(), user.into()));
+    form.push(("password".into(), PASSWORD.into()));
+    client
+        .post(app.url("/d2l/lp/auth/login/login.d2l"))
+        .header(ORIGIN, app.url(""))
+        .header(COOKIE, format!("d2lSignInCsrf={csrf}"))
+        .form(&form)
+        .send()
+        .await
+        .expect("sign in")
+}
+
 /// The session cookies of a successful sign-in, as a `Cookie` header.
 pub(crate) fn session_header(headers: &HeaderMap) -> String {
     let id = cookie_value(headers, "d2lSessionVal").expect("d2lSessionVal");

@@ -684,3 +684,73 @@ async fn client_add_checks_the_key_files() {
         let _ = std::fs::remove_file(path);
     }
 }
+
+#[actix_web::test]
+async fn used_ids_are_pruned_and_the_lifetime_and_other_grants_follow_the_registration() {
+    let app = spawn_app().await;
+    let one = &keys().0;
+    let pem = temp_file(&one.public_pem);
+    let out = cli(
+        &app,
+        &[
+            "client",
+            "add",
+            "--name",
+            "Long",
+            "--user",
+            "admin",
+            "--scope",
+            SCOPE,
+            "--token-lifetime",
+            "1800",
+            "--public-key-file",
+            &pem,
+        ],
+    );
+    let _ = std::fs::remove_file(&pem);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let client = printed(&out, "client_id");
+    let secret = printed(&out, "client_secret");
+
+    // An id whose assertion expired long ago is forgotten on the next use.
+    let (id, stale) = (
+        client.clone(),
+        chrono::Utc::now().naive_utc() - chrono::Duration::hours(1),
+    );
+    app.state
+        .db
+        .write_sync(move |conn| assertions::record_jti(conn, &id, "old-jti", stale))
+        .expect("record");
+    assert_eq!(kept_jtis(&app, &client), 1);
+    let body = granted(
+        with_assertion(
+            &app,
+            &sign(&claims(&app, &client), one, None, Algorithm::RS256),
+            &[],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(body["expires_in"], 1800, "the client's registered lifetime");
+    assert_eq!(
+        kept_jtis(&app, &client),
+        1,
+        "the stale id pruned, the new one kept"
+    );
+
+    // The secret of a client with keys is refused for the other grants as well.
+    let res = token_request(
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "anything"),
+        ],
+        Some((&client, &secret)),
+    )
+    .await;
+    refused(res, 401, "invalid_client").await;
+}

@@ -108,6 +108,15 @@ diesel::table! {
         access_token_lifetime -> Nullable<BigInt>,
         issues_refresh_tokens -> Bool,
         prompts_consent -> Bool,
+        jwks -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    oauth_assertion_jtis (client_id, jti) {
+        client_id -> Text,
+        jti -> Text,
+        expires_at -> Timestamp,
     }
 }
 
@@ -273,6 +282,7 @@ diesel::table! {
 diesel::joinable!(oauth_clients -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(oauth_grants -> oauth_clients (client_id));
+diesel::joinable!(oauth_assertion_jtis -> oauth_clients (client_id));
 diesel::joinable!(oauth_refresh_tokens -> oauth_grants (grant_id));
 diesel::joinable!(signing_keys -> institutions (institution_id));
 diesel::joinable!(id_key_apps -> institutions (institution_id));
@@ -287,6 +297,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     role_permissions,
     enrollments,
     oauth_clients,
+    oauth_assertion_jtis,
     id_key_apps,
     id_key_users,
     signing_keys,

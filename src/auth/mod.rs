@@ -1,6 +1,7 @@
 //! Who is calling: bearer tokens (signing, verifying, caching), D2L's ID-key signatures,
 //! client secrets and scopes.
 
+pub mod assertion;
 pub mod id_key;
 pub mod scopes;
 pub mod secrets;

@@ -1,10 +1,12 @@
 //! `client add | list | revoke`: OAuth clients. A client-credentials client acts as its
 //! service user; an authorization-code app acts for each user who authorizes it, with the
-//! redirect URIs, token lifetime, refresh tokens and consent it is registered with.
+//! redirect URIs, token lifetime, refresh tokens and consent it is registered with. A
+//! client-credentials client registered with public keys authenticates with a private-key JWT.
 
 use clap::{Args, Subcommand};
 
 use super::{institution_arg, open, Cli};
+use crate::auth::assertion;
 use crate::auth::scopes::ScopeSet;
 use crate::auth::secrets::NewSecret;
 use crate::bootstrap::find_user_by_name_or_id;
@@ -51,6 +53,13 @@ pub struct ClientAddArgs {
     /// Ask each user's consent before issuing a code (authorization-code apps).
     #[arg(long)]
     pub consent: bool,
+    /// A JWKS file (`{"keys": [...]}`, RSA public keys) of a client-credentials client: it
+    /// then authenticates only with a private-key JWT assertion (RFC 7523), never its secret.
+    #[arg(long, value_name = "PATH", conflicts_with = "public_key_file")]
+    pub jwks_file: Option<std::path::PathBuf>,
+    /// An RSA public key in PEM, kept as a one-key JWKS (as --jwks-file, without a kid).
+    #[arg(long, value_name = "PATH")]
+    pub public_key_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -92,9 +101,13 @@ fn add(cli: &Cli, args: &ClientAddArgs) -> Result<(), String> {
                 .into(),
         );
     }
+    if code_flow && (args.jwks_file.is_some() || args.public_key_file.is_some()) {
+        return Err("--jwks-file and --public-key-file are for --grant client_credentials".into());
+    }
     for uri in &args.redirect_uris {
         check_redirect_uri(uri)?;
     }
+    let jwks = registered_keys(args)?;
     if let Some(seconds) = args.token_lifetime {
         check_token_lifetime(seconds)?;
     }
@@ -118,12 +131,36 @@ fn add(cli: &Cli, args: &ClientAddArgs) -> Result<(), String> {
         client.access_token_lifetime = args.token_lifetime;
         client.issues_refresh_tokens = args.refresh_tokens;
         client.prompts_consent = args.consent;
+        client.jwks = jwks.clone();
         clients::insert(conn, &client)
     })
     .map_err(|e| e.cause())?;
     println!("client_id={client_id}");
     println!("client_secret={}", secret.secret);
+    if jwks.is_some() {
+        println!("client_authentication=private_key_jwt");
+    }
     Ok(())
+}
+
+/// The public keys of `--jwks-file` or `--public-key-file`, checked and as stored.
+fn registered_keys(args: &ClientAddArgs) -> Result<Option<String>, String> {
+    let read = |path: &std::path::Path, flag: &str| {
+        std::fs::read_to_string(path).map_err(|e| format!("{flag} {}: {e}", path.display()))
+    };
+    if let Some(path) = &args.jwks_file {
+        let text = read(path, "--jwks-file")?;
+        return assertion::parse_jwks(&text)
+            .map(Some)
+            .map_err(|e| format!("--jwks-file {}: {e}", path.display()));
+    }
+    if let Some(path) = &args.public_key_file {
+        let text = read(path, "--public-key-file")?;
+        return assertion::jwks_from_public_key_pem(&text)
+            .map(Some)
+            .map_err(|e| format!("--public-key-file {}: {e}", path.display()));
+    }
+    Ok(None)
 }
 
 fn list(cli: &Cli, args: &ClientListArgs) -> Result<(), String> {

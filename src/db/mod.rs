@@ -39,6 +39,7 @@ use connection::{with_connection_defaults, Health, LogPoolErrors};
 pub use connection::{Backend, DatabaseUrl, Manager, Pool, PoolOptions, PooledConn};
 
 pub mod apps;
+pub mod assertions;
 pub mod categories;
 pub mod classlist;
 pub mod clients;

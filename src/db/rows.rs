@@ -241,6 +241,10 @@ pub struct OAuthClient {
     pub access_token_lifetime: Option<i64>,
     pub issues_refresh_tokens: bool,
     pub prompts_consent: bool,
+    /// The client's public keys, a JWKS document (`auth::assertion`); `None`: it
+    /// authenticates with its secret. A client with keys authenticates only with a
+    /// private-key JWT assertion (RFC 7523).
+    pub jwks: Option<String>,
 }
 
 impl OAuthClient {
@@ -272,6 +276,7 @@ impl OAuthClient {
             access_token_lifetime: None,
             issues_refresh_tokens: false,
             prompts_consent: false,
+            jwks: None,
         }
     }
 }

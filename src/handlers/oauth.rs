@@ -1,5 +1,6 @@
-//! The OAuth 2.0 token endpoint (client credentials, RFC 6749 §4.4; authorization code, §4.1;
-//! refresh, §6) and the public key set.
+//! The OAuth 2.0 token endpoint (client credentials, RFC 6749 §4.4, with a secret or a
+//! private-key JWT assertion, RFC 7523; authorization code, §4.1; refresh, §6) and the public
+//! key set.
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -7,8 +8,10 @@ use base64::Engine;
 
 use super::extract::RawBody;
 use super::reply::{ok, reply};
+use crate::auth::assertion::{self, RedeemRefusal};
 use crate::auth::scopes::ScopeSet;
 use crate::auth::tokens::Refusal;
+use crate::db::changes::Touch;
 use crate::domain::oauth::ErrorCode;
 use crate::error::{ApiError, ApiResult};
 use crate::services::oauth::{self as oauth_service, Exchange};
@@ -167,6 +170,34 @@ async fn issue_token(
             return Err(f);
         }
     }
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let assertion_type = field("client_assertion_type");
+    let assertion = field("client_assertion");
+    if assertion_type.is_some() || assertion.is_some() {
+        if basic.is_some() || form.client_secret.is_some() {
+            return Err(OAuthFailure::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "Authenticate the client with a secret or a client assertion, not both.",
+            ));
+        }
+        let requested = requested_scope(form.scope.as_deref())?;
+        return with_assertion(
+            state,
+            req,
+            &grant_type,
+            assertion_type,
+            assertion,
+            form.client_id,
+            requested,
+        )
+        .await;
+    }
     let (client_id, secret) = match (basic, form.client_id.clone(), form.client_secret.clone()) {
         (Some(_), Some(_), Some(_)) => {
             return Err(OAuthFailure::new(
@@ -185,13 +216,7 @@ async fn issue_token(
             ));
         }
     };
-    let requested = match form.scope.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(text) => Some(
-            ScopeSet::parse(text)
-                .map_err(|e| OAuthFailure::new(StatusCode::BAD_REQUEST, "invalid_scope", e))?,
-        ),
-    };
+    let requested = requested_scope(form.scope.as_deref())?;
 
     if grant_type != "client_credentials" {
         let client = ClientCredentials {
@@ -206,12 +231,25 @@ async fn issue_token(
     let outcome = state
         .db
         .read(move |conn| {
+            if assertion::requires_assertion(conn, &client_id)? {
+                return Ok(None);
+            }
             worker
                 .tokens
                 .grant(conn, &client_id, &secret, requested, ttl)
+                .map(Some)
         })
         .await
         .map_err(unavailable)?;
+    let Some(outcome) = outcome else {
+        let mut f = OAuthFailure::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "The client is registered with public keys: authenticate with a client assertion (private-key JWT), not the secret.",
+        );
+        f.basic_challenge = used_basic;
+        return Err(f);
+    };
     match outcome {
         Ok(grant) => Ok(TokenResponse {
             access_token: grant.token,
@@ -239,6 +277,114 @@ async fn issue_token(
             f.basic_challenge = used_basic;
             Err(f)
         }
+    }
+}
+
+/// A requested `scope`: absent or blank is the registered scope.
+fn requested_scope(text: Option<&str>) -> Result<Option<ScopeSet>, OAuthFailure> {
+    match text.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => ScopeSet::parse(text)
+            .map(Some)
+            .map_err(|e| OAuthFailure::new(StatusCode::BAD_REQUEST, "invalid_scope", e)),
+    }
+}
+
+/// The client-credentials grant with a private-key JWT assertion (RFC 7523 §2.2): the
+/// signature and claims checked in a read (CPU work, on the blocking pool), then the `jti`
+/// recorded and the token issued in one write. The assertion's `aud` must be this server's
+/// token endpoint, as the request reached it, or Brightspace's.
+async fn with_assertion(
+    state: State,
+    req: &HttpRequest,
+    grant_type: &str,
+    assertion_type: Option<String>,
+    assertion: Option<String>,
+    client_id: Option<String>,
+    requested: Option<ScopeSet>,
+) -> Result<TokenResponse, OAuthFailure> {
+    let bad = |text: String| OAuthFailure::new(StatusCode::BAD_REQUEST, "invalid_request", text);
+    if grant_type != "client_credentials" {
+        return Err(bad(format!(
+            "Client assertions are accepted for the client_credentials grant only, not {grant_type}."
+        )));
+    }
+    match assertion_type.as_deref() {
+        Some(assertion::JWT_BEARER) => {}
+        None => {
+            return Err(bad(
+                "client_assertion_type is required with client_assertion.".into(),
+            ))
+        }
+        Some(_) => {
+            return Err(bad(format!(
+                "The client_assertion_type is not supported; use {}.",
+                assertion::JWT_BEARER
+            )))
+        }
+    }
+    let Some(assertion) = assertion.filter(|a| !a.is_empty()) else {
+        return Err(bad(
+            "client_assertion is required with client_assertion_type.".into(),
+        ));
+    };
+    let invalid_client =
+        |text: String| OAuthFailure::new(StatusCode::UNAUTHORIZED, "invalid_client", text);
+    let audiences = vec![
+        format!("{}/core/connect/token", super::reply::origin(req)),
+        assertion::BRIGHTSPACE_AUDIENCE.to_string(),
+    ];
+    let now = chrono::Utc::now();
+    let verified = state
+        .db
+        .read(move |conn| {
+            assertion::verify(
+                conn,
+                &assertion,
+                client_id.as_deref(),
+                &audiences,
+                now.timestamp(),
+            )
+        })
+        .await
+        .map_err(unavailable)?
+        .map_err(|r| invalid_client(r.0))?;
+    let worker = state.clone();
+    let ttl = state.settings.token_ttl_seconds;
+    let outcome = state
+        .db
+        .write_in(0, move |conn| {
+            let outcome = assertion::redeem(
+                conn,
+                &worker.tokens,
+                &verified,
+                requested.as_ref(),
+                ttl,
+                now.naive_utc(),
+            )?;
+            Ok((outcome, Touch::Nothing))
+        })
+        .await
+        .map_err(unavailable)?;
+    match outcome {
+        Ok(grant) => Ok(TokenResponse {
+            access_token: grant.token,
+            token_type: "Bearer",
+            expires_in: grant.expires_in,
+            refresh_token: None,
+            scope: grant.scopes.to_string(),
+        }),
+        Err(RedeemRefusal::InvalidClient(text)) => Err(invalid_client(text)),
+        Err(RedeemRefusal::InvalidScope) => Err(OAuthFailure::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            "The requested scope exceeds the scope the client is registered with.",
+        )),
+        Err(RedeemRefusal::InactiveUser) => Err(OAuthFailure::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "The client's service user is inactive.",
+        )),
     }
 }
 
@@ -284,7 +430,10 @@ async fn code_or_refresh(
     let (id, secret) = (client.id.clone(), client.secret.clone());
     let authenticated = state
         .db
-        .read(move |conn| oauth_service::authenticate_client(conn, &id, &secret))
+        .read(move |conn| {
+            oauth_service::authenticate_client(conn, &id, &secret)
+                .map(|c| c.filter(assertion::accepts_secret))
+        })
         .await
         .map_err(unavailable)?;
     let Some(registered) = authenticated else {

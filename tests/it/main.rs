@@ -9,6 +9,7 @@ mod caching;
 mod categories_2026;
 mod classlist;
 mod cli;
+mod client_assertion;
 mod groups;
 mod id_key;
 mod institutions;

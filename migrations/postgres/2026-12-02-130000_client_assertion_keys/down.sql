@@ -1,0 +1,2 @@
+DROP TABLE oauth_assertion_jtis;
+ALTER TABLE oauth_clients DROP COLUMN jwks;

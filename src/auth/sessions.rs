@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::secrets::verify_secret;
 pub use super::secrets::{generate_secret, hash_secret as hash_password};
+pub use crate::domain::oauth::same_text;
 
 /// The session id's cookie.
 pub const SESSION_ID_COOKIE: &str = "d2lSessionVal";
@@ -26,15 +27,6 @@ pub fn hash_session_secret(secret: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-/// Whether two texts are equal, in time that depends only on their lengths.
-pub fn same_text(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }
 
 /// Checks a password against a user's stored hash. A user without a password (or no user

@@ -124,10 +124,12 @@ pub fn verifier_matches(verifier: &str, challenge: &str) -> bool {
     let digest = Sha256::digest(verifier.as_bytes());
     let url = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
     let standard = base64::engine::general_purpose::STANDARD.encode(digest);
-    constant_time_eq(&url, challenge) || constant_time_eq(&standard, challenge)
+    same_text(&url, challenge) || same_text(&standard, challenge)
 }
 
-fn constant_time_eq(a: &str, b: &str) -> bool {
+/// Whether two texts are equal, in time that depends only on their lengths (secrets, tokens
+/// and signatures are compared with it).
+pub fn same_text(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())

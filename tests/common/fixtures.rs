@@ -144,3 +144,22 @@ pub fn sign_real(app: &TestApp, claims: &Value) -> String {
     let key = EncodingKey::from_rsa_pem(row.private_key_pem.as_bytes()).expect("RSA PEM");
     jsonwebtoken::encode(&header, claims, &key).expect("sign")
 }
+
+/// Runs the binary against the app's database, as an operator would.
+pub fn cli(app: &TestApp, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(super::BIN)
+        .args(args)
+        .env("DATABASE_URL", &app.database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run d2l-groups")
+}
+
+/// The value of the `key=value` line a command printed.
+pub fn printed(out: &std::process::Output, key: &str) -> String {
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}=")))
+        .unwrap_or_else(|| panic!("{key} in {text} / {}", String::from_utf8_lossy(&out.stderr)))
+        .to_string()
+}

@@ -4,7 +4,6 @@
 //! error code, content type and `Cache-Control`; and the checks `client add` makes of the key
 //! files. Assertions are form posts (the `oauth2` crate cannot send them).
 
-use std::process::Command;
 use std::sync::OnceLock;
 
 use base64::Engine;
@@ -51,24 +50,6 @@ fn key_pair() -> KeyPair {
 fn keys() -> &'static (KeyPair, KeyPair) {
     static KEYS: OnceLock<(KeyPair, KeyPair)> = OnceLock::new();
     KEYS.get_or_init(|| (key_pair(), key_pair()))
-}
-
-/// Runs the binary against the app's database.
-fn cli(app: &TestApp, args: &[&str]) -> std::process::Output {
-    Command::new(BIN)
-        .args(args)
-        .env("DATABASE_URL", &app.database_url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run d2l-groups")
-}
-
-fn printed(out: &std::process::Output, key: &str) -> String {
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{key}=")))
-        .unwrap_or_else(|| panic!("{key} in {text} / {}", String::from_utf8_lossy(&out.stderr)))
-        .to_string()
 }
 
 /// Writes `content` to a fresh file; answers its path.

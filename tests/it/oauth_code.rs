@@ -4,8 +4,6 @@
 //! of the authorization and token endpoints; the user's page of authorized apps; `client add`,
 //! `client list` and `client revoke`.
 
-use std::process::Command;
-
 use oauth2::basic::{BasicClient, BasicErrorResponseType};
 use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
@@ -24,24 +22,6 @@ const REDIRECT: &str = "http://127.0.0.1:9/callback";
 const SCOPE: &str = "users:*:* groups:*:* enrollment:*:*";
 
 type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
-
-/// Runs the binary against the app's database.
-fn cli(app: &TestApp, args: &[&str]) -> std::process::Output {
-    Command::new(BIN)
-        .args(args)
-        .env("DATABASE_URL", &app.database_url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run d2l-groups")
-}
-
-fn printed(out: &std::process::Output, key: &str) -> String {
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{key}=")))
-        .unwrap_or_else(|| panic!("{key} in {text} / {}", String::from_utf8_lossy(&out.stderr)))
-        .to_string()
-}
 
 /// Registers an authorization-code app with `extra` flags; answers (id, secret).
 fn register(app: &TestApp, extra: &[&str]) -> (String, String) {
@@ -701,4 +681,50 @@ async fn client_add_checks_what_an_app_is_registered_with() {
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(err.contains(complaint), "{extra:?}: {err}");
     }
+}
+
+#[actix_web::test]
+async fn concurrent_refreshes_with_one_token_get_at_most_one_answer_and_the_grant_ends() {
+    let app = spawn_app().await;
+    let (id, secret) = register(&app, &["--refresh-tokens"]);
+    let client = oauth_client(&app, &id, &secret);
+    let http = http();
+    let (code, verifier) = code_for(&app, &client, "admin").await;
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .expect("token");
+    let refresh = tokens.refresh_token().expect("refresh").clone();
+    // Eight clients present the same refresh token at once.
+    let attempts = (0..8).map(|_| {
+        let (client, http, refresh) = (client.clone(), http.clone(), refresh.clone());
+        async move {
+            client
+                .exchange_refresh_token(&refresh)
+                .request_async(&http)
+                .await
+        }
+    });
+    let outcomes = futures_util::future::join_all(attempts).await;
+    let won: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
+    assert!(
+        won.len() <= 1,
+        "a refresh token is spent once: {} answers",
+        won.len()
+    );
+    for outcome in outcomes.iter().filter(|o| o.is_err()) {
+        match outcome {
+            Err(RequestTokenError::ServerResponse(e)) => {
+                assert_eq!(*e.error(), BasicErrorResponseType::InvalidGrant)
+            }
+            other => panic!("expected invalid_grant, got {other:?}"),
+        }
+    }
+    // The reuse revoked the grant: whatever was answered no longer works.
+    for answer in won {
+        problem(whoami(&app, answer.access_token().secret()).await, 401).await;
+    }
+    problem(whoami(&app, tokens.access_token().secret()).await, 401).await;
 }

@@ -20,6 +20,9 @@ pub enum Permission {
     GroupsView,
     GroupsManage,
     GroupsEnroll,
+    /// Join or leave a group of a self-enrollment category oneself (our extension: Brightspace
+    /// offers self-enrollment only in its pages). A learner's permission.
+    GroupsSelfEnroll,
     SectionsView,
     SectionsManage,
     SectionsEnroll,
@@ -31,7 +34,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 17] = [
         Permission::UsersRead,
         Permission::UsersCreate,
         Permission::CoursesRead,
@@ -43,6 +46,7 @@ impl Permission {
         Permission::GroupsView,
         Permission::GroupsManage,
         Permission::GroupsEnroll,
+        Permission::GroupsSelfEnroll,
         Permission::SectionsView,
         Permission::SectionsManage,
         Permission::SectionsEnroll,
@@ -63,6 +67,7 @@ impl Permission {
             Permission::GroupsView => "groups.view",
             Permission::GroupsManage => "groups.manage",
             Permission::GroupsEnroll => "groups.enroll",
+            Permission::GroupsSelfEnroll => "groups.self_enroll",
             Permission::SectionsView => "sections.view",
             Permission::SectionsManage => "sections.manage",
             Permission::SectionsEnroll => "sections.enroll",
@@ -122,16 +127,23 @@ pub fn default_roles() -> Vec<(&'static str, &'static str, bool, Vec<Permission>
                 OrgUnitsRead,
             ],
         ),
-        (LEARNER, LEARNER, false, vec![CoursesRead]),
+        (LEARNER, LEARNER, false, vec![CoursesRead, GroupsSelfEnroll]),
     ]
 }
 
 /// The permissions of the "LMS Integration" role held by VLE service users: all but deleting
-/// courses and managing the institution.
+/// courses, managing the institution and a learner's own self-enrollment.
 pub fn default_role_permissions_for_integration() -> Vec<Permission> {
     Permission::ALL
         .into_iter()
-        .filter(|p| !matches!(p, Permission::CoursesDelete | Permission::InstitutionManage))
+        .filter(|p| {
+            !matches!(
+                p,
+                Permission::CoursesDelete
+                    | Permission::InstitutionManage
+                    | Permission::GroupsSelfEnroll
+            )
+        })
         .collect()
 }
 
@@ -196,12 +208,26 @@ mod tests {
 
     #[test]
     fn default_roles_are_ordered_by_power() {
+        // Self-enrollment is a learner's own action, not a power staff lack.
         let roles = default_roles();
-        let set = |i: usize| roles[i].3.iter().copied().collect::<PermissionSet>();
+        let set = |i: usize| {
+            roles[i]
+                .3
+                .iter()
+                .copied()
+                .filter(|p| *p != Permission::GroupsSelfEnroll)
+                .collect::<PermissionSet>()
+        };
         assert!(set(1).is_subset(&set(0)));
         assert!(set(2).is_subset(&set(1)));
         assert!(set(3).is_subset(&set(2)));
         assert!(roles[0].2, "Administrator cascades");
         assert!(!roles[1].2 && !roles[2].2 && !roles[3].2);
+        let self_enrolling: Vec<&str> = roles
+            .iter()
+            .filter(|(_, _, _, held)| held.contains(&Permission::GroupsSelfEnroll))
+            .map(|(name, _, _, _)| *name)
+            .collect();
+        assert_eq!(self_enrolling, ["Administrator", LEARNER]);
     }
 }

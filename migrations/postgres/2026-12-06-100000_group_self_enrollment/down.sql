@@ -1,0 +1,1 @@
+DELETE FROM role_permissions WHERE permission = 'groups.self_enroll';

@@ -137,6 +137,12 @@ fn table() -> RouteTable {
     // Group categories and their groups, of a course offering.
     t.route(Lp(LP_ROUTES),          GET,    "/{orgUnitId}/groupcategories/",                                                        "groups:group:read",              Some(GroupsView),        groups::list_categories);
     t.route(Lp(LP_ROUTES),          POST,   "/{orgUnitId}/groupcategories/",                                                        "groups:group:create",            Some(GroupsManage),      groups::create_category);
+    // Self-enrollment, our extension (docs/api.md): the caller's own membership. The literal
+    // segment comes before {groupCategoryId}.
+    t.route(Lp(LP_ROUTES),          GET,    "/{orgUnitId}/groupcategories/selfenrollment/",                                         "groups:own_enrollment:read",     Some(GroupsSelfEnroll),  groups::self_enrollment::choices);
+    t.route(Lp(LP_ROUTES),          GET,    "/{orgUnitId}/groupcategories/{groupCategoryId}/selfenrollment",                        "groups:own_enrollment:read",     Some(GroupsSelfEnroll),  groups::self_enrollment::choice);
+    t.route(Lp(LP_ROUTES),          POST,   "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/{groupId}/selfenrollment",       "groups:own_enrollment:create",   Some(GroupsSelfEnroll),  groups::self_enrollment::join);
+    t.route(Lp(LP_ROUTES),          DELETE, "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/{groupId}/selfenrollment",       "groups:own_enrollment:delete",   Some(GroupsSelfEnroll),  groups::self_enrollment::leave);
     t.route(Lp(LP_ROUTES),          GET,    "/{orgUnitId}/groupcategories/{groupCategoryId}",                                       "groups:group:read",              Some(GroupsView),        groups::get_category);
     t.route(Lp(LP_ROUTES),          PUT,    "/{orgUnitId}/groupcategories/{groupCategoryId}",                                       "groups:group:update",            Some(GroupsManage),      groups::update_category);
     t.route(Lp(LP_ROUTES),          DELETE, "/{orgUnitId}/groupcategories/{groupCategoryId}",                                       "groups:group:delete",            Some(GroupsManage),      groups::delete_category);

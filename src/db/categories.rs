@@ -27,6 +27,31 @@ pub fn find(conn: &mut DbConnection, course_id: i64, id: i64) -> ApiResult<Group
         })
 }
 
+/// Category `id` of the course, or 404, locked (`FOR NO KEY UPDATE` on PostgreSQL) for the rest
+/// of the transaction: learners joining one category take turns, so that each reads the group
+/// sizes and memberships the previous one committed, and no cap is ever exceeded. Taken after
+/// the course's lock, as every category lock is (the lock order, docs/architecture.md).
+pub fn lock(conn: &mut DbConnection, course_id: i64, id: i64) -> ApiResult<GroupCategory> {
+    // Built per backend: the locking clause changes the statement's type.
+    macro_rules! category {
+        () => {
+            group_categories::table
+                .filter(group_categories::id.eq(id))
+                .filter(group_categories::course_id.eq(course_id))
+                .select(GroupCategory::as_select())
+        };
+    }
+    let found = match conn {
+        DbConnection::Pg(pg) => category!().for_no_key_update().get_result(pg),
+        DbConnection::Sqlite(sqlite) => category!().get_result(sqlite),
+    };
+    found.optional()?.ok_or_else(|| {
+        ApiError::not_found(format!(
+            "Group category {id} not found in org unit {course_id}."
+        ))
+    })
+}
+
 /// Category `id`, whatever its course (for jobs, which know it by id alone): none when it has
 /// been deleted since the job was queued.
 pub fn by_id(conn: &mut DbConnection, id: i64) -> ApiResult<Option<GroupCategory>> {

@@ -522,6 +522,29 @@ pub struct GroupCategoryWithGroups {
     pub groups: Vec<i64>,
 }
 
+/// A self-enrollment category as one learner sees it: its window, its groups with the places
+/// left in each, and the learner's own group (`services::groups::self_enrollment`).
+#[derive(Debug)]
+pub struct SelfEnrollmentChoice {
+    pub category: GroupCategory,
+    pub style: crate::domain::group_plan::Style,
+    pub window: crate::domain::self_enrollment::Window,
+    /// The cap that binds joining, if the style has one.
+    pub cap: Option<i64>,
+    /// The learner's group in this category, if any.
+    pub my_group: Option<i64>,
+    pub groups: Vec<ChoosableGroup>,
+}
+
+/// A group as a learner choosing one sees it.
+#[derive(Debug)]
+pub struct ChoosableGroup {
+    pub unit: OrgUnit,
+    pub members: usize,
+    /// Places left under the cap; `None` when the category has no cap.
+    pub free_places: Option<i64>,
+}
+
 /// A browser session: the cookie `d2lSessionVal` is its id, `d2lSecureSessionVal` its secret.
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = sessions)]

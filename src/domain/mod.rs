@@ -9,5 +9,6 @@ pub mod oauth;
 pub mod permissions;
 pub mod rich_text;
 pub mod sections;
+pub mod self_enrollment;
 pub mod sign_in;
 pub mod validate;

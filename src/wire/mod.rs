@@ -50,6 +50,7 @@ pub mod orgstructure;
 mod parse;
 pub mod roles;
 pub mod sections;
+pub mod self_enrollment;
 pub mod users;
 pub mod versions;
 

@@ -23,4 +23,5 @@ mod reliability;
 mod resources;
 mod schema;
 mod sections;
+mod self_enrollment;
 mod sign_in;

@@ -10,6 +10,7 @@
 
 mod categories;
 mod group;
+pub mod self_enrollment;
 
 pub use categories::{
     category_status, create_category, delete_category, get_category, list_categories,

@@ -4,6 +4,8 @@
 //! is 409, and once the job is dead the category is a failed creation: 404 to every route but
 //! the category's `DELETE`, which clears it away (docs/compatibility.md).
 
+pub mod self_enrollment;
+
 use chrono::Utc;
 
 use crate::db::org_units;

@@ -1,0 +1,77 @@
+//! Self-enrollment, our extension (docs/api.md): a learner lists the groups they may choose,
+//! joins one and leaves it, under the category's rules (`services::groups::self_enrollment`).
+//! The caller is the learner: these routes act on the caller's own membership only.
+
+use actix_web::HttpResponse;
+use chrono::Utc;
+
+use super::super::paths::{CategoryPath, GroupPath, OrgUnitPath};
+use super::super::reply::ok;
+use crate::auth::Authorized;
+use crate::db::changes::Touch;
+use crate::db::org_units::CourseLock::Members;
+use crate::error::ApiResult;
+use crate::services::access::{self, Missing::NotFound};
+use crate::services::groups::self_enrollment;
+use crate::state::State;
+use crate::wire::self_enrollment::SelfEnrollmentCategory;
+
+/// `GET .../groupcategories/selfenrollment/`: the categories the caller may choose a group in.
+pub async fn choices(state: State, auth: Authorized, path: OrgUnitPath) -> ApiResult<HttpResponse> {
+    let now = Utc::now().naive_utc();
+    let all = state
+        .db
+        .read(move |conn| {
+            let course = access::course(conn, &auth, path.org_unit, NotFound)?;
+            self_enrollment::choices(conn, &course, auth.caller.user_id, now)
+        })
+        .await?;
+    let answer: Vec<SelfEnrollmentCategory> = all.iter().map(Into::into).collect();
+    ok(&answer)
+}
+
+/// `GET .../groupcategories/(groupCategoryId)/selfenrollment`
+pub async fn choice(state: State, auth: Authorized, path: CategoryPath) -> ApiResult<HttpResponse> {
+    let now = Utc::now().naive_utc();
+    let one = state
+        .db
+        .read(move |conn| {
+            let course = access::course(conn, &auth, path.course, NotFound)?;
+            self_enrollment::one_choice(conn, &course, auth.caller.user_id, path.category, now)
+        })
+        .await?;
+    ok(&SelfEnrollmentCategory::from(&one))
+}
+
+/// `POST .../groups/(groupId)/selfenrollment`: the caller joins the group; answers the
+/// category as they now see it.
+pub async fn join(state: State, auth: Authorized, path: GroupPath) -> ApiResult<HttpResponse> {
+    let now = Utc::now().naive_utc();
+    let joined = state
+        .db
+        .write_in(path.course, move |conn| {
+            let course = access::course_for_write(conn, &auth, path.course, NotFound, Members)?;
+            let user = auth.caller.user_id;
+            let choice =
+                self_enrollment::join(conn, &course, user, path.category, path.group, now)?;
+            Ok((choice, Touch::Members(path.group)))
+        })
+        .await?;
+    ok(&SelfEnrollmentCategory::from(&joined))
+}
+
+/// `DELETE .../groups/(groupId)/selfenrollment`: the caller leaves the group.
+pub async fn leave(state: State, auth: Authorized, path: GroupPath) -> ApiResult<HttpResponse> {
+    let now = Utc::now().naive_utc();
+    let left = state
+        .db
+        .write_in(path.course, move |conn| {
+            let course = access::course_for_write(conn, &auth, path.course, NotFound, Members)?;
+            let user = auth.caller.user_id;
+            let choice =
+                self_enrollment::leave(conn, &course, user, path.category, path.group, now)?;
+            Ok((choice, Touch::Members(path.group)))
+        })
+        .await?;
+    ok(&SelfEnrollmentCategory::from(&left))
+}

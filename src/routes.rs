@@ -19,8 +19,8 @@ use crate::auth::scopes::RequiredScope;
 use crate::domain::permissions::Permission::{self, *};
 use crate::error::ApiError;
 use crate::handlers::{
-    authorize, classlist, courses, enrollments, groups, health, id_key_flow, institutions, oauth,
-    orgstructure, roles, sections, sign_in, users, versions,
+    authorize, classlist, courses, enrollments, groups, health, history, id_key_flow, institutions,
+    oauth, orgstructure, roles, sections, sign_in, users, versions,
 };
 use crate::middleware::RouteSpec;
 use crate::versions::{Product, RouteVersions, LE_ROUTES, LP_ROUTES, REMOVED_IN_LP_1_39};
@@ -155,6 +155,9 @@ fn table() -> RouteTable {
     t.route(Lp(LP_ROUTES),          POST,   "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/{groupId}/enrollments/",         "groups:enrollment:create",       Some(GroupsEnroll),      groups::enroll);
     t.route(Lp(LP_ROUTES),          GET,    "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/{groupId}/enrollments",          "groups:group:read",              Some(GroupsView),        groups::members);
     t.route(Lp(LP_ROUTES),          DELETE, "/{orgUnitId}/groupcategories/{groupCategoryId}/groups/{groupId}/enrollments/{userId}", "groups:enrollment:delete",       Some(GroupsEnroll),      groups::unenroll);
+
+    // The membership history of a course's sections and groups, our extension (docs/api.md).
+    t.route(Lp(LP_ROUTES),          GET,    "/{orgUnitId}/memberships/history/",                                                    "enrollment:orgunit:read",        Some(EnrollmentsRead),   history::list);
 
     // LE routes under /d2l/api/le/{version}: the classlist (enrollments.read, or enrolled there).
     t.route(Le(LE_ROUTES),          GET,    "/{orgUnitId}/classlist/",                                                              "enrollment:orgunit:read",        Some(EnrollmentsRead),   classlist::list);

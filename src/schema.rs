@@ -311,7 +311,22 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_grants,
     oauth_codes,
     oauth_refresh_tokens,
+    membership_changes,
 );
+
+diesel::table! {
+    membership_changes (id) {
+        id -> BigInt,
+        course_id -> BigInt,
+        org_unit_id -> BigInt,
+        user_id -> BigInt,
+        change -> Text,
+        by_user_id -> Nullable<BigInt>,
+        via -> Text,
+        client_id -> Nullable<Text>,
+        changed_at -> Timestamp,
+    }
+}
 
 diesel::table! {
     section_settings (org_unit_id) {

@@ -23,6 +23,10 @@ use crate::error::{ApiError, ApiResult};
 /// CLI tokens as a client of their own.
 pub const CLI_CLIENT_ID: &str = "d2l-groups-cli";
 
+/// The `client_id` of the console's callers (signed in with a browser session): the history
+/// of membership changes tells the console's changes from the API's by it.
+pub const CONSOLE_CLIENT_ID: &str = "d2l-groups-console";
+
 /// Most verified tokens kept; past this, expired ones are dropped, then all.
 const CACHE_CAPACITY: usize = 100_000;
 

@@ -2,32 +2,27 @@
 //! enrolled in it (`enrollments`), with their role in its course: so the enrollment routes,
 //! myenrollments and the group and section routes read one table. A membership needs the
 //! course enrollment it takes its role from; the course's role change and unenrollment carry
-//! over to its sections and groups here.
+//! over to its sections and groups here. Every membership added or removed here is recorded in
+//! the history (`db::history`) with the actor that made it, in the same transaction.
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::Utc;
 use diesel::prelude::*;
 
+use super::history;
 use super::rows::{Enrollment, Member, OrgUnit, UnitWithMembers};
 use super::{DbConnection, BATCH_ROWS};
+use crate::domain::history::{Actor, Change};
 use crate::error::ApiResult;
 use crate::schema::{category_groups, enrollments, group_categories, org_units};
 
 use super::rows::org_unit_type::{GROUP, SECTION};
 
-/// Inserts memberships in batches; one that exists already is left as it is, and one whose
-/// user is not enrolled in the course is not made (it would have no role).
-pub fn insert_members(conn: &mut DbConnection, rows: &[Member]) -> ApiResult<usize> {
-    insert_members_by(conn, rows, None)
-}
-
-/// [`insert_members`], made by user `by` (`None`: by no user, as AutoEnroll).
-fn insert_members_by(
-    conn: &mut DbConnection,
-    rows: &[Member],
-    by: Option<i64>,
-) -> ApiResult<usize> {
+/// Inserts memberships dealt in batches (sections initialized, a category's groups filled,
+/// AutoEnroll), made by `actor`; one that exists already is left as it is, and one whose user
+/// is not enrolled in the course is not made (it would have no role).
+pub fn insert_members(conn: &mut DbConnection, rows: &[Member], actor: &Actor) -> ApiResult<usize> {
     let mut by_course: BTreeMap<i64, Vec<&Member>> = BTreeMap::new();
     for row in rows {
         by_course.entry(row.course_id).or_default().push(row);
@@ -48,11 +43,15 @@ fn insert_members_by(
                         role_id,
                         is_cascading: false,
                         created_at: m.created_at,
-                        enrolled_by_user_id: by,
+                        // Dealt, not enrolled by hand: `EnrolledByUserId` names no one, as
+                        // Brightspace's automatic enrollments; the history names the actor.
+                        enrolled_by_user_id: None,
                     })
                 })
                 .collect();
-            added += insert_ignoring_present(conn, &enrollments)?;
+            let made = insert_ignoring_present(conn, &enrollments)?;
+            history::record(conn, course_id, &made, Change::Added, actor)?;
+            added += made.len();
         }
     }
     Ok(added)
@@ -79,19 +78,26 @@ fn course_roles(
         .collect())
 }
 
-fn insert_ignoring_present(conn: &mut DbConnection, rows: &[Enrollment]) -> ApiResult<usize> {
+/// Inserts the rows not present yet; answers the (org unit, user) of those it inserted.
+fn insert_ignoring_present(
+    conn: &mut DbConnection,
+    rows: &[Enrollment],
+) -> ApiResult<Vec<(i64, i64)>> {
     if rows.is_empty() {
-        return Ok(0);
+        return Ok(Vec::new());
     }
+    let made = (enrollments::org_unit_id, enrollments::user_id);
     // Only the duplicate-ignoring statement differs per backend.
     Ok(match conn {
         DbConnection::Pg(c) => diesel::insert_into(enrollments::table)
             .values(rows)
             .on_conflict_do_nothing()
-            .execute(c)?,
+            .returning(made)
+            .get_results(c)?,
         DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(enrollments::table)
             .values(rows)
-            .execute(c)?,
+            .returning(made)
+            .get_results(c)?,
     })
 }
 
@@ -102,6 +108,7 @@ pub fn add_member(
     org_unit_id: i64,
     course_id: i64,
     user_id: i64,
+    actor: &Actor,
 ) -> ApiResult<bool> {
     let member = Member {
         org_unit_id,
@@ -109,26 +116,29 @@ pub fn add_member(
         course_id,
         created_at: Utc::now().naive_utc(),
     };
-    Ok(insert_members(conn, &[member])? > 0)
+    Ok(insert_members(conn, &[member], actor)? > 0)
 }
 
 /// Makes the holder of `course_enrollment` a member of `org_unit_id` (a section or group of
-/// that course) with their course role, unless they are one; made by user `by` (a manual
-/// enrollment, which `EnrolledByUserId` names). Answers whether it was added.
+/// that course) with their course role, unless they are one; made by `actor` (whose user
+/// `EnrolledByUserId` names). Answers whether it was added.
 pub fn add_enrolled(
     conn: &mut DbConnection,
     org_unit_id: i64,
     course_enrollment: &Enrollment,
-    by: Option<i64>,
+    actor: &Actor,
 ) -> ApiResult<bool> {
     let membership = Enrollment {
         org_unit_id,
         is_cascading: false,
         created_at: Utc::now().naive_utc(),
-        enrolled_by_user_id: by,
+        enrolled_by_user_id: actor.user_id,
         ..course_enrollment.clone()
     };
-    Ok(insert_ignoring_present(conn, &[membership])? > 0)
+    let made = insert_ignoring_present(conn, &[membership])?;
+    let course_id = course_enrollment.org_unit_id;
+    history::record(conn, course_id, &made, Change::Added, actor)?;
+    Ok(!made.is_empty())
 }
 
 /// Members of each of `units`, by user id, keyed by unit id (every unit present).
@@ -183,23 +193,46 @@ pub fn units_of_user(conn: &mut DbConnection, units: &[i64], user_id: i64) -> Ap
         .load(conn)?)
 }
 
-/// Removes every section and group membership a user holds in a course: their enrollment in
-/// the course is gone, so they can belong to none of its parts.
+/// Removes every section and group membership a user holds in a course, by `actor`: their
+/// enrollment in the course is gone, so they can belong to none of its parts.
 pub fn remove_from_course(
     conn: &mut DbConnection,
     course_id: i64,
     user_id: i64,
+    actor: &Actor,
 ) -> ApiResult<usize> {
     let parts = org_units::table
         .filter(org_units::parent_id.eq(course_id))
         .filter(org_units::type_id.eq_any([SECTION, GROUP]))
         .select(org_units::id);
-    Ok(diesel::delete(
+    let units: Vec<i64> = per_backend!(conn, c => diesel::delete(
         enrollments::table
             .filter(enrollments::user_id.eq(user_id))
             .filter(enrollments::org_unit_id.eq_any(parts)),
     )
-    .execute(conn)?)
+    .returning(enrollments::org_unit_id)
+    .get_results(c))?;
+    let removed: Vec<(i64, i64)> = units.iter().map(|unit| (*unit, user_id)).collect();
+    history::record(conn, course_id, &removed, Change::Removed, actor)?;
+    Ok(removed.len())
+}
+
+/// Removes every membership of section or group `org_unit_id` of `course_id`, by `actor`:
+/// before the unit itself is deleted, so that the history says who left it.
+pub fn remove_all(
+    conn: &mut DbConnection,
+    org_unit_id: i64,
+    course_id: i64,
+    actor: &Actor,
+) -> ApiResult<usize> {
+    let users: Vec<i64> = per_backend!(conn, c => diesel::delete(
+        enrollments::table.filter(enrollments::org_unit_id.eq(org_unit_id)),
+    )
+    .returning(enrollments::user_id)
+    .get_results(c))?;
+    let removed: Vec<(i64, i64)> = users.iter().map(|user| (org_unit_id, *user)).collect();
+    history::record(conn, course_id, &removed, Change::Removed, actor)?;
+    Ok(removed.len())
 }
 
 /// Gives `user_id`'s memberships in the sections and groups of `course_id` the role they now
@@ -236,14 +269,30 @@ pub fn attach(conn: &mut DbConnection, units: Vec<OrgUnit>) -> ApiResult<Vec<Uni
         .collect())
 }
 
-/// Removes `user_id` from one section or group; answers whether they were a member.
-pub fn remove_member(conn: &mut DbConnection, org_unit_id: i64, user_id: i64) -> ApiResult<bool> {
+/// Removes `user_id` from one section or group of `course_id`, by `actor`; answers whether
+/// they were a member.
+pub fn remove_member(
+    conn: &mut DbConnection,
+    org_unit_id: i64,
+    course_id: i64,
+    user_id: i64,
+    actor: &Actor,
+) -> ApiResult<bool> {
     let removed = diesel::delete(
         enrollments::table
             .filter(enrollments::org_unit_id.eq(org_unit_id))
             .filter(enrollments::user_id.eq(user_id)),
     )
     .execute(conn)?;
+    if removed > 0 {
+        history::record(
+            conn,
+            course_id,
+            &[(org_unit_id, user_id)],
+            Change::Removed,
+            actor,
+        )?;
+    }
     Ok(removed > 0)
 }
 

@@ -45,6 +45,7 @@ pub mod classlist;
 pub mod clients;
 pub mod courses;
 pub mod enrollments;
+pub mod history;
 pub mod institutions;
 pub mod jobs;
 pub mod members;

@@ -522,6 +522,44 @@ pub struct GroupCategoryWithGroups {
     pub groups: Vec<i64>,
 }
 
+/// One membership added or removed (`membership_changes`), as recorded by `db::history`.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = membership_changes)]
+pub struct MembershipChange {
+    pub id: i64,
+    pub course_id: i64,
+    pub org_unit_id: i64,
+    pub user_id: i64,
+    /// `domain::history::Change`, by name.
+    pub change: String,
+    pub by_user_id: Option<i64>,
+    /// `domain::history::Via`, by name.
+    pub via: String,
+    pub client_id: Option<String>,
+    pub changed_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = membership_changes)]
+pub struct NewMembershipChange {
+    pub course_id: i64,
+    pub org_unit_id: i64,
+    pub user_id: i64,
+    pub change: String,
+    pub by_user_id: Option<i64>,
+    pub via: String,
+    pub client_id: Option<String>,
+    pub changed_at: NaiveDateTime,
+}
+
+/// A history entry with the section or group it names, when that still exists.
+#[derive(Debug, Clone)]
+pub struct MembershipChangeView {
+    pub entry: MembershipChange,
+    /// (name, org unit type) of the section or group; `None` once it has been deleted.
+    pub unit: Option<(String, i64)>,
+}
+
 /// A self-enrollment category as one learner sees it: its window, its groups with the places
 /// left in each, and the learner's own group (`services::groups::self_enrollment`).
 #[derive(Debug)]

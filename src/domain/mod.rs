@@ -3,6 +3,7 @@
 pub mod allocation;
 pub mod category_rules;
 pub mod group_plan;
+pub mod history;
 pub mod ids;
 pub mod naming;
 pub mod oauth;

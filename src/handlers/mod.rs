@@ -15,6 +15,7 @@ pub mod enrollments;
 pub mod extract;
 pub mod groups;
 pub mod health;
+pub mod history;
 pub mod id_key_flow;
 pub mod institutions;
 pub mod oauth;

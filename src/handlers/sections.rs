@@ -53,7 +53,7 @@ pub async fn create_settings(
                 Missing::NotFound,
                 CourseLock::Structure,
             )?;
-            sections::initialize(conn, &course, &input)
+            sections::initialize(conn, &course, &input, &access::actor(&auth.caller))
         })
         .await?;
     ok(&SectionSettingsFetch::try_from(&settings)?)
@@ -174,7 +174,7 @@ pub async fn delete(state: State, auth: Authorized, path: SectionPath) -> ApiRes
                 Missing::NotFound,
                 CourseLock::Structure,
             )?;
-            sections::delete(conn, &course, path.section)
+            sections::delete(conn, &course, path.section, &access::actor(&auth.caller))
         })
         .await?;
     Ok(ok_empty())
@@ -198,7 +198,8 @@ pub async fn enroll(
                 Missing::NotFound,
                 CourseLock::Members,
             )?;
-            sections::enroll(conn, &course, path.section, user_id, auth.caller.user_id)
+            let actor = access::actor(&auth.caller);
+            sections::enroll(conn, &course, path.section, user_id, &actor)
         })
         .await?;
     Ok(ok_empty())

@@ -9,6 +9,7 @@ use crate::db::changes::{enrollments_of, Touch};
 use crate::db::org_units::{self, CourseLock};
 use crate::db::rows::{org_unit_type, OrgUnit, Role};
 use crate::db::{permissions as held, DbConnection};
+use crate::domain::history::{Actor, Via};
 use crate::domain::permissions::{counted_roles, Permission, PermissionSet};
 use crate::error::{ApiError, ApiResult};
 
@@ -215,6 +216,17 @@ pub fn touched_by_enrollment(unit: &OrgUnit, user_id: i64) -> Touch {
         Touch::Members(unit.id)
     } else {
         Touch::All
+    }
+}
+
+/// Who a caller's changes are recorded as made by (`db::history`): the console's callers
+/// through the console, everyone else through the API with their OAuth client.
+pub fn actor(caller: &Caller) -> Actor {
+    let console = caller.client_id.as_deref() == Some(crate::auth::tokens::CONSOLE_CLIENT_ID);
+    Actor {
+        user_id: Some(caller.user_id),
+        via: if console { Via::Console } else { Via::Api },
+        client_id: caller.client_id.clone().filter(|_| !console),
     }
 }
 

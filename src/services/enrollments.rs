@@ -120,7 +120,7 @@ fn join_part(
             }
         }
     }
-    members::add_enrolled(conn, unit.id, &in_course, Some(caller.user_id))?;
+    members::add_enrolled(conn, unit.id, &in_course, &access::actor(caller))?;
     enrollments::find(conn, user.id, unit.id)?.ok_or_else(not_admitted)
 }
 
@@ -136,8 +136,17 @@ pub fn unenroll(
     let role = roles::of_id(conn, enrollment.role_id)?;
     let mine = access::permissions_in(conn, auth, unit)?;
     access::require_grantable(conn, auth, &mine, &role)?;
-    enrollments::delete(conn, user_id, unit.id)?;
-    members::remove_from_course(conn, unit.id, user_id)?;
+    let actor = access::actor(&auth.caller);
+    match unit.parent_id {
+        // A section's or group's member leaves it: the membership, recorded in the history.
+        Some(course_id) if org_unit_type::is_course_part(unit.type_id) => {
+            members::remove_member(conn, unit.id, course_id, user_id, &actor)?;
+        }
+        _ => {
+            enrollments::delete(conn, user_id, unit.id)?;
+            members::remove_from_course(conn, unit.id, user_id, &actor)?;
+        }
+    }
     Ok(enrollment)
 }
 

@@ -12,6 +12,7 @@ use crate::db::rows::{org_unit_type, GroupCategory, Member, OrgUnit};
 use crate::db::{categories, enrollments, jobs, members, DbConnection};
 use crate::domain::allocation;
 use crate::domain::group_plan::{self, Quantities};
+use crate::domain::history::Actor;
 use crate::error::ApiResult;
 use crate::services::access::Course;
 use crate::services::placement::groups::{place, prefix_of};
@@ -89,7 +90,7 @@ pub fn create_groups(conn: &mut DbConnection, category_id: i64) -> ApiResult<()>
             created_at: now,
         }));
     }
-    members::insert_members(conn, &first_members)?;
+    members::insert_members(conn, &first_members, &Actor::job())?;
 
     let cap = plan.cap.and_then(|c| i64::try_from(c).ok());
     categories::complete(conn, category.id, cap, now)?;
@@ -151,6 +152,6 @@ pub fn allocate_after_expiry(conn: &mut DbConnection, category_id: i64) -> ApiRe
             });
         }
     }
-    members::insert_members(conn, &placements)?;
+    members::insert_members(conn, &placements, &Actor::job())?;
     Ok(())
 }

@@ -4,7 +4,7 @@
 //! that changes a course takes a [`access::Course`], which only [`access`] can make.
 //!
 //! Sibling rule: a resource file (users, courses, enrollments, roles, sections, groups,
-//! group_jobs, institutions, vles) may call `access`, `policy` and `placement`, never another
+//! group_jobs, history, institutions, vles) may call `access`, `policy` and `placement`, never another
 //! resource file. What two resources share belongs in `db` or in one of those three.
 
 pub mod access;
@@ -13,6 +13,7 @@ pub mod courses;
 pub mod enrollments;
 pub mod group_jobs;
 pub mod groups;
+pub mod history;
 pub mod id_keys;
 pub mod institutions;
 pub mod oauth;

@@ -7,6 +7,7 @@ use chrono::Utc;
 use crate::db::rows::{org_unit_type, Member, OrgUnit, SectionSettings, UnitWithMembers};
 use crate::db::DbConnection;
 use crate::domain::allocation;
+use crate::domain::history::Actor;
 use crate::domain::sections::{
     NewSettings, SectionChange, SettingsChange, DEFAULT_SETTINGS_NAME, SECTION_PREFIX,
 };
@@ -24,11 +25,13 @@ pub fn settings(conn: &mut DbConnection, course: &Course) -> ApiResult<SectionSe
 }
 
 /// Initializes the course's sections once, creating the first sections and dealing the
-/// course's learners among them. The course must be held with `CourseLock::Structure`.
+/// course's learners among them (as `actor`'s change). The course must be held with
+/// `CourseLock::Structure`.
 pub fn initialize(
     conn: &mut DbConnection,
     course: &Course,
     input: &NewSettings,
+    actor: &Actor,
 ) -> ApiResult<SectionSettings> {
     if crate::db::sections::find(conn, course.id)?.is_some() {
         return Err(crate::db::sections::already_initialized(course.id));
@@ -71,7 +74,7 @@ pub fn initialize(
             created_at: now,
         }));
     }
-    crate::db::members::insert_members(conn, &members)?;
+    crate::db::members::insert_members(conn, &members, actor)?;
     Ok(settings)
 }
 
@@ -158,21 +161,22 @@ pub fn update(
     with_members(conn, renamed)
 }
 
-/// Deletes section `id` and its memberships.
-pub fn delete(conn: &mut DbConnection, course: &Course, id: i64) -> ApiResult<()> {
+/// Deletes section `id` and its memberships (each recorded as `actor`'s removal).
+pub fn delete(conn: &mut DbConnection, course: &Course, id: i64, actor: &Actor) -> ApiResult<()> {
     let unit = initialized_section(conn, course, id)?;
+    crate::db::members::remove_all(conn, unit.id, course.id, actor)?;
     crate::db::org_units::delete(conn, unit.id)
 }
 
 /// Adds `user_id` to section `id`: they must already be enrolled in the course, and stay so
 /// until this transaction ends. The course must be held with `CourseLock::Members`.
-/// `by` is the user who asked, whom the membership's `EnrolledByUserId` names.
+/// `actor` is who asked, whose user the membership's `EnrolledByUserId` names.
 pub fn enroll(
     conn: &mut DbConnection,
     course: &Course,
     id: i64,
     user_id: i64,
-    by: i64,
+    actor: &Actor,
 ) -> ApiResult<()> {
     let unit = initialized_section(conn, course, id)?;
     let Some(enrollment) = crate::db::enrollments::hold_enrollment(conn, course.id, user_id)?
@@ -182,7 +186,7 @@ pub fn enroll(
             course.id
         )));
     };
-    crate::db::members::add_enrolled(conn, unit.id, &enrollment, Some(by))?;
+    crate::db::members::add_enrolled(conn, unit.id, &enrollment, actor)?;
     Ok(())
 }
 

@@ -44,6 +44,7 @@ pub mod classlist;
 pub mod courses;
 pub mod enrollments;
 pub mod groups;
+pub mod history;
 pub mod institutions;
 pub mod oauth;
 pub mod orgstructure;

@@ -11,6 +11,7 @@ mod classlist;
 mod cli;
 mod client_assertion;
 mod groups;
+mod history;
 mod id_key;
 mod institutions;
 mod jobs;

@@ -96,7 +96,8 @@ pub async fn delete_group(
         .db
         .write(move |conn| {
             let course = access::course_for_write(conn, &auth, path.course, BadRequest, Structure)?;
-            groups::delete_group(conn, &course, path.category, path.group)
+            let actor = access::actor(&auth.caller);
+            groups::delete_group(conn, &course, path.category, path.group, &actor)
         })
         .await?;
     Ok(ok_empty())
@@ -121,7 +122,7 @@ pub async fn enroll(
                 path.category,
                 path.group,
                 user_id,
-                auth.caller.user_id,
+                &access::actor(&auth.caller),
             )?;
             Ok(((), Touch::Members(path.group)))
         })
@@ -139,7 +140,8 @@ pub async fn unenroll(
         .db
         .write_in(path.course, move |conn| {
             let course = access::course_for_write(conn, &auth, path.course, BadRequest, Members)?;
-            groups::unenroll(conn, &course, path.category, path.group, path.user)?;
+            let actor = access::actor(&auth.caller);
+            groups::unenroll(conn, &course, path.category, path.group, path.user, &actor)?;
             Ok(((), Touch::Members(path.group)))
         })
         .await?;

@@ -51,9 +51,9 @@ pub async fn join(state: State, auth: Authorized, path: GroupPath) -> ApiResult<
         .db
         .write_in(path.course, move |conn| {
             let course = access::course_for_write(conn, &auth, path.course, NotFound, Members)?;
-            let user = auth.caller.user_id;
+            let actor = access::actor(&auth.caller);
             let choice =
-                self_enrollment::join(conn, &course, user, path.category, path.group, now)?;
+                self_enrollment::join(conn, &course, &actor, path.category, path.group, now)?;
             Ok((choice, Touch::Members(path.group)))
         })
         .await?;
@@ -67,9 +67,9 @@ pub async fn leave(state: State, auth: Authorized, path: GroupPath) -> ApiResult
         .db
         .write_in(path.course, move |conn| {
             let course = access::course_for_write(conn, &auth, path.course, NotFound, Members)?;
-            let user = auth.caller.user_id;
+            let actor = access::actor(&auth.caller);
             let choice =
-                self_enrollment::leave(conn, &course, user, path.category, path.group, now)?;
+                self_enrollment::leave(conn, &course, &actor, path.category, path.group, now)?;
             Ok((choice, Touch::Members(path.group)))
         })
         .await?;

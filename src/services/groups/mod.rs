@@ -15,6 +15,7 @@ use crate::db::rows::{
 use crate::db::{categories, enrollments, jobs, members, DbConnection};
 use crate::domain::category_rules::CategoryChanges;
 use crate::domain::group_plan::{CategorySpec, GroupChange};
+use crate::domain::history::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::services::access::Course;
 
@@ -263,14 +264,16 @@ pub fn update_group(
     with_members(conn, unit)
 }
 
-/// Deletes the group; its memberships go with it.
+/// Deletes the group; its memberships go with it (each recorded as `actor`'s removal).
 pub fn delete_group(
     conn: &mut DbConnection,
     course: &Course,
     category: i64,
     group: i64,
+    actor: &Actor,
 ) -> ApiResult<()> {
     let (_, unit) = writable_group(conn, course, category, group)?;
+    members::remove_all(conn, unit.id, course.id, actor)?;
     org_units::delete(conn, unit.id)
 }
 
@@ -278,15 +281,15 @@ pub fn delete_group(
 // Group members
 
 /// Adds `user_id` to the group: they must be enrolled in the course (and a member of the
-/// restricting org unit, if any), else 404. Caps do not bind this explicit call. `by` is the
-/// user who asked, whom the membership's `EnrolledByUserId` names.
+/// restricting org unit, if any), else 404. Caps do not bind this explicit call. `actor` is
+/// who asked, whose user the membership's `EnrolledByUserId` names.
 pub fn enroll(
     conn: &mut DbConnection,
     course: &Course,
     category: i64,
     group: i64,
     user_id: i64,
-    by: i64,
+    actor: &Actor,
 ) -> ApiResult<()> {
     let (category, unit) = writable_group(conn, course, category, group)?;
     let enrollment = enrollments::hold_enrollment(conn, course.id, user_id)?;
@@ -296,7 +299,7 @@ pub fn enroll(
     };
     match enrollment {
         Some(enrollment) if admitted => {
-            members::add_enrolled(conn, unit.id, &enrollment, Some(by))?;
+            members::add_enrolled(conn, unit.id, &enrollment, actor)?;
             Ok(())
         }
         _ => Err(ApiError::not_found(format!(
@@ -305,16 +308,17 @@ pub fn enroll(
     }
 }
 
-/// Removes `user_id` from the group; 404 when they were not in it.
+/// Removes `user_id` from the group, by `actor`; 404 when they were not in it.
 pub fn unenroll(
     conn: &mut DbConnection,
     course: &Course,
     category: i64,
     group: i64,
     user_id: i64,
+    actor: &Actor,
 ) -> ApiResult<()> {
     let (_, unit) = writable_group(conn, course, category, group)?;
-    if !members::remove_member(conn, unit.id, user_id)? {
+    if !members::remove_member(conn, unit.id, course.id, user_id, actor)? {
         return Err(ApiError::not_found(format!(
             "User {user_id} is not a member of group {group}."
         )));

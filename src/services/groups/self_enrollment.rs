@@ -13,6 +13,7 @@ use crate::db::rows::{
     ChoosableGroup, Enrollment, GroupCategory, OrgUnit, SelfEnrollmentChoice as Choice,
 };
 use crate::db::{categories, enrollments, members, DbConnection};
+use crate::domain::history::Actor;
 use crate::domain::self_enrollment::{self as rules, Refusal, Rules, Window};
 use crate::error::{ApiError, ApiResult};
 use crate::services::access::Course;
@@ -27,6 +28,13 @@ fn own_enrollment(conn: &mut DbConnection, course: &Course, user_id: i64) -> Api
             course.id
         ))
     })
+}
+
+/// The user who chooses: self-enrollment is always a user's own act.
+fn learner(actor: &Actor) -> ApiResult<i64> {
+    actor
+        .user_id
+        .ok_or_else(|| ApiError::internal("self-enrollment without a user"))
 }
 
 /// Whether `user_id` may belong to the category's groups at all (its restriction).
@@ -151,16 +159,17 @@ fn locked_group(
     Ok((category, group, ids))
 }
 
-/// The learner joins `group_id`, within the category's rules; answers the category as they
-/// now see it. Nothing changes when a rule refuses.
+/// The learner (`actor`'s user) joins `group_id`, within the category's rules; answers the
+/// category as they now see it. Nothing changes when a rule refuses.
 pub fn join(
     conn: &mut DbConnection,
     course: &Course,
-    user_id: i64,
+    actor: &Actor,
     category_id: i64,
     group_id: i64,
     now: NaiveDateTime,
 ) -> ApiResult<Choice> {
+    let user_id = learner(actor)?;
     let enrollment = own_enrollment(conn, course, user_id)?;
     let (category, group, ids) = locked_group(conn, course, category_id, group_id)?;
     let rules = rules_of(conn, &category, user_id, now)?;
@@ -173,20 +182,21 @@ pub fn join(
         .unwrap_or(0);
     rules::may_join(&rules, current, group.id, size)
         .map_err(|why| refusal(&category, group.id, why))?;
-    members::add_enrolled(conn, group.id, &enrollment, Some(user_id))?;
+    members::add_enrolled(conn, group.id, &enrollment, actor)?;
     choice(conn, category, &rules, user_id)
 }
 
-/// The learner leaves `group_id`, within the category's window; answers the category as they
-/// now see it.
+/// The learner (`actor`'s user) leaves `group_id`, within the category's window; answers the
+/// category as they now see it.
 pub fn leave(
     conn: &mut DbConnection,
     course: &Course,
-    user_id: i64,
+    actor: &Actor,
     category_id: i64,
     group_id: i64,
     now: NaiveDateTime,
 ) -> ApiResult<Choice> {
+    let user_id = learner(actor)?;
     own_enrollment(conn, course, user_id)?;
     let (category, group, ids) = locked_group(conn, course, category_id, group_id)?;
     let rules = rules_of(conn, &category, user_id, now)?;
@@ -194,7 +204,7 @@ pub fn leave(
         .first()
         .copied();
     rules::may_leave(&rules, current, group.id).map_err(|why| refusal(&category, group.id, why))?;
-    members::remove_member(conn, group.id, user_id)?;
+    members::remove_member(conn, group.id, course.id, user_id, actor)?;
     choice(conn, category, &rules, user_id)
 }
 

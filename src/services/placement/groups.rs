@@ -6,6 +6,7 @@ use crate::db::rows::{org_unit_type, GroupCategory, OrgUnit};
 use crate::db::{categories, members, DbConnection};
 use crate::domain::allocation::{self, Placement};
 use crate::domain::group_plan::Style;
+use crate::domain::history::Actor;
 use crate::domain::naming::next_name;
 use crate::error::{ApiError, ApiResult};
 
@@ -86,7 +87,7 @@ pub fn place_new_learner(conn: &mut DbConnection, course: &OrgUnit, user_id: i64
         let mut groups: Vec<(i64, usize)> = ids.into_iter().zip(sizes).collect();
         let mut taken = TakenCodes::default();
         if let Some(group) = place(conn, course, &category, &mut groups, &mut taken)? {
-            members::add_member(conn, group, course.id, user_id)?;
+            members::add_member(conn, group, course.id, user_id, &Actor::auto_enroll())?;
         }
     }
     Ok(())

@@ -47,7 +47,8 @@ pub fn place_new_learner(conn: &mut DbConnection, course: &OrgUnit, user_id: i64
             )?
         }
     };
-    crate::db::members::add_member(conn, section, course.id, user_id)?;
+    let actor = crate::domain::history::Actor::auto_enroll();
+    crate::db::members::add_member(conn, section, course.id, user_id, &actor)?;
     Ok(())
 }
 

@@ -108,9 +108,10 @@ static DRIVER: OnceLock<Result<Driver, String>> = OnceLock::new();
 
 /// `$1` chromedriver, `$2` its port, `$3` its log. Waits for the end of its input (the test
 /// binary has exited), then ends its whole process group: chromedriver and every Chromium it
-/// started, which outlive chromedriver otherwise.
+/// started, which outlive chromedriver otherwise. An empty log is not kept.
 const WATCHDOG: &str = r#""$1" --port="$2" --log-path="$3" --log-level=WARNING </dev/null >/dev/null 2>&1 &
 while read -r _; do :; done
+[ -s "$3" ] || rm -f "$3"
 kill -TERM 0"#;
 
 fn start_driver() -> Result<Driver, String> {
@@ -349,6 +350,20 @@ impl Browser {
             .goto(url)
             .await
             .unwrap_or_else(|e| panic!("open {url}: {e}"));
+        self.settle().await;
+    }
+
+    /// Waits for two rendering frames: by then the browser has applied `autofocus` and laid
+    /// the page out, which the load event alone does not promise.
+    async fn settle(&self) {
+        self.client
+            .execute_async(
+                "const done = arguments[0];
+                 requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                vec![],
+            )
+            .await
+            .expect("a rendering frame");
     }
 
     /// The address shown, whole.
@@ -467,6 +482,7 @@ impl Browser {
                 )
                 .await;
             if matches!(&state, Ok(Value::String(s)) if s == "complete") {
+                self.settle().await;
                 return;
             }
             assert!(

@@ -1,7 +1,7 @@
-//! The OAuth pages in a browser: the consent page of `/oauth2/auth` (sign-in first, Allow sends
-//! the browser back to the app with a code that the token endpoint takes), the page of an
-//! authorization request that cannot be sent back, and the authorized apps page `/d2l/apps`
-//! with its revoke button.
+//! The OAuth pages in a browser: the consent page of `/oauth2/auth` (sign-in first; Deny sends
+//! the browser back to the app with `access_denied`, Allow with a code that the token endpoint
+//! takes), the page of an authorization request that cannot be sent back, and the authorized
+//! apps page `/d2l/apps` with its revoke button.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -78,7 +78,7 @@ async fn consent_allow_sends_a_code_back_and_the_apps_page_revokes_the_app() {
         b.fill("Password", PASSWORD).await;
         b.press_button("Sign in").await;
 
-        // Back to the request: the consent page.
+        // Back to the request: the consent page. Deny sends the browser back with the refusal.
         assert!(
             b.path().await.starts_with("/oauth2/auth?"),
             "{}",
@@ -91,6 +91,21 @@ async fn consent_allow_sends_a_code_back_and_the_apps_page_revokes_the_app() {
         }
         assert_accessible(&b, "consent page").await;
         b.assert_fits_phone("consent page").await;
+        b.press_button("Deny").await;
+        let denied = b.url().await;
+        assert!(denied.as_str().starts_with(&callback), "{denied}");
+        let pairs: Vec<(String, String)> = denied.query_pairs().into_owned().collect();
+        assert!(
+            pairs.contains(&("error".into(), "access_denied".into()))
+                && pairs.contains(&("state".into(), "xyz".into()))
+                && !pairs.iter().any(|(k, _)| k == "code"),
+            "{denied}"
+        );
+
+        // Signed in now, the same request goes straight to consent; Allow sends a code.
+        b.open(&authorize_url(&app, &id, &callback, &verifier))
+            .await;
+        b.by_role("heading", "Authorize Grade Sync?").await;
         b.press_button("Allow").await;
 
         let back = b.url().await;

@@ -463,6 +463,36 @@ impl Browser {
         field.send_keys(value).await.expect("type into field");
     }
 
+    /// Picks the option shown as `option` in the drop-down labelled `label`.
+    pub async fn choose(&self, label: &str, option: &str) {
+        self.by_label(label)
+            .await
+            .select_by_label(option)
+            .await
+            .unwrap_or_else(|e| panic!("choose {option:?} in {label:?}: {e}"));
+    }
+
+    /// Ticks (`true`) or clears the checkbox or radio button labelled `label`.
+    pub async fn set_checked(&self, label: &str, checked: bool) {
+        let field = self.by_label(label).await;
+        if field.is_selected().await.expect("checked state") != checked {
+            field
+                .click()
+                .await
+                .unwrap_or_else(|e| panic!("click {label:?}: {e}"));
+        }
+    }
+
+    /// What the field labelled `label` holds now.
+    pub async fn value_of(&self, label: &str) -> String {
+        self.by_label(label)
+            .await
+            .prop("value")
+            .await
+            .expect("value")
+            .unwrap_or_default()
+    }
+
     /// Marks the page shown, so that [`Browser::wait_for_new_page`] can tell when another one
     /// has replaced it.
     pub async fn mark_page(&self) {

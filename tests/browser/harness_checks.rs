@@ -1,6 +1,7 @@
 //! The harness's own checks: that axe-core and the phone-width check find faults when there
-//! are some (so a page passing them means something), and that WebDriver's scripts run on our
-//! pages while their Content-Security-Policy still binds the page's own content.
+//! are some (so a page passing them means something), that the form helpers fill what they
+//! name, and that WebDriver's scripts run on our pages while their Content-Security-Policy
+//! still binds the page's own content.
 
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
@@ -53,6 +54,64 @@ async fn axe_and_the_phone_check_find_the_faults_of_a_faulty_page() {
         // And the window is back to its desktop width afterwards.
         let width = b.script("return window.innerWidth", vec![]).await;
         assert_eq!(width, u64::from(DESKTOP.0));
+    })
+    .await;
+}
+
+/// A form with each kind of field the helpers fill, labelled in each way they find.
+const FORM: &str = r#"<!DOCTYPE html><html lang="en"><head><title>Form</title></head><body><main>
+<form id="f" aria-label="Course">
+<label for="name">Name</label> <input id="name" name="name" value="old">
+<label>Notes <textarea name="notes"></textarea></label>
+<label for="kind">Kind</label>
+<select id="kind" name="kind"><option value="c">Course</option><option value="s">Section</option></select>
+<input type="checkbox" id="active" name="active" checked><label for="active">Active</label>
+<input type="checkbox" name="public" aria-label="Public">
+<button type="button">Save</button> <input type="submit" value="Save and close">
+<p hidden>Save</p>
+</form></main></body></html>"#;
+
+#[actix_web::test]
+async fn the_form_helpers_find_fields_by_label_and_buttons_by_role() {
+    browser_test(|b| async move {
+        let url = format!(
+            "data:text/html;charset=utf-8,{}",
+            utf8_percent_encode(FORM, NON_ALPHANUMERIC)
+        );
+        b.open(&url).await;
+        b.fill("Name", "Biology 101").await;
+        b.fill("Notes", "Cells").await;
+        b.choose("Kind", "Section").await;
+        b.set_checked("Active", false).await;
+        b.set_checked("Public", true).await;
+        b.set_checked("Public", true).await;
+        assert_eq!(b.value_of("Name").await, "Biology 101");
+        let sent = b
+            .script(
+                "return [...new FormData(document.getElementById('f'))]",
+                vec![],
+            )
+            .await;
+        assert_eq!(
+            sent,
+            serde_json::json!([
+                ["name", "Biology 101"],
+                ["notes", "Cells"],
+                ["kind", "s"],
+                ["public", "on"]
+            ])
+        );
+        // Roles by tag or attribute; a hidden element is never found.
+        b.by_role("button", "Save").await;
+        b.by_role("button", "Save and close").await;
+        b.by_role("form", "Course").await;
+        b.by_role("checkbox", "Public").await;
+        b.by_role("combobox", "Kind").await;
+        assert_eq!(b.count_role("button", "Delete").await, 0);
+        assert_eq!(
+            b.by_text("Save").await.tag_name().await.expect("tag"),
+            "button"
+        );
     })
     .await;
 }

@@ -127,6 +127,10 @@ fn start_driver() -> Result<Driver, String> {
         .arg(chromedriver())
         .arg(port.to_string())
         .arg(&log)
+        // Chromium keeps its crash reports and caches under these, whatever the profile: here,
+        // rather than in the home directory of whoever runs the tests.
+        .env("XDG_CONFIG_HOME", scratch().join("config"))
+        .env("XDG_CACHE_HOME", scratch().join("cache"))
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -33,7 +33,7 @@ pub fn form(f: &SignInForm) -> String {
                 }
                 label for="userName" { "User name" }
                 input type="text" id="userName" name="userName" value=(f.user_name)
-                    autocomplete="username" required autofocus;
+                    autocomplete="username" required autofocus[f.error.is_none()];
                 label for="password" { "Password" }
                 input type="password" id="password" name="password"
                     autocomplete="current-password" required;

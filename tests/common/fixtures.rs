@@ -1,5 +1,7 @@
 //! Set-ups that tests build on: users and their enrollments, sections dealt, OAuth clients,
-//! signed tokens, other institutions; and counts read straight from the database.
+//! signed tokens, other institutions, passwords; and counts read straight from the database.
+
+use std::io::Write as _;
 
 use chrono::Utc;
 use d2l_groups::auth::scopes::ScopeSet;
@@ -143,6 +145,27 @@ pub fn sign_real(app: &TestApp, claims: &Value) -> String {
     header.kid = Some(row.kid.clone());
     let key = EncodingKey::from_rsa_pem(row.private_key_pem.as_bytes()).expect("RSA PEM");
     jsonwebtoken::encode(&header, claims, &key).expect("sign")
+}
+
+/// Sets `user`'s password with the command line, as an operator does (`user password` reads
+/// it from standard input).
+pub fn set_password(app: &TestApp, user: &str, password: &str) -> std::process::Output {
+    let mut child = std::process::Command::new(super::BIN)
+        .args(["user", "password", "--user", user])
+        .env("DATABASE_URL", &app.database_url)
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run d2l-groups");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{password}\n").as_bytes())
+        .expect("write password");
+    child.wait_with_output().expect("wait")
 }
 
 /// Runs the binary against the app's database, as an operator would.

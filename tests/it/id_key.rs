@@ -1008,7 +1008,7 @@ fn location_of(res: &Response) -> String {
 
 #[actix_web::test]
 async fn the_browser_flow_signs_in_and_hands_the_callback_the_users_pair() {
-    use crate::sign_in::{browser, session_header, set_password, sign_in_at, PASSWORD};
+    use crate::sign_in::{browser, session_header, sign_in_at, PASSWORD};
     use reqwest::header::COOKIE;
     let app = spawn_app().await;
     let keys = trusting_app(&app);

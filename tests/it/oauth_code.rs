@@ -14,9 +14,7 @@ use reqwest::header::{COOKIE, LOCATION};
 use serde_json::Value;
 
 use crate::common::*;
-use crate::sign_in::{
-    browser, form_token, hidden_fields, session_header, set_password, sign_in_at, PASSWORD,
-};
+use crate::sign_in::{browser, form_token, hidden_fields, session_header, sign_in_at, PASSWORD};
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
 const SCOPE: &str = "users:*:* groups:*:* enrollment:*:*";

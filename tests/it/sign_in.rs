@@ -2,9 +2,6 @@
 //! form post (as a browser and as D2L's scripted clients send it), session cookies, CSRF,
 //! sign-out, throttling of failed attempts, and inactive users.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use reqwest::header::{HeaderMap, CONTENT_TYPE, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 use reqwest::redirect::Policy;
 
@@ -18,26 +15,6 @@ pub(crate) fn browser() -> reqwest::Client {
         .redirect(Policy::none())
         .build()
         .expect("client")
-}
-
-/// Sets `user`'s password with the command line, as an operator does.
-pub(crate) fn set_password(app: &TestApp, user: &str, password: &str) -> std::process::Output {
-    let mut child = Command::new(BIN)
-        .args(["user", "password", "--user", user])
-        .env("DATABASE_URL", &app.database_url)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run d2l-groups");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(format!("{password}\n").as_bytes())
-        .expect("write password");
-    child.wait_with_output().expect("wait")
 }
 
 /// `name=value` of each cookie an answer sets, with its attributes.

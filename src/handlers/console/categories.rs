@@ -573,11 +573,19 @@ fn row_view(row: &MembershipRow, outcome: &RowOutcome) -> ImportRowView {
     .join(" / ");
     let (outcome, rejected) = match outcome {
         RowOutcome::Added { user, group } => (
-            format!("{} will be added to {}", user.display_name(), group.name),
+            format!(
+                "{} will be added to group {}",
+                user.display_name(),
+                group.code.as_deref().unwrap_or_default()
+            ),
             false,
         ),
         RowOutcome::AlreadyMember { user, group } => (
-            format!("{} is already in {}", user.display_name(), group.name),
+            format!(
+                "{} is already in group {}",
+                user.display_name(),
+                group.code.as_deref().unwrap_or_default()
+            ),
             false,
         ),
         RowOutcome::Rejected(why) => (why.clone(), true),

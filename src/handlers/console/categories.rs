@@ -511,8 +511,7 @@ async fn export_csv(state: State, req: HttpRequest) -> ApiResult<HttpResponse> {
 async fn import_page(
     state: &State,
     console: &Console,
-    course_id: i64,
-    category_id: i64,
+    (course_id, category_id): (i64, i64),
     status: StatusCode,
     flash: Flash,
     text: &str,
@@ -551,8 +550,7 @@ async fn import_get(state: State, req: HttpRequest) -> ApiResult<HttpResponse> {
     import_page(
         &state,
         &console,
-        course_id,
-        category_id,
+        (course_id, category_id),
         StatusCode::OK,
         Flash::default(),
         "",
@@ -630,8 +628,7 @@ async fn import_post(state: State, req: HttpRequest, body: RawBody) -> ApiResult
             import_page(
                 state,
                 console,
-                course_id,
-                category_id,
+                (course_id, category_id),
                 status,
                 flash,
                 text,
@@ -680,8 +677,7 @@ async fn import_post(state: State, req: HttpRequest, body: RawBody) -> ApiResult
             import_page(
                 &state,
                 &console,
-                course_id,
-                category_id,
+                (course_id, category_id),
                 StatusCode::OK,
                 Flash::default(),
                 &text,

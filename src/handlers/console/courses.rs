@@ -31,7 +31,7 @@ pub async fn home(state: State, req: HttpRequest) -> HttpResponse {
 }
 
 async fn home_page(state: State, req: HttpRequest) -> ApiResult<HttpResponse> {
-    let console = enter!(state, req, "/console/".to_string());
+    let console = enter!(state, req, "/console/");
     let after = match query_value(&req, "after") {
         Some(v) => v
             .parse::<i64>()

@@ -200,10 +200,6 @@ impl Form {
             .filter(|v| *v > 0)
             .ok_or_else(|| ApiError::bad_request(format!("{label}: choose one.")))
     }
-
-    pub fn pairs(&self) -> &[(String, String)] {
-        &self.0
-    }
 }
 
 /// The refusal of a post without the session's CSRF token: nothing was changed.

@@ -77,6 +77,39 @@ impl Browser<'_> {
             .expect("post")
     }
 
+    /// Posts `multipart/form-data` as a browser posts a form with a file input: (name,
+    /// file name, content) parts, and the session's CSRF token.
+    async fn post_multipart(
+        &self,
+        path: &str,
+        parts: &[(&str, Option<&str>, &str)],
+    ) -> reqwest::Response {
+        const BOUNDARY: &str = "----console-test-boundary";
+        let mut body = String::new();
+        let token = [("csrf_token", None, self.csrf.as_str())];
+        for (name, file, content) in token.iter().chain(parts) {
+            body.push_str(&format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\""
+            ));
+            if let Some(file) = file {
+                body.push_str(&format!("; filename=\"{file}\"\r\nContent-Type: text/csv"));
+            }
+            body.push_str(&format!("\r\n\r\n{content}\r\n"));
+        }
+        body.push_str(&format!("--{BOUNDARY}--\r\n"));
+        self.client
+            .post(self.app.url(path))
+            .header(COOKIE, &self.cookie)
+            .header(
+                CONTENT_TYPE,
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .expect("post")
+    }
+
     /// Posts a form that must succeed: 303 to `then`; answers the page it names.
     async fn post_ok(&self, path: &str, fields: &[(&str, &str)], then: &str) -> String {
         let res = self.post(path, fields).await;
@@ -961,6 +994,31 @@ async fn memberships_export_as_csv_and_import_after_a_preview_all_or_nothing() {
         groups_with(&groups, g1, &[ada])
     );
 
+    // The same CSV uploaded as a file: the same preview.
+    assert!(html_has_upload(&b, &format!("{base}/import")).await);
+    let res = b
+        .post_multipart(
+            &format!("{base}/import"),
+            &[
+                ("action", None, "preview"),
+                ("file", Some("m.csv"), &csv),
+                ("csv", None, ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.expect("body");
+    assert!(html.contains("4 rows: 2 accepted, 2 rejected."), "{html}");
+    assert!(
+        html.contains("Rejected: No user named &quot;nobody&quot;."),
+        "{html}"
+    );
+    let res = b
+        .post_multipart(&format!("{base}/import"), &[("action", None, "preview")])
+        .await;
+    assert_eq!(res.status(), 400, "no file and no text");
+    assert!(res.text().await.expect("body").contains("The CSV is empty"));
+
     // Only good rows: applied in one go.
     let good = format!("UserId,GroupCode\n{bob},{code2}\n{ada},{code1}\n");
     b.post_ok(
@@ -1129,4 +1187,13 @@ async fn a_post_without_the_sessions_csrf_token_is_refused_and_changes_nothing()
             .count(),
         forms
     );
+}
+
+/// Whether the import page's form uploads files (multipart, with a labelled file input).
+async fn html_has_upload(b: &Browser<'_>, path: &str) -> bool {
+    let (status, html) = b.page(path).await;
+    status == 200
+        && html.contains("enctype=\"multipart/form-data\"")
+        && html.contains("<label for=\"file\">")
+        && html.contains("type=\"file\" id=\"file\" name=\"file\"")
 }

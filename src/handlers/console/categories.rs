@@ -612,11 +612,15 @@ async fn import_post(state: State, req: HttpRequest, body: RawBody) -> ApiResult
         req,
         format!("{}/import", category_path(course_id, category_id))
     );
-    let form = Form::parse(&body.0)?;
+    let form = Form::parse_either(&req, &body.0)?;
     if !csrf_ok(&console, &form) {
         return Ok(stale_form(&console));
     }
-    let text = form.text("csv");
+    // An uploaded file, else the pasted text.
+    let text = match form.get("file").filter(|f| !f.trim().is_empty()) {
+        Some(file) => file.to_string(),
+        None => form.text("csv"),
+    };
     let apply = form.get("action") == Some("apply");
     let again = |status: StatusCode, e: String, rows: Option<Vec<ImportRowView>>| {
         let flash = Flash {

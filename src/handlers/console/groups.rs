@@ -21,7 +21,8 @@ struct Post {
     form: Form,
 }
 
-/// Enters, parses the form and checks its CSRF token; `Err` is the answer already.
+/// Enters, parses the form and checks its CSRF token; `Err` is the answer already. The
+/// caller parses its own ids first, so that an id that is not one is 404 before anything.
 async fn post(
     state: &State,
     req: &HttpRequest,
@@ -68,11 +69,11 @@ pub async fn add(state: State, req: HttpRequest, body: RawBody) -> HttpResponse 
 }
 
 async fn add_post(state: State, req: HttpRequest, body: RawBody) -> ApiResult<HttpResponse> {
+    let group_id = id_in_path(&req, "groupId", "Group")?;
     let p = match post(&state, &req, &body).await? {
         Ok(p) => p,
         Err(answer) => return Ok(answer),
     };
-    let group_id = id_in_path(&req, "groupId", "Group")?;
     let (auth, course_id, category_id) = (p.console.auth.clone(), p.course_id, p.category_id);
     let who = p.form.text("who");
     let by = p.console.user.id;
@@ -93,11 +94,11 @@ pub async fn remove(state: State, req: HttpRequest, body: RawBody) -> HttpRespon
 }
 
 async fn remove_post(state: State, req: HttpRequest, body: RawBody) -> ApiResult<HttpResponse> {
+    let group_id = id_in_path(&req, "groupId", "Group")?;
     let p = match post(&state, &req, &body).await? {
         Ok(p) => p,
         Err(answer) => return Ok(answer),
     };
-    let group_id = id_in_path(&req, "groupId", "Group")?;
     let (auth, course_id, category_id) = (p.console.auth.clone(), p.course_id, p.category_id);
     let done = match p.form.id("user", "Member") {
         Ok(user) => {
@@ -167,11 +168,11 @@ pub async fn delete(state: State, req: HttpRequest, body: RawBody) -> HttpRespon
 }
 
 async fn delete_post(state: State, req: HttpRequest, body: RawBody) -> ApiResult<HttpResponse> {
+    let group_id = id_in_path(&req, "groupId", "Group")?;
     let p = match post(&state, &req, &body).await? {
         Ok(p) => p,
         Err(answer) => return Ok(answer),
     };
-    let group_id = id_in_path(&req, "groupId", "Group")?;
     let (auth, course_id, category_id) = (p.console.auth.clone(), p.course_id, p.category_id);
     let done = state
         .db

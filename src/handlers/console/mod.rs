@@ -176,6 +176,24 @@ impl Form {
         Ok(Form(pairs))
     }
 
+    /// A form posted either way a browser posts one: URL-encoded, or `multipart/form-data`
+    /// (a form with a file input), each file's content taken as the field's text (UTF-8).
+    pub fn parse_either(req: &HttpRequest, body: &[u8]) -> ApiResult<Form> {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let Some(boundary) = multipart_boundary(content_type) else {
+            return Form::parse(body);
+        };
+        let pairs = multipart_fields(body, &boundary)?;
+        if let Some((name, _)) = pairs.iter().find(|(_, v)| v.contains('\0')) {
+            return Err(crate::wire::nul_error(name));
+        }
+        Ok(Form(pairs))
+    }
+
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
@@ -200,6 +218,51 @@ impl Form {
             .filter(|v| *v > 0)
             .ok_or_else(|| ApiError::bad_request(format!("{label}: choose one.")))
     }
+}
+
+/// The boundary of a `multipart/form-data` content type, if it is one.
+fn multipart_boundary(content_type: &str) -> Option<String> {
+    let mut parts = content_type.split(';').map(str::trim);
+    if !parts.next()?.eq_ignore_ascii_case("multipart/form-data") {
+        return None;
+    }
+    parts
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("boundary"))
+        .map(|(_, v)| v.trim().trim_matches('"').to_string())
+        .filter(|b| !b.is_empty())
+}
+
+/// The fields of a `multipart/form-data` body (RFC 7578): each part's `name` and its content
+/// as text; 400 for a body that is not one, or a part that is not UTF-8.
+fn multipart_fields(body: &[u8], boundary: &str) -> ApiResult<Vec<(String, String)>> {
+    let malformed = || ApiError::bad_request("The form body is malformed multipart/form-data.");
+    let delimiter = format!("--{boundary}");
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::bad_request("An uploaded file must be UTF-8 text (CSV)."))?;
+    let mut fields = Vec::new();
+    let mut sections = text.split(delimiter.as_str());
+    sections.next().ok_or_else(malformed)?; // the preamble
+    for section in sections {
+        if section.starts_with("--") {
+            return Ok(fields);
+        }
+        let section = section.strip_prefix("\r\n").ok_or_else(malformed)?;
+        let (head, content) = section.split_once("\r\n\r\n").ok_or_else(malformed)?;
+        let content = content.strip_suffix("\r\n").ok_or_else(malformed)?;
+        let name = head
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))
+            .and_then(|l| {
+                l.split(';')
+                    .map(str::trim)
+                    .find_map(|p| p.strip_prefix("name="))
+            })
+            .map(|n| n.trim_matches('"').to_string())
+            .ok_or_else(malformed)?;
+        fields.push((name, content.to_string()));
+    }
+    Err(malformed())
 }
 
 /// The refusal of a post without the session's CSRF token: nothing was changed.

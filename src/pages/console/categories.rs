@@ -396,11 +396,13 @@ pub fn import(
             "A header row, then one row per membership. Columns: OrgDefinedId, UserName, UserId "
             "(any one names the user) and GroupCode; the export has the same columns."
         }
-        form method="post" action=(format!("{base}/import")) {
+        form method="post" action=(format!("{base}/import")) enctype="multipart/form-data" {
             (csrf(frame))
             input type="hidden" name="action" value="preview";
-            label for="csv" { "Memberships (paste the CSV)" }
-            textarea id="csv" name="csv" required { (text) }
+            label for="file" { "A CSV file" }
+            input type="file" id="file" name="file" accept=".csv,text/csv";
+            label for="csv" { "Or paste the CSV" }
+            textarea id="csv" name="csv" { (text) }
             button type="submit" { "Preview" }
         }
     };

@@ -1197,3 +1197,74 @@ async fn html_has_upload(b: &Browser<'_>, path: &str) -> bool {
         && html.contains("<label for=\"file\">")
         && html.contains("type=\"file\" id=\"file\" name=\"file\"")
 }
+
+/// Every control of `html` a person fills in (not hidden) has an id that a `<label for>`
+/// names, or an `aria-label`; answers how many controls there were.
+fn assert_every_control_labelled(html: &str, page: &str) -> usize {
+    let mut controls = 0;
+    for tag in ["<input ", "<select ", "<textarea "] {
+        for part in html.split(tag).skip(1) {
+            let attrs = &part[..part.find('>').expect("tag end")];
+            if attrs.contains("type=\"hidden\"") {
+                continue;
+            }
+            controls += 1;
+            if attrs.contains("aria-label=") {
+                continue;
+            }
+            let id = attrs
+                .split("id=\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .unwrap_or_else(|| panic!("{page}: a control without an id: {tag}{attrs}"));
+            let labelled = html.split("<label").skip(1).any(|label| {
+                label[..label.find('>').expect("label end")].contains(&format!("for=\"{id}\""))
+            });
+            assert!(labelled, "{page}: no label for #{id}");
+        }
+    }
+    controls
+}
+
+#[actix_web::test]
+async fn every_control_of_every_page_has_a_label_and_no_page_runs_script() {
+    let app = spawn_app().await;
+    let course = app.create_course("C-A11Y").await;
+    member(&app, course, "teacher", "Instructor").await;
+    learners(&app, course, "al", 3).await;
+    let b = signed_in(&app, "teacher").await;
+    let base = format!("/console/courses/{course}");
+    // Before sections: the initialize form.
+    let (_, html) = b.page(&format!("{base}/sections")).await;
+    assert!(assert_every_control_labelled(&html, "sections (new)") >= 5);
+    deal_sections(&app, course, 2).await;
+    let cat = create_category(
+        &b,
+        course,
+        &[
+            ("Name", "Teams"),
+            ("EnrollmentStyle", "2"),
+            ("NumberOfGroups", "2"),
+        ],
+    )
+    .await;
+    let pages = [
+        "/console/".to_string(),
+        base.clone(),
+        format!("{base}/sections"),
+        format!("{base}/categories"),
+        format!("{base}/categories/new"),
+        format!("{base}/categories/{cat}"),
+        format!("{base}/categories/{cat}/import"),
+    ];
+    let mut controls = 0;
+    for path in &pages {
+        let (status, html) = b.page(path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(!html.contains("<script"), "{path}: no script");
+        assert!(html
+            .contains("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"));
+        controls += assert_every_control_labelled(&html, path);
+    }
+    assert!(controls > 30, "only {controls} controls");
+}

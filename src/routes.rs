@@ -19,8 +19,8 @@ use crate::auth::scopes::RequiredScope;
 use crate::domain::permissions::Permission::{self, *};
 use crate::error::ApiError;
 use crate::handlers::{
-    authorize, classlist, courses, enrollments, groups, health, history, id_key_flow, institutions,
-    oauth, orgstructure, roles, sections, sign_in, users, versions,
+    authorize, classlist, console, courses, enrollments, groups, health, history, id_key_flow,
+    institutions, oauth, orgstructure, roles, sections, sign_in, users, versions,
 };
 use crate::middleware::RouteSpec;
 use crate::versions::{Product, RouteVersions, LE_ROUTES, LP_ROUTES, REMOVED_IN_LP_1_39};
@@ -72,6 +72,32 @@ fn table() -> RouteTable {
     t.open(GET,  "/d2l/auth/api/token",                       id_key_flow::token);
     t.open(GET,  "/d2l/auth/api/cancel",                      id_key_flow::cancel);
     t.open(GET,  "/readyz",                                   health::ready);
+
+    // The course administrators' console (HTML, docs/console.md): the browser session's user,
+    // checked with the permission named here exactly as the API route of the same action
+    // checks it. Literal segments come before {ids}.
+    t.page(GET,  "/console/",                                                                  Some(OrgUnitsRead),     console::courses::home);
+    t.page(GET,  "/console/courses/{orgUnitId}",                                               Some(EnrollmentsRead),  console::courses::course);
+    t.page(GET,  "/console/courses/{orgUnitId}/sections",                                      Some(SectionsView),     console::sections::list);
+    t.page(GET,  "/console/courses/{orgUnitId}/sections.csv",                                  Some(SectionsView),     console::sections::export);
+    t.page(GET,  "/console/courses/{orgUnitId}/sections/initialize",                           Some(SectionsManage),   console::sections::preview);
+    t.page(POST, "/console/courses/{orgUnitId}/sections/initialize",                           Some(SectionsManage),   console::sections::initialize);
+    t.page(POST, "/console/courses/{orgUnitId}/sections/move",                                 Some(SectionsEnroll),   console::sections::move_member);
+    t.page(POST, "/console/courses/{orgUnitId}/sections/{sectionId}/rename",                   Some(SectionsManage),   console::sections::rename);
+    t.page(POST, "/console/courses/{orgUnitId}/sections/{sectionId}/delete",                   Some(SectionsManage),   console::sections::delete);
+    t.page(GET,  "/console/courses/{orgUnitId}/categories",                                    Some(GroupsView),       console::categories::list);
+    t.page(POST, "/console/courses/{orgUnitId}/categories",                                    Some(GroupsManage),     console::categories::create);
+    t.page(GET,  "/console/courses/{orgUnitId}/categories/new",                                Some(GroupsManage),     console::categories::new_form);
+    t.page(GET,  "/console/courses/{orgUnitId}/categories/{groupCategoryId}",                  Some(GroupsView),       console::categories::category);
+    t.page(GET,  "/console/courses/{orgUnitId}/categories/{groupCategoryId}/status",           Some(GroupsView),       console::categories::status);
+    t.page(POST, "/console/courses/{orgUnitId}/categories/{groupCategoryId}/delete",           Some(GroupsManage),     console::categories::delete);
+    t.page(GET,  "/console/courses/{orgUnitId}/categories/{groupCategoryId}/members.csv",      Some(GroupsView),       console::categories::export);
+    t.page(GET,  "/console/courses/{orgUnitId}/categories/{groupCategoryId}/import",           Some(GroupsEnroll),     console::categories::import_form);
+    t.page(POST, "/console/courses/{orgUnitId}/categories/{groupCategoryId}/import",           Some(GroupsEnroll),     console::categories::import);
+    t.page(POST, "/console/courses/{orgUnitId}/categories/{groupCategoryId}/move",             Some(GroupsEnroll),     console::groups::move_member);
+    t.page(POST, "/console/courses/{orgUnitId}/categories/{groupCategoryId}/groups/{groupId}/add",    Some(GroupsEnroll), console::groups::add);
+    t.page(POST, "/console/courses/{orgUnitId}/categories/{groupCategoryId}/groups/{groupId}/remove", Some(GroupsEnroll), console::groups::remove);
+    t.page(POST, "/console/courses/{orgUnitId}/categories/{groupCategoryId}/groups/{groupId}/delete", Some(GroupsManage), console::groups::delete);
 
     // LP routes under /d2l/api/lp/{version}:
     // mount and versions, method, path, scope, the permission its handler checks, handler.
@@ -214,6 +240,27 @@ impl RouteTable {
         F::Output: Responder + 'static,
     {
         let route = method_route(&method).to(handler);
+        self.add(path.to_string(), method, route);
+    }
+
+    /// A console page (`handlers::console`): no token gate (the browser session is checked by
+    /// the handler), and `permission` left in the request for the handler's access checks.
+    fn page<F, Args>(
+        &mut self,
+        method: Method,
+        path: &str,
+        permission: Option<Permission>,
+        handler: F,
+    ) where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        let route = method_route(&method)
+            .to(handler)
+            .wrap(from_fn(move |req, next| {
+                console::with_permission(permission, req, next)
+            }));
         self.add(path.to_string(), method, route);
     }
 

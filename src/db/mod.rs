@@ -44,6 +44,7 @@ pub mod categories;
 pub mod classlist;
 pub mod clients;
 pub mod courses;
+pub mod dry_run;
 pub mod enrollments;
 pub mod history;
 pub mod institutions;

@@ -276,7 +276,19 @@ pub fn create_numbered(
     prefix: &str,
     count: usize,
 ) -> ApiResult<Vec<i64>> {
-    let mut taken = taken_codes(conn, course.id)?;
+    let names = numbered_names(conn, course.id, prefix, count)?;
+    create_children(conn, course, type_id, &names)
+}
+
+/// The (name, code) of each of `count` children [`create_numbered`] would create now: also
+/// what a preview of it shows.
+pub fn numbered_names(
+    conn: &mut DbConnection,
+    course_id: i64,
+    prefix: &str,
+    count: usize,
+) -> ApiResult<Vec<(String, String)>> {
+    let mut taken = taken_codes(conn, course_id)?;
     let mut names = Vec::with_capacity(count);
     let mut next = 1;
     for _ in 0..count {
@@ -284,7 +296,7 @@ pub fn create_numbered(
         next = used + 1;
         names.push((name, code));
     }
-    create_children(conn, course, type_id, &names)
+    Ok(names)
 }
 
 /// Renames a section or group and replaces its description.

@@ -2,6 +2,7 @@
 
 pub mod allocation;
 pub mod category_rules;
+pub mod csv;
 pub mod group_plan;
 pub mod history;
 pub mod ids;

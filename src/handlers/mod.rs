@@ -10,6 +10,7 @@
 
 pub mod authorize;
 pub mod classlist;
+pub mod console;
 pub mod courses;
 pub mod enrollments;
 pub mod extract;

@@ -68,3 +68,24 @@ pub fn page(
         })
         .collect())
 }
+
+/// The console's page of `unit`'s class list for a reader with the permission: `limit`
+/// entries from the `offset`th that `filter` keeps, by user id, and how many it keeps in all.
+/// It reads every entry the filter keeps (a class list is thousands at most), so that a page
+/// can link to the one before it as well as the one after.
+pub fn window(
+    conn: &mut DbConnection,
+    unit: &OrgUnit,
+    filter: Filter,
+    offset: usize,
+    limit: usize,
+) -> ApiResult<(Vec<(User, Role)>, usize)> {
+    let all = classlist::page(conn, unit.id, &filter, 0, None)?;
+    let total = all.len();
+    Ok((all.into_iter().skip(offset).take(limit).collect(), total))
+}
+
+/// Everyone enrolled in `unit`, by user id: the names a console page shows for member ids.
+pub fn everyone(conn: &mut DbConnection, unit: &OrgUnit) -> ApiResult<Vec<(User, Role)>> {
+    classlist::page(conn, unit.id, &Filter::default(), 0, None)
+}

@@ -78,6 +78,42 @@ pub fn initialize(
     Ok(settings)
 }
 
+/// A section [`initialize`] would create, with the learners it would deal into it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedSection {
+    pub name: String,
+    pub code: String,
+    pub members: Vec<i64>,
+}
+
+/// What [`initialize`] would make of the course now, without making it: the same refusal when
+/// the sections are already initialized, the same names and the same dealing (when
+/// randomized, the sizes hold but who goes where is drawn again at the commit).
+pub fn preview(
+    conn: &mut DbConnection,
+    course: &Course,
+    input: &NewSettings,
+) -> ApiResult<Vec<PlannedSection>> {
+    if crate::db::sections::find(conn, course.id)?.is_some() {
+        return Err(crate::db::sections::already_initialized(course.id));
+    }
+    let learners = allocation::dealing_order(
+        crate::db::enrollments::learners(conn, course)?,
+        input.randomize_enrollments,
+    );
+    let piles = input.style.deal(&learners, input.quantity);
+    let names = crate::db::org_units::numbered_names(conn, course.id, SECTION_PREFIX, piles.len())?;
+    Ok(names
+        .into_iter()
+        .zip(piles)
+        .map(|((name, code), members)| PlannedSection {
+            name,
+            code,
+            members,
+        })
+        .collect())
+}
+
 /// Changes the descriptive settings; never re-deals members.
 pub fn update_settings(
     conn: &mut DbConnection,
@@ -188,6 +224,32 @@ pub fn enroll(
     };
     crate::db::members::add_enrolled(conn, unit.id, &enrollment, actor)?;
     Ok(())
+}
+
+/// Moves `user_id` from section `from` to section `to`, in the caller's one transaction: 404
+/// when they are not a member of `from`; joining `to` has [`enroll`]'s rules. The course must
+/// be held with `CourseLock::Members`.
+pub fn move_member(
+    conn: &mut DbConnection,
+    course: &Course,
+    user_id: i64,
+    from: i64,
+    to: i64,
+    actor: &Actor,
+) -> ApiResult<()> {
+    let source = initialized_section(conn, course, from)?;
+    initialized_section(conn, course, to)?;
+    if from == to {
+        return Err(ApiError::bad_request(format!(
+            "User {user_id} is already in section {to}."
+        )));
+    }
+    if !crate::db::members::remove_member(conn, source.id, course.id, user_id, actor)? {
+        return Err(ApiError::not_found(format!(
+            "User {user_id} is not a member of section {from}."
+        )));
+    }
+    enroll(conn, course, to, user_id, actor)
 }
 
 /// The members of section `id`, by user id.

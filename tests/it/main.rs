@@ -10,6 +10,7 @@ mod categories_2026;
 mod classlist;
 mod cli;
 mod client_assertion;
+mod console;
 mod groups;
 mod history;
 mod id_key;

@@ -1,0 +1,199 @@
+//! The posts of a category page that change one group: add and remove a member, move one to
+//! another group of the category (one transaction), delete the group. Each is the unit of
+//! work of its API route (`services::groups`), with that route's permission.
+
+use actix_web::{HttpRequest, HttpResponse};
+
+use super::super::extract::RawBody;
+use super::categories::{category_path, refused};
+use super::{answer, csrf_ok, id_in_path, see_other, stale_form, Console, Form};
+use crate::db::org_units::CourseLock::{Members, Structure};
+use crate::error::ApiResult;
+use crate::services::access::{self, Missing};
+use crate::services::groups;
+use crate::state::State;
+
+/// The ids in the path of a category's post, the console, and the form (`None`: answered).
+struct Post {
+    course_id: i64,
+    category_id: i64,
+    console: Console,
+    form: Form,
+}
+
+/// Enters, parses the form and checks its CSRF token; `Err` is the answer already. The
+/// caller parses its own ids first, so that an id that is not one is 404 before anything.
+async fn post(
+    state: &State,
+    req: &HttpRequest,
+    body: &RawBody,
+) -> ApiResult<Result<Post, HttpResponse>> {
+    let course_id = id_in_path(req, "orgUnitId", "Org unit")?;
+    let category_id = id_in_path(req, "groupCategoryId", "Group category")?;
+    let console = match Console::enter(state, req, &category_path(course_id, category_id)).await? {
+        Ok(console) => console,
+        Err(answer) => return Ok(Err(answer)),
+    };
+    let form = Form::parse(&body.0)?;
+    if !csrf_ok(&console, &form) {
+        return Ok(Err(stale_form(&console)));
+    }
+    Ok(Ok(Post {
+        course_id,
+        category_id,
+        console,
+        form,
+    }))
+}
+
+/// 303 to the category page with `done`, or the page again with the refusal.
+async fn finish(
+    state: &State,
+    p: &Post,
+    done: ApiResult<()>,
+    code: &str,
+) -> ApiResult<HttpResponse> {
+    match done {
+        Ok(()) => Ok(see_other(&format!(
+            "{}?done={code}",
+            category_path(p.course_id, p.category_id)
+        ))),
+        Err(e) => refused(state, &p.console, p.course_id, p.category_id, e).await,
+    }
+}
+
+/// `POST .../groups/{groupId}/add` (groups.enroll, as `POST .../groups/{id}/enrollments/`):
+/// the member named by user name, org-defined id or user id.
+pub async fn add(state: State, req: HttpRequest, body: RawBody) -> HttpResponse {
+    answer(add_post(state, req, body).await)
+}
+
+async fn add_post(state: State, req: HttpRequest, body: RawBody) -> ApiResult<HttpResponse> {
+    let group_id = id_in_path(&req, "groupId", "Group")?;
+    let p = match post(&state, &req, &body).await? {
+        Ok(p) => p,
+        Err(answer) => return Ok(answer),
+    };
+    let (auth, course_id, category_id) = (p.console.auth.clone(), p.course_id, p.category_id);
+    let who = p.form.text("who");
+    let actor = access::actor(&p.console.auth.caller);
+    let done = state
+        .db
+        .write(move |conn| {
+            let course =
+                access::course_for_write(conn, &auth, course_id, Missing::NotFound, Members)?;
+            groups::enroll_named(conn, &course, category_id, group_id, &who, &actor)
+        })
+        .await;
+    finish(&state, &p, done, "added").await
+}
+
+/// `POST .../groups/{groupId}/remove` (groups.enroll, as `DELETE .../enrollments/{userId}`).
+pub async fn remove(state: State, req: HttpRequest, body: RawBody) -> HttpResponse {
+    answer(remove_post(state, req, body).await)
+}
+
+async fn remove_post(state: State, req: HttpRequest, body: RawBody) -> ApiResult<HttpResponse> {
+    let group_id = id_in_path(&req, "groupId", "Group")?;
+    let p = match post(&state, &req, &body).await? {
+        Ok(p) => p,
+        Err(answer) => return Ok(answer),
+    };
+    let (auth, course_id, category_id) = (p.console.auth.clone(), p.course_id, p.category_id);
+    let done = match p.form.id("user", "Member") {
+        Ok(user) => {
+            state
+                .db
+                .write(move |conn| {
+                    let course = access::course_for_write(
+                        conn,
+                        &auth,
+                        course_id,
+                        Missing::BadRequest,
+                        Members,
+                    )?;
+                    groups::unenroll(
+                        conn,
+                        &course,
+                        category_id,
+                        group_id,
+                        user,
+                        &access::actor(&auth.caller),
+                    )
+                })
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    finish(&state, &p, done, "removed").await
+}
+
+/// `POST .../categories/{groupCategoryId}/move` (groups.enroll): out of one group and into
+/// another in one transaction (`groups::move_member`).
+pub async fn move_member(state: State, req: HttpRequest, body: RawBody) -> HttpResponse {
+    answer(move_post(state, req, body).await)
+}
+
+async fn move_post(state: State, req: HttpRequest, body: RawBody) -> ApiResult<HttpResponse> {
+    let p = match post(&state, &req, &body).await? {
+        Ok(p) => p,
+        Err(answer) => return Ok(answer),
+    };
+    let (auth, course_id, category_id) = (p.console.auth.clone(), p.course_id, p.category_id);
+    let actor = access::actor(&p.console.auth.caller);
+    let ids = (|| {
+        Ok((
+            p.form.id("user", "Member")?,
+            p.form.id("from", "From group")?,
+            p.form.id("to", "To group")?,
+        ))
+    })();
+    let done = match ids {
+        Ok((user, from, to)) => {
+            state
+                .db
+                .write(move |conn| {
+                    let course = access::course_for_write(
+                        conn,
+                        &auth,
+                        course_id,
+                        Missing::NotFound,
+                        Members,
+                    )?;
+                    groups::move_member(conn, &course, category_id, from, to, user, &actor)
+                })
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    finish(&state, &p, done, "moved").await
+}
+
+/// `POST .../groups/{groupId}/delete` (groups.manage, as `DELETE .../groups/{groupId}`).
+pub async fn delete(state: State, req: HttpRequest, body: RawBody) -> HttpResponse {
+    answer(delete_post(state, req, body).await)
+}
+
+async fn delete_post(state: State, req: HttpRequest, body: RawBody) -> ApiResult<HttpResponse> {
+    let group_id = id_in_path(&req, "groupId", "Group")?;
+    let p = match post(&state, &req, &body).await? {
+        Ok(p) => p,
+        Err(answer) => return Ok(answer),
+    };
+    let (auth, course_id, category_id) = (p.console.auth.clone(), p.course_id, p.category_id);
+    let done = state
+        .db
+        .write(move |conn| {
+            let course =
+                access::course_for_write(conn, &auth, course_id, Missing::BadRequest, Structure)?;
+            groups::delete_group(
+                conn,
+                &course,
+                category_id,
+                group_id,
+                &access::actor(&auth.caller),
+            )
+        })
+        .await;
+    finish(&state, &p, done, "deleted-group").await
+}

@@ -98,6 +98,10 @@ fn table() -> RouteTable {
     t.page(POST, "/console/courses/{orgUnitId}/categories/{groupCategoryId}/groups/{groupId}/add",    Some(GroupsEnroll), console::groups::add);
     t.page(POST, "/console/courses/{orgUnitId}/categories/{groupCategoryId}/groups/{groupId}/remove", Some(GroupsEnroll), console::groups::remove);
     t.page(POST, "/console/courses/{orgUnitId}/categories/{groupCategoryId}/groups/{groupId}/delete", Some(GroupsManage), console::groups::delete);
+    // A learner choosing their own group (self-enrollment), as the API's selfenrollment routes.
+    t.page(GET,  "/console/courses/{orgUnitId}/mygroups",                                      Some(GroupsSelfEnroll), console::self_enrollment::choices);
+    t.page(POST, "/console/courses/{orgUnitId}/mygroups/{groupCategoryId}/groups/{groupId}/join",  Some(GroupsSelfEnroll), console::self_enrollment::join);
+    t.page(POST, "/console/courses/{orgUnitId}/mygroups/{groupCategoryId}/groups/{groupId}/leave", Some(GroupsSelfEnroll), console::self_enrollment::leave);
 
     // LP routes under /d2l/api/lp/{version}:
     // mount and versions, method, path, scope, the permission its handler checks, handler.

@@ -149,6 +149,24 @@ pub fn default_role_permissions_for_integration() -> Vec<Permission> {
 
 pub type PermissionSet = HashSet<Permission>;
 
+impl Permission {
+    /// Whether the permission lets its holder act on their own membership only: it gives no
+    /// power over anyone else, so handing out a role that holds it needs no such permission
+    /// (an Instructor enrolls Students, who choose their own groups).
+    pub fn is_own_action(self) -> bool {
+        self == Permission::GroupsSelfEnroll
+    }
+}
+
+/// Whether a caller holding `held` may hand out (or take away) a role granting `granted`:
+/// only when they hold every power it gives over others themselves, so an Instructor can
+/// enroll Students but never mint an Administrator.
+pub fn may_grant(held: &PermissionSet, granted: &PermissionSet) -> bool {
+    granted
+        .iter()
+        .all(|p| p.is_own_action() || held.contains(p))
+}
+
 /// Which of the roles a user holds count in org unit `unit_id`: `held` lists their enrollments
 /// there and at its ancestors as (org unit, role, cascading). Cascading roles count below the
 /// unit they are held at; a role held at the unit itself counts too, except at an Organization:
@@ -204,6 +222,25 @@ mod tests {
             );
         }
         assert!(default_role_permissions_for_integration().contains(&Permission::OrgUnitsRead));
+    }
+
+    #[test]
+    fn a_role_is_granted_by_whoever_holds_its_powers_over_others() {
+        let roles = default_roles();
+        let set = |i: usize| roles[i].3.iter().copied().collect::<PermissionSet>();
+        let (admin, instructor, ta, student) = (set(0), set(1), set(2), set(3));
+        assert!(
+            may_grant(&instructor, &student),
+            "self-enrollment is no power over others"
+        );
+        assert!(may_grant(&instructor, &ta));
+        assert!(!may_grant(&instructor, &admin));
+        assert!(!may_grant(&ta, &instructor));
+        assert!(may_grant(&admin, &student));
+        assert!(
+            !may_grant(&PermissionSet::new(), &student),
+            "courses.read is a power"
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::db::org_units::{self, CourseLock};
 use crate::db::rows::{org_unit_type, OrgUnit, Role};
 use crate::db::{permissions as held, DbConnection};
 use crate::domain::history::{Actor, Via};
-use crate::domain::permissions::{counted_roles, Permission, PermissionSet};
+use crate::domain::permissions::{counted_roles, may_grant, Permission, PermissionSet};
 use crate::error::{ApiError, ApiResult};
 
 /// A course offering of the caller's institution on which the caller holds the route's
@@ -248,8 +248,9 @@ fn require_in(
     }
 }
 
-/// A caller may only hand out (or take away) a role whose permissions they hold themselves in
-/// that org unit, so an Instructor can enroll Students but never mint an Administrator.
+/// A caller may only hand out (or take away) a role whose powers they hold themselves in that
+/// org unit (`domain::permissions::may_grant`), so an Instructor can enroll Students but never
+/// mint an Administrator.
 pub fn require_grantable(
     conn: &mut DbConnection,
     auth: &Authorized,
@@ -257,7 +258,7 @@ pub fn require_grantable(
     role: &Role,
 ) -> ApiResult<()> {
     let granted = role_grants(conn, auth, role)?;
-    if granted.is_subset(caller_permissions) {
+    if may_grant(caller_permissions, &granted) {
         Ok(())
     } else {
         Err(ApiError::forbidden(format!(

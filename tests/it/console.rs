@@ -1294,3 +1294,129 @@ async fn every_control_of_every_page_has_a_label_and_no_page_runs_script() {
     }
     assert!(controls > 30, "only {controls} controls");
 }
+
+/// A category of `style` made over the API as the admin, once its creation job is done;
+/// answers its id and its groups' ids (ascending).
+async fn api_category(
+    app: &TestApp,
+    course: i64,
+    name: &str,
+    style: i64,
+    extra: Value,
+) -> (i64, Vec<i64>) {
+    let form = category_form(name, json!(style), extra);
+    let url = app.lp(&format!("/{course}/groupcategories/"));
+    let job = json_typed(app.post(&url, &app.admin, &form).await, 202).await;
+    let id = job["CategoryId"].as_i64().expect("CategoryId");
+    let status = app.lp(&format!("/{course}/groupcategories/{id}/status"));
+    for _ in 0..400 {
+        if json_ok(app.get(&status, &app.admin).await).await["Status"] == 1 {
+            let groups = app.lp(&format!("/{course}/groupcategories/{id}/groups/"));
+            let groups = json_ok(app.get(&groups, &app.admin).await).await;
+            let ids = groups
+                .as_array()
+                .expect("groups")
+                .iter()
+                .map(|g| g["GroupId"].as_i64().expect("GroupId"))
+                .collect();
+            return (id, sorted(ids));
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("category {id} still processing");
+}
+
+#[actix_web::test]
+async fn a_learner_chooses_a_group_and_leaves_it_on_their_page_within_the_rules() {
+    let app = spawn_app().await;
+    let course = app.create_course("C-SELF").await;
+    let ls = learners(&app, course, "sl", 2).await;
+    let (cat, groups) = api_category(
+        &app,
+        course,
+        "Project teams",
+        5,
+        json!({"NumberOfGroups": 2, "MaxUsersPerGroup": 1}),
+    )
+    .await;
+    let g1 = groups[0];
+    let mine = format!("/console/courses/{course}/mygroups");
+    let base = format!("{mine}/{cat}/groups/{g1}");
+    let nothing: [(&str, &str); 0] = [];
+
+    // The console's first page leads a learner to their groups.
+    let first = signed_in(&app, "sl00").await;
+    let (_, home) = first.page("/console/").await;
+    assert!(home.contains(&format!("href=\"{mine}\"")), "{home}");
+    let (status, html) = first.page(&mine).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Project teams"), "{html}");
+    assert!(html.contains("Join Project teams 1") && html.contains("Join Project teams 2"));
+    assert!(html.contains("At most 1 members a group."), "{html}");
+
+    let html = first
+        .post_ok(
+            &format!("{base}/join"),
+            &nothing,
+            &format!("{mine}?done=joined"),
+        )
+        .await;
+    assert!(html.contains("You joined the group."), "{html}");
+    assert!(html.contains("Project teams 1 (your group)"), "{html}");
+    assert!(html.contains("Leave Project teams 1"), "{html}");
+    assert!(
+        !html.contains("Join Project teams 2"),
+        "one group per category: {html}"
+    );
+
+    // The other learner sees the group full; joining anyway is the API's 409, on the page.
+    let second = signed_in(&app, "sl01").await;
+    let (_, html) = second.page(&mine).await;
+    assert!(html.contains("Full"), "{html}");
+    let html = second
+        .post_refused(&format!("{base}/join"), &nothing, 409)
+        .await;
+    assert!(
+        html.contains(&format!("Group {g1} is full: it holds its 1 members.")),
+        "{html}"
+    );
+    // Without the form's token: 403, nothing changed.
+    let res = second
+        .post_raw(&format!("{mine}/{cat}/groups/{}/join", groups[1]), &nothing)
+        .await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(member_rows(&app, groups[1]), 0);
+
+    let html = first
+        .post_ok(
+            &format!("{base}/leave"),
+            &nothing,
+            &format!("{mine}?done=left"),
+        )
+        .await;
+    assert!(html.contains("You left the group."), "{html}");
+    assert_eq!(member_rows(&app, g1), 0);
+    // The history names the console and the learner.
+    let history = app.lp(&format!("/{course}/memberships/history/?userId={}", ls[0]));
+    let items = json_ok(app.get(&history, &app.admin).await).await["Items"].clone();
+    let changes: Vec<(&str, &str)> = items
+        .as_array()
+        .expect("items")
+        .iter()
+        .rev()
+        .map(|e| {
+            (
+                e["Change"].as_str().expect("Change"),
+                e["Via"].as_str().expect("Via"),
+            )
+        })
+        .collect();
+    assert_eq!(changes, vec![("Added", "Console"), ("Removed", "Console")]);
+
+    // An instructor holds no self-enrollment: 403 naming the permission.
+    member(&app, course, "sl_teacher", "Instructor").await;
+    let teacher = signed_in(&app, "sl_teacher").await;
+    let (status, html) = teacher.page(&mine).await;
+    assert_eq!(status, 403);
+    assert!(html.contains("groups.self_enroll"), "{html}");
+}

@@ -15,6 +15,7 @@ pub mod categories;
 pub mod courses;
 pub mod groups;
 pub mod sections;
+pub mod self_enrollment;
 
 use actix_web::body::BoxBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};

@@ -41,7 +41,10 @@ pub fn home(
                         th scope="col" { "Course" }
                         th scope="col" { "Code" }
                         th scope="col" { "Org unit id" }
-                        @if !institution_wide { th scope="col" { "Your role" } }
+                        @if !institution_wide {
+                            th scope="col" { "Your role" }
+                            th scope="col" { "Groups you choose" }
+                        }
                     } }
                     tbody {
                         @for row in rows {
@@ -49,7 +52,13 @@ pub fn home(
                                 td { a href=(format!("/console/courses/{}", row.id)) { (row.name) } }
                                 td { (row.code.as_deref().unwrap_or("")) }
                                 td { (row.id) }
-                                @if !institution_wide { td { (row.role.as_deref().unwrap_or("")) } }
+                                @if !institution_wide {
+                                    td { (row.role.as_deref().unwrap_or("")) }
+                                    td {
+                                        a href=(format!("/console/courses/{}/mygroups", row.id))
+                                            aria-label=(format!("Your groups in {}", row.name)) { "Your groups" }
+                                    }
+                                }
                             }
                         }
                     }

@@ -5,6 +5,7 @@
 pub mod categories;
 pub mod courses;
 pub mod sections;
+pub mod self_enrollment;
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
@@ -70,6 +71,8 @@ pub fn done_text(code: Option<&str>) -> Option<&'static str> {
         "deleted-group" => "The group was deleted.",
         "deleted-category" => "The group category was deleted.",
         "imported" => "The import was applied.",
+        "joined" => "You joined the group.",
+        "left" => "You left the group.",
         _ => return None,
     })
 }

@@ -469,7 +469,9 @@ async fn memberships_export_as_csv_and_import_by_pasting_after_a_preview() {
         .await;
 
         // The export link answers the memberships as CSV, to this browser's session.
-        b.open(&b.url().await.to_string()).await;
+        b.open(&app.url(&format!("/console/courses/{course}/categories/{cat}")))
+            .await;
+        assert!(members_of(&b, &name1).await.contains("Test ada"));
         let href = b
             .by_role("link", "Download the memberships (CSV)")
             .await

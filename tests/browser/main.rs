@@ -11,6 +11,7 @@ mod common;
 
 mod harness;
 
+mod console;
 mod harness_checks;
 mod oauth;
 mod sign_in;

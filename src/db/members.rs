@@ -94,10 +94,30 @@ fn insert_ignoring_present(
             .on_conflict_do_nothing()
             .returning(made)
             .get_results(c)?,
-        DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(enrollments::table)
-            .values(rows)
-            .returning(made)
-            .get_results(c)?,
+        // Diesel runs SQLite's INSERT ... RETURNING row by row, and an ignored row fails it;
+        // SQLite's one writer holds the database, so the rows not present now are the ones
+        // this statement inserts.
+        DbConnection::Sqlite(c) => {
+            let units: Vec<i64> = rows.iter().map(|r| r.org_unit_id).collect();
+            let users: Vec<i64> = rows.iter().map(|r| r.user_id).collect();
+            let present: std::collections::HashSet<(i64, i64)> = enrollments::table
+                .filter(enrollments::org_unit_id.eq_any(&units))
+                .filter(enrollments::user_id.eq_any(&users))
+                .select(made)
+                .load::<(i64, i64)>(c)?
+                .into_iter()
+                .collect();
+            diesel::insert_or_ignore_into(enrollments::table)
+                .values(rows)
+                .execute(c)?;
+            let mut inserted: Vec<(i64, i64)> = rows
+                .iter()
+                .map(|r| (r.org_unit_id, r.user_id))
+                .filter(|pair| !present.contains(pair))
+                .collect();
+            inserted.dedup();
+            inserted
+        }
     })
 }
 

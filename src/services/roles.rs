@@ -3,7 +3,7 @@
 use crate::auth::Authorized;
 use crate::db::rows::Role;
 use crate::db::{roles, DbConnection};
-use crate::domain::permissions::Permission;
+use crate::domain::permissions::{may_grant, Permission, PermissionSet};
 use crate::error::ApiResult;
 use crate::services::access;
 
@@ -20,7 +20,8 @@ pub fn get(conn: &mut DbConnection, auth: &Authorized, id: i64) -> ApiResult<Rol
 }
 
 /// The roles the caller may enroll users with in org unit `org_unit`: those whose every
-/// permission the caller holds there (a permission this server does not know is never held).
+/// power over others the caller holds there (`domain::permissions::may_grant`; a permission
+/// this server does not know is never held).
 pub fn enrollable(
     conn: &mut DbConnection,
     auth: &Authorized,
@@ -37,7 +38,10 @@ pub fn enrollable(
             grants
                 .iter()
                 .filter(|(id, _)| *id == role.id)
-                .all(|(_, name)| Permission::from_name(name).is_some_and(|p| mine.contains(&p)))
+                .all(|(_, name)| {
+                    Permission::from_name(name)
+                        .is_some_and(|p| may_grant(&mine, &PermissionSet::from([p])))
+                })
         })
         .collect())
 }

@@ -186,3 +186,38 @@ pub fn printed(out: &std::process::Output, key: &str) -> String {
         .unwrap_or_else(|| panic!("{key} in {text} / {}", String::from_utf8_lossy(&out.stderr)))
         .to_string()
 }
+
+/// Posts a group category Create form at LP `version` as the admin and waits for its creation
+/// job; answers the category's id and its groups' ids, ascending.
+pub async fn category_ready(
+    app: &TestApp,
+    version: &str,
+    course: i64,
+    form: &Value,
+) -> (i64, Vec<i64>) {
+    let at = |rest: String| app.url(&format!("/d2l/api/lp/{version}{rest}"));
+    let job = super::json_typed(
+        app.post(&at(format!("/{course}/groupcategories/")), &app.admin, form)
+            .await,
+        202,
+    )
+    .await;
+    let id = job["CategoryId"].as_i64().expect("CategoryId");
+    let status = at(format!("/{course}/groupcategories/{id}/status"));
+    for _ in 0..400 {
+        if json_ok(app.get(&status, &app.admin).await).await["Status"] == 1 {
+            let groups = at(format!("/{course}/groupcategories/{id}/groups/"));
+            let groups = json_ok(app.get(&groups, &app.admin).await).await;
+            let mut ids: Vec<i64> = groups
+                .as_array()
+                .expect("groups")
+                .iter()
+                .map(|g| g["GroupId"].as_i64().expect("GroupId"))
+                .collect();
+            ids.sort_unstable();
+            return (id, ids);
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("category {id} still processing");
+}

@@ -1304,26 +1304,7 @@ async fn api_category(
     style: i64,
     extra: Value,
 ) -> (i64, Vec<i64>) {
-    let form = category_form(name, json!(style), extra);
-    let url = app.lp(&format!("/{course}/groupcategories/"));
-    let job = json_typed(app.post(&url, &app.admin, &form).await, 202).await;
-    let id = job["CategoryId"].as_i64().expect("CategoryId");
-    let status = app.lp(&format!("/{course}/groupcategories/{id}/status"));
-    for _ in 0..400 {
-        if json_ok(app.get(&status, &app.admin).await).await["Status"] == 1 {
-            let groups = app.lp(&format!("/{course}/groupcategories/{id}/groups/"));
-            let groups = json_ok(app.get(&groups, &app.admin).await).await;
-            let ids = groups
-                .as_array()
-                .expect("groups")
-                .iter()
-                .map(|g| g["GroupId"].as_i64().expect("GroupId"))
-                .collect();
-            return (id, sorted(ids));
-        }
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("category {id} still processing");
+    category_ready(app, V, course, &category_form(name, json!(style), extra)).await
 }
 
 #[actix_web::test]

@@ -60,33 +60,13 @@ async fn category_with_groups(
     style: i64,
     extra: Value,
 ) -> (i64, Vec<i64>) {
-    let form = category_form("History", json!(style), extra);
-    let url = app.lp(&format!("/{course}/groupcategories/"));
-    let job = json_typed(app.post(&url, &app.admin, &form).await, 202).await;
-    let id = job["CategoryId"].as_i64().expect("CategoryId");
-    let status = app.lp(&format!("/{course}/groupcategories/{id}/status"));
-    for _ in 0..400 {
-        if json_ok(app.get(&status, &app.admin).await).await["Status"] == 1 {
-            let groups = json_ok(
-                app.get(
-                    &app.lp(&format!("/{course}/groupcategories/{id}/groups/")),
-                    &app.admin,
-                )
-                .await,
-            )
-            .await;
-            let mut ids: Vec<i64> = groups
-                .as_array()
-                .expect("groups")
-                .iter()
-                .map(|g| g["GroupId"].as_i64().expect("GroupId"))
-                .collect();
-            ids.sort_unstable();
-            return (id, ids);
-        }
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("category {id} still processing");
+    category_ready(
+        app,
+        V,
+        course,
+        &category_form("History", json!(style), extra),
+    )
+    .await
 }
 
 async fn admin_id(app: &TestApp) -> i64 {

@@ -32,24 +32,10 @@ const GROUP_KEYS: &[&str] = &[
     "IsMember",
 ];
 
-fn at_1_53(app: &TestApp, rest: &str) -> String {
-    app.url(&format!("/d2l/api/lp/1.53{rest}"))
-}
-
 /// A category of `style` made at LP 1.53 as the admin; answers its id once its job is done.
 async fn category(app: &TestApp, course: i64, name: &str, style: i64, extra: Value) -> i64 {
     let form = category_form(name, json!(style), extra);
-    let url = at_1_53(app, &format!("/{course}/groupcategories/"));
-    let job = json_typed(app.post(&url, &app.admin, &form).await, 202).await;
-    let id = job["CategoryId"].as_i64().expect("CategoryId");
-    let status = at_1_53(app, &format!("/{course}/groupcategories/{id}/status"));
-    for _ in 0..400 {
-        if json_ok(app.get(&status, &app.admin).await).await["Status"] == 1 {
-            return id;
-        }
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("category {id} still processing");
+    category_ready(app, "1.53", course, &form).await.0
 }
 
 /// The group ids of a category, ascending.

@@ -29,7 +29,11 @@ pub fn ensure_default_institution(
     db: &Db,
     learner_role_name: &str,
 ) -> ApiResult<Option<CreatedInstitution>> {
-    // Key generation is slow; do it before taking the write lock, and waste it if not needed.
+    // Key generation is slow (RSA-2048): only for a database that has no institution yet, and
+    // before taking the write lock; wasted only when another process wins the race below.
+    if db.read_sync(institutions::any)? {
+        return Ok(None);
+    }
     let key = generate_key_row(0).map_err(ApiError::internal)?;
     db.write_sync(move |conn| {
         institutions::lock_creation(conn)?;

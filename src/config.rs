@@ -57,6 +57,9 @@ pub struct Settings {
     /// The secret that stored ID keys are encrypted under (`SECRET_KEY_FILE`), read on first
     /// need and created then if absent (docs/security.md, "ID keys").
     pub secret_key_file: crate::auth::id_key::SecretKeyFile,
+    /// Refuse JSON bodies holding fields their form does not know (`--strict-input`), naming
+    /// the field and the nearest known one. Off by default: Brightspace ignores them.
+    pub strict_input: bool,
 }
 
 /// PEM files for serving HTTPS.
@@ -120,6 +123,7 @@ impl Settings {
             tls: None,
             versions: crate::versions::VersionPolicy::default(),
             secret_key_file: crate::auth::id_key::SecretKeyFile::new(DEFAULT_SECRET_KEY_FILE),
+            strict_input: false,
         }
     }
 }

@@ -3,23 +3,7 @@
 
 use super::{Cli, JobIdArg, JobsListArgs};
 use crate::db::rows::GroupCategory;
-use crate::db::{Backend, DatabaseUrl, Db};
 use crate::jobs::{Discarded, Listed};
-
-/// The database for the `jobs` commands, migrated but never created: inspecting jobs of a
-/// database that is not there is a mistaken URL, and creating an empty one would hide it.
-fn open_existing(cli: &Cli) -> Result<Db, String> {
-    let url = DatabaseUrl::parse(&cli.database_url)?;
-    if url.backend == Backend::Sqlite && !std::path::Path::new(&url.target).exists() {
-        return Err(format!(
-            "no SQLite database at {}; check --database-url / DATABASE_URL",
-            url.target
-        ));
-    }
-    let db = Db::connect(&cli.database_url, 2)?;
-    db.migrate()?;
-    Ok(db)
-}
 
 fn timestamp(t: chrono::NaiveDateTime) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
@@ -50,7 +34,7 @@ fn job_line(listed: &Listed) -> String {
 }
 
 pub(super) fn list(cli: &Cli, args: &JobsListArgs) -> Result<(), String> {
-    let db = open_existing(cli)?;
+    let db = super::open(cli)?;
     let all = db
         .read_sync(|conn| crate::jobs::list(conn, args.dead))
         .map_err(|e| e.cause())?;
@@ -64,7 +48,7 @@ pub(super) fn list(cli: &Cli, args: &JobsListArgs) -> Result<(), String> {
 }
 
 pub(super) fn retry(cli: &Cli, args: &JobIdArg) -> Result<(), String> {
-    let db = open_existing(cli)?;
+    let db = super::open(cli)?;
     let listed = db
         .write_sync(|conn| crate::jobs::retry(conn, args.id))
         .map_err(|e| e.cause())?;
@@ -83,7 +67,7 @@ pub(super) fn retry(cli: &Cli, args: &JobIdArg) -> Result<(), String> {
 }
 
 pub(super) fn discard(cli: &Cli, args: &JobIdArg) -> Result<(), String> {
-    let db = open_existing(cli)?;
+    let db = super::open(cli)?;
     let (listed, outcome) = db
         .write_sync(|conn| crate::jobs::discard(conn, args.id))
         .map_err(|e| e.cause())?;

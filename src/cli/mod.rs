@@ -1,9 +1,10 @@
 //! The command line: `serve`, `migrate`, `token`, `client add`, `institution add`, `jobs`
-//! (`jobs`), `role` (`roles`), `user password` (`users`), `app` (`apps`: ID keys). Every flag
-//! can also come from the environment variable named beside it.
+//! (`jobs`), `role` (`roles`), `user password` (`users`), `app` (`apps`: ID keys),
+//! `healthcheck`. Every flag can also come from the environment variable named beside it.
 
 mod apps;
 mod clients;
+mod healthcheck;
 mod jobs;
 mod roles;
 mod users;
@@ -20,7 +21,7 @@ use crate::bootstrap::{
 };
 use crate::config::{RateLimitSettings, Settings, DEFAULT_AUDIENCE, DEFAULT_ISSUER};
 use crate::db::rows::Institution;
-use crate::db::{Db, DbConnection};
+use crate::db::{DatabaseUrl, Db, DbConnection};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::telemetry::{self, LogFormat};
@@ -109,6 +110,9 @@ pub enum Command {
     /// Manage apps that sign calls with D2L's ID keys, and their users' keys.
     #[command(subcommand)]
     App(AppCommand),
+    /// Ask the server on this machine for /healthz; exit 0 when it answers 200 (a container's
+    /// HEALTHCHECK).
+    Healthcheck(healthcheck::HealthcheckArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -267,6 +271,11 @@ pub struct ServeArgs {
     /// or `names`, for clients written against servers that sent names. Both are accepted.
     #[arg(long, env = "ENUM_ENCODING", default_value = "numbers", value_parser = ["numbers", "names"])]
     pub enum_encoding: String,
+    /// Refuse JSON bodies holding fields their form does not know: a 400 naming the field and
+    /// the nearest known one (a typo such as `AutoEnrol`). Off by default, as Brightspace
+    /// ignores unknown fields.
+    #[arg(long, env = "STRICT_INPUT")]
+    pub strict_input: bool,
 }
 
 #[derive(Args, Debug)]
@@ -303,6 +312,7 @@ pub fn run() -> i32 {
         Command::App(AppCommand::UserKey(args)) => apps::user_key(&cli, args),
         Command::App(AppCommand::List) => apps::list(&cli),
         Command::App(AppCommand::Revoke(args)) => apps::revoke(&cli, args),
+        Command::Healthcheck(args) => healthcheck::run(args),
     };
     match outcome {
         Ok(()) => 0,
@@ -364,6 +374,7 @@ fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), String> {
         return Err("JOB_RETRY_DELAY_MS must be at most 300000 (five minutes)".into());
     }
     settings.job_retry_delay = std::time::Duration::from_millis(args.job_retry_delay_ms);
+    settings.strict_input = args.strict_input;
     let state = AppState::initialize(settings)?;
     let listener =
         TcpListener::bind(&args.bind).map_err(|e| format!("cannot bind {}: {e}", args.bind))?;
@@ -381,15 +392,69 @@ fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// The database of every command but `serve` and `migrate`: one that exists and was set up,
+/// brought up to date, never created. A command run with the wrong DATABASE_URL (or from
+/// another directory, for a relative SQLite path) would otherwise make a new, empty database
+/// and act on it: a token signed by a key no server knows, a client no server has.
 pub(crate) fn open(cli: &Cli) -> Result<Db, String> {
+    let url = DatabaseUrl::parse(&cli.database_url)?;
+    if url.in_memory {
+        return Err(
+            "an in-memory database (sqlite::memory:) ends with the command: give this command the DATABASE_URL of the server's database".into(),
+        );
+    }
+    if !url.exists() {
+        return Err(format!(
+            "no SQLite database at {} (relative to {}); give the server's DATABASE_URL, or create one with `d2l-groups migrate`",
+            url.target,
+            std::env::current_dir()
+                .map(|d| d.display().to_string())
+                .unwrap_or_else(|_| "the current directory".into()),
+        ));
+    }
     let db = Db::connect(&cli.database_url, 2)?;
+    let set_up = match db.read_sync(crate::db::institutions::any) {
+        Ok(any) => any,
+        // The first migration makes the table: without it, nothing was ever set up here.
+        Err(e) if is_missing_table(&e.cause()) => false,
+        Err(e) => return Err(format!("cannot read the database: {}", e.cause())),
+    };
+    if !set_up {
+        return Err(format!(
+            "the database at {} was never set up (no institution): run `d2l-groups migrate` with this DATABASE_URL first",
+            redacted(&cli.database_url)
+        ));
+    }
     db.migrate()?;
-    ensure_default_institution(&db, &cli.learner_role_name).map_err(|e| e.cause())?;
     Ok(db)
 }
 
+/// SQLite's and PostgreSQL's words for a table that is not there.
+fn is_missing_table(cause: &str) -> bool {
+    cause.contains("no such table")
+        || (cause.contains("relation") && cause.contains("does not exist"))
+}
+
+/// The URL without its password, for messages.
+fn redacted(database_url: &str) -> String {
+    match url::Url::parse(database_url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => database_url.to_string(),
+    }
+}
+
+/// `migrate`: creates the database if need be (a SQLite file), applies pending migrations and
+/// creates the default institution with its signing key. Safe to repeat.
 fn migrate(cli: &Cli) -> Result<(), String> {
-    open(cli)?;
+    if DatabaseUrl::parse(&cli.database_url)?.in_memory {
+        return Err("nothing would remain of an in-memory database (sqlite::memory:) after `migrate`: `serve` migrates it itself".into());
+    }
+    let db = Db::connect(&cli.database_url, 2)?;
+    db.migrate()?;
+    ensure_default_institution(&db, &cli.learner_role_name).map_err(|e| e.cause())?;
     println!("migrations applied; default institution present");
     Ok(())
 }
@@ -435,14 +500,14 @@ fn institution_add(cli: &Cli, args: &InstitutionAddArgs) -> Result<(), String> {
         }
     }
     let db = open(cli)?;
+    // Refuse a taken acronym before the slow key generation; checked again below, inside
+    // the transaction, against a concurrent `institution add`.
+    db.read_sync(|conn| acronym_free(conn, acronym))
+        .map_err(|e| e.cause())?;
     let key = crate::auth::tokens::generate_key_row(0)?;
     let created = db
         .write_sync(|conn| {
-            if find_institution(conn, acronym).is_ok() {
-                return Err(ApiError::bad_request(format!(
-                    "an institution with acronym {acronym:?} exists already"
-                )));
-            }
+            acronym_free(conn, acronym)?;
             crate::bootstrap::create_institution(
                 conn,
                 acronym,
@@ -458,6 +523,15 @@ fn institution_add(cli: &Cli, args: &InstitutionAddArgs) -> Result<(), String> {
     println!("root_org_unit_id={}", created.root.id);
     println!("admin_user_id={}", created.admin.id);
     Ok(())
+}
+
+fn acronym_free(conn: &mut DbConnection, acronym: &str) -> Result<(), ApiError> {
+    match find_institution(conn, acronym) {
+        Ok(_) => Err(ApiError::bad_request(format!(
+            "an institution with acronym {acronym:?} exists already"
+        ))),
+        Err(_) => Ok(()),
+    }
 }
 
 /// `--institution` if given, else the default institution.

@@ -27,40 +27,97 @@ pub enum Backend {
 }
 
 /// A parsed `DATABASE_URL`. The backend comes from the scheme, never from trying each driver in
-/// turn (SQLite would happily open any string as a file name).
+/// turn (SQLite would happily open any string as a file name, `postgres:127.0.0.1` included).
 #[derive(Clone, Debug)]
 pub struct DatabaseUrl {
     pub backend: Backend,
-    /// What the driver is given: a file path for SQLite, the URL itself for PostgreSQL.
+    /// What the driver is given: a file path (or an in-memory URI) for SQLite, the URL itself
+    /// for PostgreSQL.
     pub target: String,
+    /// `sqlite::memory:`: a database that lives as long as the process's pool.
+    pub in_memory: bool,
 }
+
+/// The forms `DATABASE_URL` takes, for every refusal to name.
+pub const ACCEPTED_DATABASE_URLS: &str = "use sqlite://PATH (or sqlite:PATH, or a bare file \
+    path) for a SQLite file, sqlite::memory: for a SQLite database in memory, or \
+    postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE for PostgreSQL";
 
 impl DatabaseUrl {
     pub fn parse(url: &str) -> Result<Self, String> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Ok(Self {
-                backend: Backend::Postgres,
-                target: url.to_string(),
-            });
+        let refuse = |why: &str| {
+            Err(format!(
+                "DATABASE_URL {url:?}: {why}; {ACCEPTED_DATABASE_URLS}"
+            ))
+        };
+        let trimmed = url.trim();
+        if trimmed.is_empty() {
+            return refuse("it is empty");
         }
-        let path = if let Some(rest) = url.strip_prefix("sqlite://") {
-            rest
-        } else if let Some(rest) = url.strip_prefix("sqlite:") {
-            rest
-        } else if url.contains("://") {
-            return Err(format!(
-                "unsupported database URL scheme in {url:?}: use sqlite://PATH or postgres://..."
-            ));
-        } else {
-            url
+        if matches!(
+            trimmed,
+            "sqlite::memory:" | "sqlite://:memory:" | ":memory:"
+        ) {
+            return Ok(Self::memory());
+        }
+        let path = match url::Url::parse(trimmed) {
+            // No scheme at all: a file path.
+            Err(url::ParseError::RelativeUrlWithoutBase) => trimmed,
+            Err(e) => return refuse(&format!("it is not a valid URL ({e})")),
+            Ok(parsed) => match parsed.scheme() {
+                "postgres" | "postgresql" => {
+                    let rest = &trimmed[parsed.scheme().len() + 1..];
+                    if !rest.starts_with("//") {
+                        return refuse("a PostgreSQL URL needs // after the scheme");
+                    }
+                    return Ok(Self {
+                        backend: Backend::Postgres,
+                        target: trimmed.to_string(),
+                        in_memory: false,
+                    });
+                }
+                "sqlite" => trimmed
+                    .strip_prefix("sqlite://")
+                    .or_else(|| trimmed.strip_prefix("sqlite:"))
+                    .unwrap_or_default(),
+                other => {
+                    return refuse(&format!(
+                        "the scheme {other:?} is not one this server speaks"
+                    ))
+                }
+            },
         };
         if path.is_empty() {
-            return Err("the SQLite database path is empty".into());
+            return refuse("the SQLite file path is empty");
         }
         Ok(Self {
             backend: Backend::Sqlite,
             target: path.to_string(),
+            in_memory: false,
         })
+    }
+
+    /// A SQLite database in this process's memory that every connection of the pool shares:
+    /// SQLite's `memdb` VFS under a name of its own, so that two pools never meet. A plain
+    /// `:memory:` would give each pooled connection a different, empty database.
+    fn memory() -> Self {
+        Self {
+            backend: Backend::Sqlite,
+            target: format!(
+                "file:/d2l-groups-{}?vfs=memdb",
+                uuid::Uuid::new_v4().simple()
+            ),
+            in_memory: true,
+        }
+    }
+
+    /// Whether the database is there to be opened without creating it: a SQLite file that
+    /// exists, or any PostgreSQL database (connecting never creates one).
+    pub fn exists(&self) -> bool {
+        match self.backend {
+            Backend::Postgres => true,
+            Backend::Sqlite => !self.in_memory && std::path::Path::new(&self.target).exists(),
+        }
     }
 }
 
@@ -254,7 +311,46 @@ impl r2d2::HandleError<r2d2::Error> for LogPoolErrors {
 
 #[cfg(test)]
 mod tests {
-    use super::with_connection_defaults;
+    use super::{with_connection_defaults, Backend, DatabaseUrl};
+
+    #[test]
+    fn database_urls_are_parsed_by_scheme_and_mistakes_name_the_accepted_forms() {
+        let sqlite = |url: &str| {
+            let parsed = DatabaseUrl::parse(url).expect(url);
+            assert_eq!(parsed.backend, Backend::Sqlite, "{url}");
+            parsed.target
+        };
+        assert_eq!(sqlite("sqlite://d2l-groups.db"), "d2l-groups.db");
+        assert_eq!(sqlite("sqlite:///var/lib/d2l/x.db"), "/var/lib/d2l/x.db");
+        assert_eq!(sqlite("sqlite:data/x.db"), "data/x.db");
+        assert_eq!(sqlite("data/x.db"), "data/x.db");
+        assert_eq!(sqlite("/tmp/x.db"), "/tmp/x.db");
+        for memory in ["sqlite::memory:", "sqlite://:memory:", ":memory:"] {
+            let parsed = DatabaseUrl::parse(memory).expect(memory);
+            assert!(parsed.in_memory && !parsed.exists(), "{memory}");
+            assert!(parsed.target.ends_with("?vfs=memdb"), "{memory}");
+        }
+        let pg = DatabaseUrl::parse("postgres://u@127.0.0.1:5432/db").expect("pg");
+        assert_eq!(pg.backend, Backend::Postgres);
+        assert_eq!(pg.target, "postgres://u@127.0.0.1:5432/db");
+        assert!(
+            DatabaseUrl::parse("postgresql:///db").is_ok(),
+            "a socket URL"
+        );
+
+        for (mistake, why) in [
+            ("postgres:127.0.0.1", "needs // after the scheme"),
+            ("mysql://u@h/db", "the scheme \"mysql\""),
+            ("postgres://u@h:99999/db", "not a valid URL"),
+            ("", "it is empty"),
+            ("sqlite://", "path is empty"),
+        ] {
+            let refused = DatabaseUrl::parse(mistake).expect_err(mistake);
+            assert!(refused.contains(why), "{mistake}: {refused}");
+            assert!(refused.contains("sqlite::memory:"), "{refused}");
+            assert!(refused.contains("postgres://USER"), "{refused}");
+        }
+    }
 
     #[test]
     fn loopback_urls_skip_tls_and_every_url_gets_a_connect_timeout() {

@@ -99,6 +99,8 @@ pub struct Db {
     /// Every committed write is recorded here, for the caches.
     changes: Arc<Changes>,
     url: DatabaseUrl,
+    /// For `sqlite::memory:`, the connection that keeps the database in being.
+    _memory_keeper: Option<Arc<Mutex<diesel::SqliteConnection>>>,
 }
 
 impl Db {
@@ -111,11 +113,20 @@ impl Db {
     /// exists (doing it per connection races and reports "database is locked").
     pub fn connect_with(url: &str, options: PoolOptions) -> Result<Self, String> {
         let mut url = DatabaseUrl::parse(url)?;
+        let mut memory_keeper = None;
         if url.backend == Backend::Sqlite {
             let mut conn = diesel::SqliteConnection::establish(&url.target)
                 .map_err(|e| format!("cannot open SQLite database {}: {e}", url.target))?;
-            conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;")
-                .map_err(|e| format!("cannot switch SQLite to WAL: {e}"))?;
+            if url.in_memory {
+                // No WAL in memory; this connection keeps the database alive while pooled
+                // ones come and go (it vanishes with its last connection).
+                conn.batch_execute("PRAGMA busy_timeout = 5000;")
+                    .map_err(|e| format!("cannot open the in-memory database: {e}"))?;
+                memory_keeper = Some(Arc::new(Mutex::new(conn)));
+            } else {
+                conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;")
+                    .map_err(|e| format!("cannot switch SQLite to WAL: {e}"))?;
+            }
         }
         if url.backend == Backend::Postgres {
             url.target = with_connection_defaults(&url.target);
@@ -153,6 +164,7 @@ impl Db {
             })),
             changes: Arc::new(Changes::default()),
             url,
+            _memory_keeper: memory_keeper,
         })
     }
 

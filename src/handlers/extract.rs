@@ -14,7 +14,10 @@ use crate::auth::{Authentication, Authorized, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::middleware::{RouteSpec, ServedVersion};
 use crate::state::State;
-use crate::wire::{nul_error, parse_bool, parse_id, parse_json, parse_utc, query_nul_parameter};
+use crate::wire::{
+    nul_error, parse_bool, parse_id, parse_json, parse_json_strictly, parse_utc,
+    query_nul_parameter,
+};
 
 /// Largest request body accepted; more is a 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -73,7 +76,8 @@ impl FromRequest for ServedVersion {
 }
 
 /// A JSON request body. Read whatever the declared Content-Type (one real client sends none),
-/// capped at [`MAX_BODY_BYTES`], and rejected with a 400 naming the offending field.
+/// capped at [`MAX_BODY_BYTES`], and rejected with a 400 naming the offending field; under the
+/// strict-input setting, an unknown field is such an offence too.
 pub struct Body<T>(pub T);
 
 impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
@@ -82,7 +86,17 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let raw = RawBody::from_request(req, payload);
-        Box::pin(async move { parse_json(&raw.await?.0).map(Body) })
+        let strict = req
+            .app_data::<State>()
+            .is_some_and(|state| state.settings.strict_input);
+        Box::pin(async move {
+            let bytes = raw.await?.0;
+            if strict {
+                parse_json_strictly(&bytes).map(Body)
+            } else {
+                parse_json(&bytes).map(Body)
+            }
+        })
     }
 }
 

@@ -62,8 +62,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::error::{ApiError, ApiResult};
 
 pub use parse::{
-    canonical_id, nul_error, parse_bookmark, parse_bool, parse_id, parse_json, parse_utc, path_id,
-    query_nul_parameter,
+    canonical_id, nul_error, parse_bookmark, parse_bool, parse_id, parse_json, parse_json_strictly,
+    parse_utc, path_id, query_nul_parameter,
 };
 
 /// `yyyy-MM-ddTHH:mm:ss.fffZ`, milliseconds always present.

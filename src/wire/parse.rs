@@ -8,27 +8,155 @@ use crate::error::{ApiError, ApiResult};
 
 /// Parses JSON, naming the path of the first offending field in the error. A string holding
 /// U+0000 anywhere in the document (in a field the target type ignores, too) is a 400 naming its
-/// path: PostgreSQL refuses the character in text, so it must never get that far.
+/// path: PostgreSQL refuses the character in text, so it must never get that far. Fields the
+/// form does not know are ignored, as Brightspace ignores them; [`parse_json_strictly`] refuses
+/// them instead.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    check_body(bytes)?;
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(field_error)?;
+    finish(de)?;
+    Ok(value)
+}
+
+/// [`parse_json`] under the strict-input setting (`--strict-input`): a field the form does not
+/// know is a 400 naming it, and the nearest known field where one is close, so that a typo such
+/// as `"AutoEnrol": true` is not silently dropped.
+pub fn parse_json_strictly<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    check_body(bytes)?;
+    let mut unknown: Option<String> = None;
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let mut record = |path: serde_ignored::Path<'_>| {
+        unknown.get_or_insert_with(|| path.to_string());
+    };
+    let tracked = serde_ignored::Deserializer::new(&mut de, &mut record);
+    let value: T = serde_path_to_error::deserialize(tracked).map_err(field_error)?;
+    finish(de)?;
+    match unknown {
+        None => Ok(value),
+        Some(path) => Err(unknown_field_error(&path, known_fields::<T>())),
+    }
+}
+
+/// What every JSON body must be before it is parsed: present, and free of U+0000.
+fn check_body(bytes: &[u8]) -> ApiResult<()> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request("A JSON request body is required."));
     }
-    if let Some(path) = json_nul_path(bytes) {
-        return Err(nul_error(&path));
+    match json_nul_path(bytes) {
+        Some(path) => Err(nul_error(&path)),
+        None => Ok(()),
     }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if path.is_empty() || path == "." {
-            ApiError::bad_request(format!("The request body is not valid: {inner}."))
-        } else {
-            ApiError::bad_request(format!("{path}: {inner}."))
-        }
-    })?;
+}
+
+fn field_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    if path.is_empty() || path == "." {
+        ApiError::bad_request(format!("The request body is not valid: {inner}."))
+    } else {
+        ApiError::bad_request(format!("{path}: {inner}."))
+    }
+}
+
+fn finish(mut de: serde_json::Deserializer<serde_json::de::SliceRead<'_>>) -> ApiResult<()> {
     de.end()
-        .map_err(|e| ApiError::bad_request(format!("The request body has trailing data: {e}.")))?;
-    Ok(value)
+        .map_err(|e| ApiError::bad_request(format!("The request body has trailing data: {e}.")))
+}
+
+/// The strict-input refusal. `path` is where the unknown field is (`AutoEnrol`, or
+/// `Items.0.Nmae` inside a nested object); `known` the top-level form's fields, which a
+/// top-level field is compared with.
+fn unknown_field_error(path: &str, known: &[&str]) -> ApiError {
+    let top_level = !path.contains('.');
+    let hint = top_level
+        .then(|| nearest_name(path, known))
+        .flatten()
+        .map(|name| format!(" Did you mean {name:?}?"))
+        .unwrap_or_default();
+    ApiError::bad_request(format!(
+        "{path}: unknown field (the server refuses unknown fields: strict input is on).{hint}"
+    ))
+}
+
+/// The fields a form declares, as serde knows them (after renames): asked of the type's
+/// `Deserialize` by a deserializer that records what `deserialize_struct` is given and stops.
+/// A form that is not a plain struct (a map, a flattened one) declares none.
+fn known_fields<T: DeserializeOwned>() -> &'static [&'static str] {
+    match T::deserialize(FieldsProbe) {
+        Err(ProbeStop(Some(fields))) => fields,
+        _ => &[],
+    }
+}
+
+struct FieldsProbe;
+
+#[derive(Debug)]
+struct ProbeStop(Option<&'static [&'static str]>);
+
+impl std::fmt::Display for ProbeStop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("field probe")
+    }
+}
+
+impl std::error::Error for ProbeStop {}
+
+impl serde::de::Error for ProbeStop {
+    fn custom<M: std::fmt::Display>(_: M) -> Self {
+        ProbeStop(None)
+    }
+}
+
+impl<'de> serde::Deserializer<'de> for FieldsProbe {
+    type Error = ProbeStop;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, ProbeStop> {
+        Err(ProbeStop(None))
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, ProbeStop> {
+        Err(ProbeStop(Some(fields)))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        ignored_any
+    }
+}
+
+/// The known name closest to `given`, ignoring case, if it is close enough to be a typo: at
+/// most a third of its length (and at least one) edits away.
+pub fn nearest_name<'a>(given: &str, known: &[&'a str]) -> Option<&'a str> {
+    let given = given.to_ascii_lowercase();
+    let allowed = (given.chars().count() / 3).max(1);
+    known
+        .iter()
+        .map(|name| (edit_distance(&given, &name.to_ascii_lowercase()), *name))
+        .filter(|(distance, _)| *distance <= allowed)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, name)| name)
+}
+
+/// Levenshtein distance: insertions, deletions and substitutions of characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 /// The one answer to text holding U+0000, wherever it came from; `field` names where.
@@ -162,6 +290,66 @@ mod tests {
             assert!(!parse_bool("b", f).expect("bool"));
         }
         assert!(parse_bool("b", "yes").is_err());
+    }
+
+    #[derive(Deserialize, Debug)]
+    struct Form {
+        #[serde(rename = "Name")]
+        _name: String,
+        #[serde(rename = "AutoEnroll", default)]
+        _auto_enroll: bool,
+        #[serde(rename = "Items", default)]
+        _items: Vec<Item>,
+    }
+
+    #[derive(Deserialize, Debug)]
+    struct Item {
+        #[serde(rename = "Code")]
+        _code: String,
+    }
+
+    #[test]
+    fn strict_input_names_an_unknown_field_and_the_nearest_known_one() {
+        let body = br#"{"Name": "x", "AutoEnrol": true}"#;
+        assert!(parse_json::<Form>(body).is_ok(), "lenient by default");
+        let refused = parse_json_strictly::<Form>(body).expect_err("strict refuses");
+        let detail = refused.to_string();
+        assert!(detail.contains("AutoEnrol: unknown field"), "{detail}");
+        assert!(detail.contains(r#"Did you mean "AutoEnroll"?"#), "{detail}");
+
+        let far = parse_json_strictly::<Form>(br#"{"Name": "x", "Colour": 1}"#)
+            .expect_err("strict refuses");
+        assert!(!far.to_string().contains("Did you mean"), "{far}");
+
+        let nested =
+            parse_json_strictly::<Form>(br#"{"Name": "x", "Items": [{"Code": "a", "Cod": 1}]}"#)
+                .expect_err("strict refuses nested fields too");
+        assert!(
+            nested.to_string().starts_with("Items.0.Cod: unknown field"),
+            "{nested}"
+        );
+
+        assert!(parse_json_strictly::<Form>(br#"{"Name": "x", "AutoEnroll": true}"#).is_ok());
+        // Type errors still name their field first.
+        let typed = parse_json_strictly::<Form>(br#"{"Name": 3}"#).expect_err("type error");
+        assert!(
+            typed.to_string().starts_with("Name: invalid type"),
+            "{typed}"
+        );
+    }
+
+    #[test]
+    fn nearest_name_ignores_case_and_refuses_what_is_far() {
+        let known = ["Name", "Description", "AutoEnroll", "RandomizeEnrollments"];
+        assert_eq!(nearest_name("name", &known), Some("Name"));
+        assert_eq!(nearest_name("Descripton", &known), Some("Description"));
+        assert_eq!(
+            nearest_name("RandomiseEnrolments", &known),
+            Some("RandomizeEnrollments")
+        );
+        assert_eq!(nearest_name("Style", &known), None);
+        assert_eq!(nearest_name("X", &[]), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 
     #[test]

@@ -45,10 +45,66 @@ pub struct TestApp {
     pub database_url: String,
     /// The bootstrap admin's token, all scopes.
     pub admin: String,
+    /// Dropped last: the schema or file goes when the test's app does.
+    _database: TestDatabase,
 }
 
-/// A database URL for one test: a new SQLite file, or a new schema on PostgreSQL.
-pub fn fresh_database_url() -> String {
+/// A database for one test: a new SQLite file, or a new schema on PostgreSQL. Dropping it
+/// removes the file or drops the schema, so that a run leaves nothing behind (a schema still
+/// locked by a server that outlives its test is left, after a few seconds' wait). It reads as
+/// its URL (`&db`, `format!("{db}")`).
+pub struct TestDatabase {
+    pub url: String,
+    leftover: Leftover,
+}
+
+enum Leftover {
+    Schema { server: String, name: String },
+    File(std::path::PathBuf),
+}
+
+impl std::ops::Deref for TestDatabase {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.url
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for TestDatabase {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.url.as_ref()
+    }
+}
+
+impl std::fmt::Display for TestDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.url)
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match &self.leftover {
+            Leftover::Schema { server, name } => {
+                if let Ok(mut conn) = PgConnection::establish(server) {
+                    let _ = conn.batch_execute(&format!(
+                        "SET lock_timeout = '5s'; DROP SCHEMA IF EXISTS {name} CASCADE"
+                    ));
+                }
+            }
+            Leftover::File(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut file = path.clone().into_os_string();
+                    file.push(suffix);
+                    let _ = std::fs::remove_file(file);
+                }
+            }
+        }
+    }
+}
+
+/// A new database for one test; see [`TestDatabase`].
+pub fn fresh_database_url() -> TestDatabase {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(url) if url.starts_with("postgres") => {
             let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
@@ -57,16 +113,22 @@ pub fn fresh_database_url() -> String {
             conn.batch_execute(&format!("CREATE SCHEMA {schema}"))
                 .expect("create schema");
             let sep = if url.contains('?') { '&' } else { '?' };
-            format!("{url}{sep}options=-csearch_path%3D{schema}")
+            TestDatabase {
+                url: format!("{url}{sep}options=-csearch_path%3D{schema}"),
+                leftover: Leftover::Schema {
+                    server: url,
+                    name: schema,
+                },
+            }
         }
         _ => {
             let dir = std::env::temp_dir().join("d2l-groups-tests");
             std::fs::create_dir_all(&dir).expect("temp dir");
-            format!(
-                "sqlite://{}",
-                dir.join(format!("{}.db", uuid::Uuid::new_v4().simple()))
-                    .display()
-            )
+            let path = dir.join(format!("{}.db", uuid::Uuid::new_v4().simple()));
+            TestDatabase {
+                url: format!("sqlite://{}", path.display()),
+                leftover: Leftover::File(path),
+            }
         }
     }
 }
@@ -99,7 +161,8 @@ pub async fn spawn_app_with_rate_limit(credits: u32, cost: u32) -> TestApp {
 }
 
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    let database_url = fresh_database_url();
+    let database = fresh_database_url();
+    let database_url = database.url.clone();
     let mut settings = test_settings(&database_url);
     adjust(&mut settings);
     let state = actix_web::rt::task::spawn_blocking(move || AppState::initialize(settings))
@@ -123,6 +186,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
             .expect("client"),
         database_url,
         admin,
+        _database: database,
     }
 }
 

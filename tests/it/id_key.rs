@@ -790,6 +790,8 @@ fn cli_app_commands_refuse_unknown_apps_users_and_revoked_apps() {
     let dir = std::env::temp_dir().join("d2l-groups-tests");
     std::fs::create_dir_all(&dir).expect("dir");
     let secret = dir.join(format!("{}.secret", uuid::Uuid::new_v4().simple()));
+    let migrated = run(&url, &secret, &["migrate"]);
+    assert!(migrated.status.success(), "{}", stderr(&migrated));
     let refused = |args: &[&str], says: &str| {
         let out = run(&url, &secret, args);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));

@@ -31,6 +31,15 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Asserts that a command failed (exit 1, nothing on stdout) saying `says`; its stderr.
+fn refused(out: &Output, what: &str, says: &str) -> String {
+    assert_eq!(out.status.code(), Some(1), "{what}");
+    assert!(out.stdout.is_empty(), "{what}");
+    let err = stderr(out);
+    assert!(err.contains(says), "{what}: {err}");
+    err
+}
+
 fn empty_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "d2l-groups-tests/dir-{}",
@@ -62,10 +71,7 @@ fn malformed_database_urls_are_refused_naming_the_accepted_forms() {
         ("postgres://u@localhost:99999/groups", "not a valid URL"),
     ] {
         for args in [&["migrate"][..], &["serve", "--bind", "127.0.0.1:0"][..]] {
-            let out = run_in(&dir, Some(url), args);
-            assert_eq!(out.status.code(), Some(1), "{url} {args:?}");
-            let err = stderr(&out);
-            assert!(err.contains(says), "{url}: {err}");
+            let err = refused(&run_in(&dir, Some(url), args), url, says);
             assert!(
                 err.contains("sqlite::memory:") && err.contains("postgres://USER"),
                 "{url}: names the accepted forms: {err}"
@@ -103,30 +109,30 @@ fn commands_other_than_migrate_and_serve_never_create_a_database() {
     for args in commands {
         // The default URL, relative to a directory holding no database: as an operator who
         // runs `token` from the wrong directory.
-        let out = run_in(&dir, None, args);
-        assert_eq!(out.status.code(), Some(1), "{args:?}");
-        assert!(out.stdout.is_empty(), "{args:?}");
-        let err = stderr(&out);
-        assert!(
-            err.contains("no SQLite database at d2l-groups.db") && err.contains("migrate"),
-            "{args:?}: {err}"
+        let what = format!("{args:?}");
+        let err = refused(
+            &run_in(&dir, None, args),
+            &what,
+            "no SQLite database at d2l-groups.db",
         );
+        assert!(err.contains("migrate"), "{what}: {err}");
         assert!(
             files_in(&dir).is_empty(),
             "{args:?} made {:?}",
             files_in(&dir)
         );
         // An in-memory database would vanish with the command: refused too.
-        let out = run_in(&dir, Some("sqlite::memory:"), args);
-        assert_eq!(out.status.code(), Some(1), "{args:?}");
-        assert!(
-            stderr(&out).contains("in-memory"),
-            "{args:?}: {}",
-            stderr(&out)
+        refused(
+            &run_in(&dir, Some("sqlite::memory:"), args),
+            &what,
+            "in-memory",
         );
     }
-    let out = run_in(&dir, Some("sqlite::memory:"), &["migrate"]);
-    assert_eq!(out.status.code(), Some(1));
+    refused(
+        &run_in(&dir, Some("sqlite::memory:"), &["migrate"]),
+        "migrate",
+        "in-memory",
+    );
 
     // A database that exists but was never migrated (an empty file, or a PostgreSQL schema):
     // refused, and left as it was.

@@ -57,6 +57,19 @@ pub struct Settings {
     /// The secret that stored ID keys are encrypted under (`SECRET_KEY_FILE`), read on first
     /// need and created then if absent (docs/security.md, "ID keys").
     pub secret_key_file: crate::auth::id_key::SecretKeyFile,
+    /// Test mode (`--test-mode`, docs/testing.md): the `/testing/` routes (reset, clock) are
+    /// served only when this is set.
+    pub test_mode: Option<TestMode>,
+}
+
+/// What test mode resets the database to.
+#[derive(Clone, Debug, Default)]
+pub struct TestMode {
+    /// The seed file's world (`--seed`), checked and prepared; without one, a reset leaves the
+    /// bare default institution.
+    pub world: Option<std::sync::Arc<crate::services::seed::World>>,
+    /// The ids of the world as last seeded (at start, and by each reset).
+    pub seeded: std::sync::Arc<std::sync::Mutex<Option<crate::services::seed::Created>>>,
 }
 
 /// PEM files for serving HTTPS.
@@ -120,6 +133,7 @@ impl Settings {
             tls: None,
             versions: crate::versions::VersionPolicy::default(),
             secret_key_file: crate::auth::id_key::SecretKeyFile::new(DEFAULT_SECRET_KEY_FILE),
+            test_mode: None,
         }
     }
 }

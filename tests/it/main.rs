@@ -27,3 +27,4 @@ mod schema;
 mod sections;
 mod self_enrollment;
 mod sign_in;
+mod testing_mode;

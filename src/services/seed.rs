@@ -341,7 +341,7 @@ fn seed_course(
     // Sections first, while no one is enrolled: the sections the settings make start empty,
     // and the file says who is in each.
     let settings = entry.section_settings.clone().or_else(|| {
-        (!entry.sections.is_empty()).then(|| NewSettings {
+        (!entry.sections.is_empty()).then_some(NewSettings {
             style: crate::domain::sections::Style::NumberOfSections,
             quantity: 1,
             auto_enroll: false,

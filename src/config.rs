@@ -60,6 +60,19 @@ pub struct Settings {
     /// Refuse JSON bodies holding fields their form does not know (`--strict-input`), naming
     /// the field and the nearest known one. Off by default: Brightspace ignores them.
     pub strict_input: bool,
+    /// Test mode (`--test-mode`, docs/testing.md): the `/testing/` routes (reset, clock) are
+    /// served only when this is set.
+    pub test_mode: Option<TestMode>,
+}
+
+/// What test mode resets the database to.
+#[derive(Clone, Debug, Default)]
+pub struct TestMode {
+    /// The seed file's world (`--seed`), checked and prepared; without one, a reset leaves the
+    /// bare default institution.
+    pub world: Option<std::sync::Arc<crate::services::seed::World>>,
+    /// The ids of the world as last seeded (at start, and by each reset).
+    pub seeded: std::sync::Arc<std::sync::Mutex<Option<crate::services::seed::Created>>>,
 }
 
 /// PEM files for serving HTTPS.
@@ -124,6 +137,7 @@ impl Settings {
             versions: crate::versions::VersionPolicy::default(),
             secret_key_file: crate::auth::id_key::SecretKeyFile::new(DEFAULT_SECRET_KEY_FILE),
             strict_input: false,
+            test_mode: None,
         }
     }
 }

@@ -15,8 +15,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{NaiveDateTime, Utc};
 
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::changes::Touch;
 use crate::db::rows::Job;
@@ -31,10 +32,11 @@ pub use crate::db::jobs::{
     CREATE_GROUPS,
 };
 
-fn perform(conn: &mut DbConnection, job: &Job) -> ApiResult<()> {
+/// Does `job`'s work at business time `now` (`crate::clock`).
+fn perform(conn: &mut DbConnection, job: &Job, now: NaiveDateTime) -> ApiResult<()> {
     match job.kind.as_str() {
-        CREATE_GROUPS => group_jobs::create_groups(conn, job.category_id),
-        ALLOCATE_AFTER_EXPIRY => group_jobs::allocate_after_expiry(conn, job.category_id),
+        CREATE_GROUPS => group_jobs::create_groups(conn, job.category_id, now),
+        ALLOCATE_AFTER_EXPIRY => group_jobs::allocate_after_expiry(conn, job.category_id, now),
         other => Err(ApiError::internal(format!("unknown job kind {other:?}"))),
     }
 }
@@ -85,9 +87,14 @@ pub enum Outcome {
     Dead,
 }
 
-/// Runs one due job if there is one.
+/// Runs one due job if there is one, on real time.
 pub fn run_next(db: &Db, settings: &WorkerSettings) -> ApiResult<Outcome> {
-    let now = Utc::now().naive_utc();
+    run_due(db, settings, Utc::now().naive_utc())
+}
+
+/// Runs one job due at business time `now` (the worker's clock, which test mode can move), if
+/// there is one.
+pub fn run_due(db: &Db, settings: &WorkerSettings, now: NaiveDateTime) -> ApiResult<Outcome> {
     // A job changes its category's course and the category's status, which failed and dead
     // jobs change too; an idle look at the queue changes nothing and keeps the caches.
     db.write_sync_touching(|conn| {
@@ -96,7 +103,7 @@ pub fn run_next(db: &Db, settings: &WorkerSettings) -> ApiResult<Outcome> {
         };
         // The work runs in a savepoint: on failure it is undone but the claim's transaction
         // survives to record the attempt.
-        let outcome = match queue::in_savepoint(conn, |c| perform(c, &job)) {
+        let outcome = match queue::in_savepoint(conn, |c| perform(c, &job, now)) {
             Ok(()) => {
                 queue::delete(conn, job.id)?;
                 tracing::info!(job = job.id, kind = %job.kind, category = job.category_id, "job done");
@@ -165,10 +172,15 @@ impl JobRunner {
         self.done.load(Ordering::Relaxed)
     }
 
-    /// Starts the worker thread: it drains due jobs, then sleeps until woken or the poll
-    /// interval passes (jobs queued by other processes, and scheduled ones, are found by
-    /// polling).
+    /// Starts the worker thread on real time: see [`JobRunner::start_with_clock`].
     pub fn start(db: Db, settings: WorkerSettings) -> Self {
+        Self::start_with_clock(db, settings, Clock::real())
+    }
+
+    /// Starts the worker thread: it drains the jobs due by `clock`, then sleeps until woken or
+    /// the poll interval passes (jobs queued by other processes, and scheduled ones, are found
+    /// by polling; moving the clock wakes it).
+    pub fn start_with_clock(db: Db, settings: WorkerSettings, clock: Clock) -> Self {
         let poll = settings.poll;
         let wake = Arc::new((Mutex::new(false), Condvar::new()));
         let signal = wake.clone();
@@ -182,7 +194,7 @@ impl JobRunner {
                 if watch.strong_count() == 0 {
                     break;
                 }
-                match run_next(&db, &settings) {
+                match run_due(&db, &settings, clock.naive_now()) {
                     Ok(Outcome::Done) => {
                         counter.fetch_add(1, Ordering::Relaxed);
                         continue;

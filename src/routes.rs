@@ -20,7 +20,7 @@ use crate::domain::permissions::Permission::{self, *};
 use crate::error::ApiError;
 use crate::handlers::{
     authorize, classlist, console, courses, enrollments, groups, health, history, id_key_flow,
-    institutions, oauth, orgstructure, roles, sections, sign_in, users, versions,
+    institutions, oauth, orgstructure, roles, sections, sign_in, testing, users, versions,
 };
 use crate::middleware::RouteSpec;
 use crate::versions::{Product, RouteVersions, LE_ROUTES, LP_ROUTES, REMOVED_IN_LP_1_39};
@@ -34,7 +34,40 @@ const PATCH: Method = Method::PATCH;
 /// Registers every route, and the 404 for every other path.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     table().register(cfg);
+    test_mode_routes(cfg);
     cfg.default_service(web::to(not_found));
+}
+
+// ---------------------------------------------------------------------------------------------
+// TEST MODE ONLY (`serve --test-mode`, docs/testing.md). These paths exist only on a server in
+// test mode: on any other, a guard lets no request match them and they answer the 404 of an
+// unknown path. No token (test mode listens on loopback unless forced); not in [`served`]: they
+// are no part of the API.
+// ---------------------------------------------------------------------------------------------
+
+#[rustfmt::skip]
+fn test_mode_routes(cfg: &mut web::ServiceConfig) {
+    let only = || guard::fn_guard(|ctx| {
+        ctx.app_data::<crate::state::State>()
+            .is_some_and(|state| state.settings.test_mode.is_some())
+    });
+    let other_methods = |allow: &'static str| web::to(move |req: actix_web::HttpRequest| async move {
+        method_not_allowed(req, allow.to_string())
+    });
+    // Empty the database and seed the world again (same ids); the clock back on real time.
+    cfg.service(web::resource("/testing/reset").guard(only())
+        .route(web::post().to(testing::reset))
+        .default_service(other_methods("POST")));
+    // The seeded world's ids, by the names the seed file used.
+    cfg.service(web::resource("/testing/seed").guard(only())
+        .route(method_route(&GET).to(testing::seeded))
+        .default_service(other_methods("GET, HEAD")));
+    // The business clock: read it, move it ahead, back to real time.
+    cfg.service(web::resource("/testing/clock").guard(only())
+        .route(method_route(&GET).to(testing::clock))
+        .route(web::put().to(testing::set_clock))
+        .route(web::delete().to(testing::real_clock))
+        .default_service(other_methods("GET, HEAD, PUT, DELETE")));
 }
 
 /// Every (method, path) the table serves, paths as written above (LP paths under

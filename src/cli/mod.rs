@@ -7,6 +7,7 @@ mod clients;
 mod healthcheck;
 mod jobs;
 mod roles;
+pub mod seed;
 mod users;
 
 use std::net::TcpListener;
@@ -113,6 +114,10 @@ pub enum Command {
     /// Ask the server on this machine for /healthz; exit 0 when it answers 200 (a container's
     /// HEALTHCHECK).
     Healthcheck(healthcheck::HealthcheckArgs),
+    /// Load a world (users, OAuth clients, courses, enrollments, sections, group categories)
+    /// from a YAML or JSON file into the default institution, all or nothing; prints the ids
+    /// made as JSON (docs/testing.md).
+    Seed(seed::SeedArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -276,6 +281,19 @@ pub struct ServeArgs {
     /// ignores unknown fields.
     #[arg(long, env = "STRICT_INPUT")]
     pub strict_input: bool,
+    /// Test mode, for integration suites (docs/testing.md): EMPTIES THE DATABASE at start and
+    /// on `POST /testing/reset`, seeds `--seed`'s world, and serves `/testing/` routes that
+    /// move the business clock. Never on by default; refused on a non-loopback address
+    /// without --test-mode-allow-remote.
+    #[arg(long, env = "TEST_MODE")]
+    pub test_mode: bool,
+    /// The world test mode seeds at start and on each reset (YAML or JSON, as `seed` reads).
+    #[arg(long, env = "TEST_SEED_FILE", requires = "test_mode")]
+    pub seed: Option<std::path::PathBuf>,
+    /// Let test mode listen on a non-loopback address (its routes take no token: anyone who
+    /// reaches the server can empty its database).
+    #[arg(long, env = "TEST_MODE_ALLOW_REMOTE", requires = "test_mode")]
+    pub test_mode_allow_remote: bool,
 }
 
 #[derive(Args, Debug)]
@@ -313,6 +331,7 @@ pub fn run() -> i32 {
         Command::App(AppCommand::List) => apps::list(&cli),
         Command::App(AppCommand::Revoke(args)) => apps::revoke(&cli, args),
         Command::Healthcheck(args) => healthcheck::run(args),
+        Command::Seed(args) => seed::run(&cli, args),
     };
     match outcome {
         Ok(()) => 0,
@@ -375,7 +394,22 @@ fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), String> {
     }
     settings.job_retry_delay = std::time::Duration::from_millis(args.job_retry_delay_ms);
     settings.strict_input = args.strict_input;
+    if args.test_mode {
+        settings.test_mode = Some(test_mode(args)?);
+    }
     let state = AppState::initialize(settings)?;
+    if let Some(mode) = &state.settings.test_mode {
+        let created = crate::services::seed::reset_database(
+            &state.db,
+            mode.world.as_deref(),
+            &state.settings.learner_role_name,
+            state.clock.naive_now(),
+        )
+        .map_err(|e| format!("test mode could not reset the database: {}", e.cause()))?;
+        let ids = serde_json::to_string(&created).map_err(|e| e.to_string())?;
+        *mode.seeded.lock().unwrap_or_else(|p| p.into_inner()) = Some(created);
+        tracing::warn!(seeded = %ids, "TEST MODE: the database was emptied and seeded; /testing/reset empties it again, /testing/clock moves business time. Never run test mode on a database you need");
+    }
     let listener =
         TcpListener::bind(&args.bind).map_err(|e| format!("cannot bind {}: {e}", args.bind))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
@@ -390,6 +424,32 @@ fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("server error: {e}"))?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Test mode's settings, refused on an address other hosts can reach unless forced: its
+/// routes take no token. The seed file is read and checked before anything is touched.
+fn test_mode(args: &ServeArgs) -> Result<crate::config::TestMode, String> {
+    use std::net::ToSocketAddrs;
+    let addresses: Vec<std::net::SocketAddr> = args
+        .bind
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {}: {e}", args.bind))?
+        .collect();
+    let loopback = !addresses.is_empty() && addresses.iter().all(|a| a.ip().is_loopback());
+    if !loopback && !args.test_mode_allow_remote {
+        return Err(format!(
+            "test mode is refused on {}: it is not a loopback address, and test mode's routes empty the database without a token. Bind 127.0.0.1 (or ::1), or add --test-mode-allow-remote",
+            args.bind
+        ));
+    }
+    let world = match &args.seed {
+        Some(path) => Some(std::sync::Arc::new(seed::load(path)?)),
+        None => None,
+    };
+    Ok(crate::config::TestMode {
+        world,
+        ..crate::config::TestMode::default()
+    })
 }
 
 /// The database of every command but `serve` and `migrate`: one that exists and was set up,

@@ -54,6 +54,7 @@ pub mod oauth;
 pub mod org_structure;
 pub mod org_units;
 pub mod permissions;
+pub mod reset;
 pub mod roles;
 pub mod rows;
 pub mod sections;

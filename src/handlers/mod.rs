@@ -27,5 +27,6 @@ pub mod reply;
 pub mod roles;
 pub mod sections;
 pub mod sign_in;
+pub mod testing;
 pub mod users;
 pub mod versions;

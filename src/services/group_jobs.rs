@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use chrono::Utc;
+use chrono::NaiveDateTime;
 
 use crate::db::org_units::{self, CourseLock, TakenCodes};
 use crate::db::rows::{org_unit_type, GroupCategory, Member, OrgUnit};
@@ -52,9 +52,14 @@ fn quantities_of(category: &GroupCategory) -> Quantities {
     }
 }
 
-/// The creation job's work: groups, initial members, status Complete, and the expiry job if
-/// one is wanted. Does nothing for a category already complete (jobs may run twice).
-pub fn create_groups(conn: &mut DbConnection, category_id: i64) -> ApiResult<()> {
+/// The creation job's work at business time `now` (`crate::clock`): groups, initial members,
+/// status Complete, and the expiry job if one is wanted. Does nothing for a category already
+/// complete (jobs may run twice).
+pub fn create_groups(
+    conn: &mut DbConnection,
+    category_id: i64,
+    now: NaiveDateTime,
+) -> ApiResult<()> {
     let Some(category) = categories::by_id(conn, category_id)? else {
         return Ok(());
     };
@@ -80,7 +85,6 @@ pub fn create_groups(conn: &mut DbConnection, category_id: i64) -> ApiResult<()>
         piles.len(),
     )?;
     categories::link_groups(conn, category.id, &groups)?;
-    let now = Utc::now().naive_utc();
     let mut first_members = Vec::with_capacity(learners.len());
     for (group, pile) in groups.iter().zip(piles) {
         first_members.extend(pile.into_iter().map(|user_id| Member {
@@ -118,9 +122,14 @@ fn sizes_and_members(conn: &mut DbConnection, category_id: i64) -> ApiResult<Occ
     Ok((sizes, placed))
 }
 
-/// The expiry job's work, if still wanted and due: every eligible learner in no group of the category is placed in the
-/// groups with room (people-per-group styles create a group when all are full).
-pub fn allocate_after_expiry(conn: &mut DbConnection, category_id: i64) -> ApiResult<()> {
+/// The expiry job's work, if still wanted and due at business time `now` (`crate::clock`):
+/// every eligible learner in no group of the category is placed in the groups with room
+/// (people-per-group styles create a group when all are full).
+pub fn allocate_after_expiry(
+    conn: &mut DbConnection,
+    category_id: i64,
+    now: NaiveDateTime,
+) -> ApiResult<()> {
     let Some(category) = categories::by_id(conn, category_id)? else {
         return Ok(());
     };
@@ -131,7 +140,7 @@ pub fn allocate_after_expiry(conn: &mut DbConnection, category_id: i64) -> ApiRe
         return Ok(());
     };
     let due = categories::self_enrollment_of(&category).allocation_due();
-    if due.is_none_or(|due| due > Utc::now().naive_utc()) {
+    if due.is_none_or(|due| due > now) {
         return Ok(());
     }
     let (mut groups, placed) = sizes_and_members(conn, category.id)?;
@@ -140,7 +149,6 @@ pub fn allocate_after_expiry(conn: &mut DbConnection, category_id: i64) -> ApiRe
         .filter(|l| !placed.contains(l))
         .collect();
     let mut taken = TakenCodes::default();
-    let now = Utc::now().naive_utc();
     let mut placements = Vec::new();
     for learner in allocation::dealing_order(waiting, category.randomize_enrollments) {
         if let Some(group) = place(conn, &course, &category, &mut groups, &mut taken)? {

@@ -5,7 +5,8 @@
 //!
 //! Sibling rule: a resource file (users, courses, enrollments, roles, sections, groups,
 //! group_jobs, history, institutions, vles) may call `access`, `policy` and `placement`, never another
-//! resource file. What two resources share belongs in `db` or in one of those three.
+//! resource file. What two resources share belongs in `db` or in one of those three. `seed`
+//! alone composes resource units, as a script of API calls would (test fixtures).
 
 pub mod access;
 pub mod classlist;
@@ -22,6 +23,7 @@ pub mod placement;
 pub mod policy;
 pub mod roles;
 pub mod sections;
+pub mod seed;
 pub mod sign_in;
 pub mod users;
 pub mod vles;

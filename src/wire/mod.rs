@@ -52,6 +52,7 @@ mod parse;
 pub mod roles;
 pub mod sections;
 pub mod self_enrollment;
+pub mod testing;
 pub mod users;
 pub mod versions;
 

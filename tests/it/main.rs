@@ -29,3 +29,4 @@ mod sections;
 mod self_enrollment;
 mod setup;
 mod sign_in;
+mod testing_mode;

@@ -1,9 +1,9 @@
 //! Self-enrollment, our extension (docs/api.md): a learner lists the groups they may choose,
 //! joins one and leaves it, under the category's rules (`services::groups::self_enrollment`).
-//! The caller is the learner: these routes act on the caller's own membership only.
+//! The caller is the learner: these routes act on the caller's own membership only. The
+//! window is judged on business time (`crate::clock`), which test mode can move.
 
 use actix_web::HttpResponse;
-use chrono::Utc;
 
 use super::super::paths::{CategoryPath, GroupPath, OrgUnitPath};
 use super::super::reply::ok;
@@ -18,7 +18,7 @@ use crate::wire::self_enrollment::SelfEnrollmentCategory;
 
 /// `GET .../groupcategories/selfenrollment/`: the categories the caller may choose a group in.
 pub async fn choices(state: State, auth: Authorized, path: OrgUnitPath) -> ApiResult<HttpResponse> {
-    let now = Utc::now().naive_utc();
+    let now = state.clock.naive_now();
     let all = state
         .db
         .read(move |conn| {
@@ -32,7 +32,7 @@ pub async fn choices(state: State, auth: Authorized, path: OrgUnitPath) -> ApiRe
 
 /// `GET .../groupcategories/(groupCategoryId)/selfenrollment`
 pub async fn choice(state: State, auth: Authorized, path: CategoryPath) -> ApiResult<HttpResponse> {
-    let now = Utc::now().naive_utc();
+    let now = state.clock.naive_now();
     let one = state
         .db
         .read(move |conn| {
@@ -46,7 +46,7 @@ pub async fn choice(state: State, auth: Authorized, path: CategoryPath) -> ApiRe
 /// `POST .../groups/(groupId)/selfenrollment`: the caller joins the group; answers the
 /// category as they now see it.
 pub async fn join(state: State, auth: Authorized, path: GroupPath) -> ApiResult<HttpResponse> {
-    let now = Utc::now().naive_utc();
+    let now = state.clock.naive_now();
     let joined = state
         .db
         .write_in(path.course, move |conn| {
@@ -62,7 +62,7 @@ pub async fn join(state: State, auth: Authorized, path: GroupPath) -> ApiResult<
 
 /// `DELETE .../groups/(groupId)/selfenrollment`: the caller leaves the group.
 pub async fn leave(state: State, auth: Authorized, path: GroupPath) -> ApiResult<HttpResponse> {
-    let now = Utc::now().naive_utc();
+    let now = state.clock.naive_now();
     let left = state
         .db
         .write_in(path.course, move |conn| {

@@ -1282,6 +1282,8 @@ async fn every_control_of_every_page_has_a_label_and_no_page_runs_script() {
         format!("{base}/categories/new"),
         format!("{base}/categories/{cat}"),
         format!("{base}/categories/{cat}/import"),
+        format!("{base}/sections/import"),
+        format!("{base}/history"),
     ];
     let mut controls = 0;
     for path in &pages {

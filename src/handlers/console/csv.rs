@@ -15,7 +15,7 @@ use super::{
     answer, csv, enter, enter_post, id_in_path, is_refusal, page, refusal, see_other, Console,
 };
 use crate::db::org_units::CourseLock::Members;
-use crate::db::rows::UnitWithMembers;
+use crate::db::rows::{OrgUnit, UnitWithMembers, User};
 use crate::domain::csv::{membership_rows, write as write_csv, MembershipRow, MEMBERSHIP_COLUMNS};
 use crate::error::ApiResult;
 use crate::pages::console::course_crumbs;
@@ -180,25 +180,16 @@ fn row_view(row: &MembershipRow, outcome: &RowOutcome, kind: &str) -> ImportRowV
     .flatten()
     .collect::<Vec<_>>()
     .join(" / ");
+    let said = |user: &User, verb: &str, unit: &OrgUnit| {
+        let code = unit.code.as_deref().unwrap_or_default();
+        (
+            format!("{} {verb} {kind} {code}", user.display_name()),
+            false,
+        )
+    };
     let (outcome, rejected) = match outcome {
-        RowOutcome::Added { user, unit } => (
-            format!(
-                "{} will be added to {} {}",
-                user.display_name(),
-                kind,
-                unit.code.as_deref().unwrap_or_default()
-            ),
-            false,
-        ),
-        RowOutcome::AlreadyMember { user, unit } => (
-            format!(
-                "{} is already in {} {}",
-                user.display_name(),
-                kind,
-                unit.code.as_deref().unwrap_or_default()
-            ),
-            false,
-        ),
+        RowOutcome::Added { user, unit } => said(user, "will be added to", unit),
+        RowOutcome::AlreadyMember { user, unit } => said(user, "is already in", unit),
         RowOutcome::Rejected(why) => (why.clone(), true),
     };
     ImportRowView {

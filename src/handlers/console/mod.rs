@@ -294,7 +294,7 @@ impl Cut {
 
     /// Page `page` of `total` items, `per_page` a page.
     pub fn at(page: usize, total: usize, per_page: usize) -> Cut {
-        let start = (page - 1).saturating_mul(per_page).min(total);
+        let start = page.saturating_sub(1).saturating_mul(per_page).min(total);
         Cut {
             page,
             pages: total.div_ceil(per_page).max(1),

@@ -650,7 +650,7 @@ async fn a_learner_joins_and_leaves_a_group_and_is_refused_a_full_one() {
         b.assert_fits_phone("a learner's groups").await;
 
         b.press_button("Join Project teams 1").await;
-        assert_eq!(b.path().await, mine);
+        assert_eq!(b.path().await, format!("{mine}?done=joined"));
         assert_notice(&b, "You joined the group.").await;
         let table = choices_of(&b, "Project teams").await;
         assert!(

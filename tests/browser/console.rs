@@ -33,7 +33,7 @@ async fn wait_until_ready(b: &Browser, name: &str) {
         tokio::time::sleep(Duration::from_millis(100)).await;
         b.open(&status).await;
     }
-    assert_notice(&b, &format!("“{name}” is ready.")).await;
+    assert_notice(b, &format!("“{name}” is ready.")).await;
     b.follow_link(&format!("Open {name}")).await;
     assert_eq!(b.title().await, format!("{name} – d2l-groups console"));
 }

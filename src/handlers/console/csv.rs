@@ -69,7 +69,7 @@ pub async fn export(state: State, req: HttpRequest) -> HttpResponse {
 
 async fn export_csv(state: State, req: HttpRequest) -> ApiResult<HttpResponse> {
     let (course_id, units) = Units::of(&req)?;
-    let console = enter!(state, req, req.path().to_string());
+    let console = enter!(state, req, req.path());
     let auth = console.auth.clone();
     let (all, people) = state
         .db

@@ -78,6 +78,16 @@ pub fn with_org_defined_id(
         .load(conn)?)
 }
 
+/// The institution's users among `ids`, by id (at most a page's worth: a history page's).
+pub fn with_ids(conn: &mut DbConnection, institution_id: i64, ids: &[i64]) -> ApiResult<Vec<User>> {
+    Ok(users::table
+        .filter(users::institution_id.eq(institution_id))
+        .filter(users::id.eq_any(ids))
+        .order(users::id.asc())
+        .select(User::as_select())
+        .load(conn)?)
+}
+
 /// Up to `limit` of the institution's users with an id above `after`, by id.
 pub fn page(
     conn: &mut DbConnection,

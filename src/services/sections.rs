@@ -7,12 +7,14 @@ use chrono::Utc;
 use crate::db::rows::{org_unit_type, Member, OrgUnit, SectionSettings, UnitWithMembers};
 use crate::db::DbConnection;
 use crate::domain::allocation;
+use crate::domain::csv::MembershipRow;
 use crate::domain::history::Actor;
 use crate::domain::sections::{
     NewSettings, SectionChange, SettingsChange, DEFAULT_SETTINGS_NAME, SECTION_PREFIX,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::services::access::Course;
+use crate::services::placement::import::{self, RowOutcome};
 
 /// The course's section settings: 404 until they are initialized.
 pub fn settings(conn: &mut DbConnection, course: &Course) -> ApiResult<SectionSettings> {
@@ -250,6 +252,48 @@ pub fn move_member(
         )));
     }
     enroll(conn, course, to, user_id, actor)
+}
+
+/// Adds each row's user to the section with the row's code, in order, as [`enroll`] does (its
+/// rules, its refusals), in the caller's transaction (`placement::import`). The course must
+/// be held with `CourseLock::Members`.
+pub fn import_members(
+    conn: &mut DbConnection,
+    course: &Course,
+    rows: &[MembershipRow],
+    actor: &Actor,
+) -> ApiResult<Vec<RowOutcome>> {
+    settings(conn, course)?;
+    let sections = crate::db::org_units::children(conn, course.id, org_unit_type::SECTION)?;
+    import::import_rows(
+        conn,
+        course,
+        (&sections, "section", "in this course"),
+        rows,
+        |conn, section, user| enroll(conn, course, section.id, user.id, actor),
+    )
+}
+
+/// [`import_members`], all or nothing: refused as a whole (400, each refused row and why)
+/// when any row is refused, so the caller's transaction rolls back every row.
+pub fn apply_import(
+    conn: &mut DbConnection,
+    course: &Course,
+    rows: &[MembershipRow],
+    actor: &Actor,
+) -> ApiResult<Vec<RowOutcome>> {
+    let outcomes = import_members(conn, course, rows, actor)?;
+    import::all_or_nothing(rows, outcomes)
+}
+
+/// [`import_members`] as a dry run: each row's outcome, nothing kept.
+pub fn preview_import(
+    conn: &mut DbConnection,
+    course: &Course,
+    rows: &[MembershipRow],
+    actor: &Actor,
+) -> ApiResult<Vec<RowOutcome>> {
+    crate::db::dry_run::rolled_back(conn, |conn| import_members(conn, course, rows, actor))
 }
 
 /// The members of section `id`, by user id.

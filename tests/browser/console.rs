@@ -33,15 +33,20 @@ async fn wait_until_ready(b: &Browser, name: &str) {
         tokio::time::sleep(Duration::from_millis(100)).await;
         b.open(&status).await;
     }
+    assert_notice(b, &format!("“{name}” is ready.")).await;
+    b.follow_link(&format!("Open {name}")).await;
+    assert_eq!(b.title().await, format!("{name} – d2l-groups console"));
+}
+
+/// Fails unless the page's status line (`role=status`) says `text`.
+async fn assert_notice(b: &Browser, text: &str) {
     assert_eq!(
         b.message().await,
         Some(Message {
             role: "status".into(),
-            text: format!("“{name}” is ready."),
+            text: text.into(),
         })
     );
-    b.follow_link(&format!("Open {name}")).await;
-    assert_eq!(b.title().await, format!("{name} – d2l-groups console"));
 }
 
 /// Opens the create form of `course`, fills the name, picks `style` (its number) and fills
@@ -266,13 +271,7 @@ async fn a_member_is_moved_between_two_groups_with_the_move_form() {
         b.choose("Group for Test gl00", "Pairs 2").await;
         let field = b.by_label("Group for Test gl00").await;
         submit_form_of(&b, &field).await;
-        assert_eq!(
-            b.message().await,
-            Some(Message {
-                role: "status".into(),
-                text: "The member was moved.".into(),
-            })
-        );
+        assert_notice(&b, "The member was moved.").await;
         let one = members_of(&b, "Pairs 1").await;
         let two = members_of(&b, "Pairs 2").await;
         assert!(
@@ -536,13 +535,7 @@ async fn memberships_export_as_csv_and_import_by_pasting_after_a_preview() {
         let text = b.text().await;
         assert!(text.contains("1 rows: 1 accepted, 0 rejected."), "{text}");
         b.press_button("Apply the import").await;
-        assert_eq!(
-            b.message().await,
-            Some(Message {
-                role: "status".into(),
-                text: "The import was applied.".into(),
-            })
-        );
+        assert_notice(&b, "The import was applied.").await;
         assert!(members_of(&b, &name2).await.contains("Test bob"));
         assert!(members_of(&b, &name1).await.contains("Test ada"));
         assert_eq!(groups_of(&app, course, cat).await.len(), 2);
@@ -583,13 +576,7 @@ async fn sections_are_previewed_then_created() {
         b.assert_fits_phone("sections preview").await;
 
         b.press_button("Create these sections").await;
-        assert_eq!(
-            b.message().await,
-            Some(Message {
-                role: "status".into(),
-                text: "The sections were created.".into(),
-            })
-        );
+        assert_notice(&b, "The sections were created.").await;
         let one = b
             .by_role("region", "Members of Section 1")
             .await
@@ -604,6 +591,242 @@ async fn sections_are_previewed_then_created() {
         assert_accessible(&b, "sections page").await;
         b.assert_fits_phone("sections page").await;
         b.screenshot_for_docs("console-sections").await;
+    })
+    .await;
+}
+
+/// A self-enrollment category of `course` (style 5: two groups of at most `cap`), made over
+/// the API: its id and its groups' ids.
+async fn choose_your_group(app: &TestApp, course: i64, name: &str, cap: i64) -> (i64, Vec<i64>) {
+    let form = category_form(
+        name,
+        serde_json::json!(5),
+        serde_json::json!({"NumberOfGroups": 2, "MaxUsersPerGroup": cap}),
+    );
+    category_ready(app, V, course, &form).await
+}
+
+/// The text of region `name` (a table's box), its cells and rows each one space apart.
+async fn region_text(b: &Browser, name: &str) -> String {
+    let text = b
+        .by_role("region", name)
+        .await
+        .text()
+        .await
+        .expect("the region's text");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The text of the groups' table of `category` on a learner's page.
+async fn choices_of(b: &Browser, category: &str) -> String {
+    region_text(b, &format!("Groups of {category}")).await
+}
+
+#[actix_web::test]
+async fn a_learner_joins_and_leaves_a_group_and_is_refused_a_full_one() {
+    browser_test(|b| async move {
+        let app = spawn_app().await;
+        let course = app.create_course("C-MINE").await;
+        let ls = learners(&app, course, "ml", 3).await;
+        let (cat, groups) = choose_your_group(&app, course, "Project teams", 2).await;
+        let mine = format!("/console/courses/{course}/mygroups");
+
+        b.sign_in_as(&app, "ml00").await;
+        b.open(&app.url("/console/")).await;
+        b.follow_link("Your groups in Course C-MINE").await;
+        assert_eq!(b.path().await, mine);
+        assert_eq!(
+            b.title().await,
+            "Your groups in Course C-MINE – d2l-groups console"
+        );
+        let text = b.text().await;
+        assert!(text.contains("At most 2 members a group."), "{text}");
+        let table = choices_of(&b, "Project teams").await;
+        assert!(
+            table.contains("Project teams 1 0 2 Join Project teams 1"),
+            "no members, two free places: {table}"
+        );
+        assert_accessible(&b, "a learner's groups").await;
+        b.assert_fits_phone("a learner's groups").await;
+
+        b.press_button("Join Project teams 1").await;
+        assert_eq!(b.path().await, format!("{mine}?done=joined"));
+        assert_notice(&b, "You joined the group.").await;
+        let table = choices_of(&b, "Project teams").await;
+        assert!(
+            table.contains("Project teams 1 (your group) 1 1 Leave Project teams 1"),
+            "a member, one free place: {table}"
+        );
+        assert!(
+            !table.contains("Join Project teams 2"),
+            "one group per category: {table}"
+        );
+        assert_eq!(member_rows(&app, groups[0]), 1);
+        // The API says the same: the learner is a member of the group.
+        let group = json_ok(
+            app.get(
+                &app.lp(&format!(
+                    "/{course}/groupcategories/{cat}/groups/{}",
+                    groups[0]
+                )),
+                &app.admin,
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(group["Enrollments"], serde_json::json!([ls[0]]));
+        assert_accessible(&b, "a learner's groups, joined").await;
+        b.assert_fits_phone("a learner's groups, joined").await;
+        b.screenshot_for_docs("console-mygroups").await;
+
+        b.press_button("Leave Project teams 1").await;
+        assert_notice(&b, "You left the group.").await;
+        assert_eq!(member_rows(&app, groups[0]), 0);
+        let table = choices_of(&b, "Project teams").await;
+        assert!(table.contains("Join Project teams 2"), "{table}");
+
+        // Group 2 fills up while the page is open: joining it is refused, and says why.
+        for learner in &ls[1..] {
+            app.post(
+                &app.lp(&format!(
+                    "/{course}/groupcategories/{cat}/groups/{}/enrollments/",
+                    groups[1]
+                )),
+                &app.admin,
+                &serde_json::json!({"UserId": learner}),
+            )
+            .await;
+        }
+        assert_eq!(member_rows(&app, groups[1]), 2);
+        b.press_button("Join Project teams 2").await;
+        assert_eq!(
+            b.message().await,
+            Some(Message {
+                role: "alert".into(),
+                text: format!("Group {} is full: it holds its 2 members.", groups[1]),
+            })
+        );
+        let table = choices_of(&b, "Project teams").await;
+        assert!(table.contains("Project teams 2 2 0 Full"), "{table}");
+        assert_eq!(member_rows(&app, groups[1]), 2, "nothing changed");
+        assert_accessible(&b, "a learner refused a full group").await;
+        b.assert_fits_phone("a learner refused a full group").await;
+    })
+    .await;
+}
+
+/// Whether the focused element shows its focus: an outline at least 2 px wide.
+async fn focus_visible(b: &Browser) -> bool {
+    let seen = b
+        .script(
+            "const s = getComputedStyle(document.activeElement);
+             return [s.outlineStyle, parseFloat(s.outlineWidth)];",
+            vec![],
+        )
+        .await;
+    seen[0].as_str() != Some("none") && seen[1].as_f64().unwrap_or(0.0) >= 2.0
+}
+
+/// Presses Tab from the top of the page until `wanted` has the focus (at most 20 times);
+/// answers what the focus passed through on the way.
+async fn tab_to(b: &Browser, wanted: &str) -> Vec<String> {
+    b.focus_top().await;
+    let mut seen = Vec::new();
+    for _ in 0..20 {
+        b.press(Key::Tab).await;
+        let now = b.focused().await;
+        seen.push(now.clone());
+        if now == wanted {
+            return seen;
+        }
+    }
+    panic!("Tab never reached {wanted}: {seen:?}");
+}
+
+/// Reaches `wanted` with Tab alone ([`tab_to`]), sees that it shows its focus, and presses
+/// Enter on it; answers what the focus passed through.
+async fn press_by_keyboard(b: &Browser, wanted: &str) -> Vec<String> {
+    let seen = tab_to(b, wanted).await;
+    assert!(focus_visible(b).await, "{wanted} shows its focus");
+    b.mark_page().await;
+    b.press(Key::Enter).await;
+    b.wait_for_new_page().await;
+    seen
+}
+
+#[actix_web::test]
+async fn a_learner_joins_and_leaves_a_group_by_keyboard_alone() {
+    browser_test(|b| async move {
+        let app = spawn_app().await;
+        let course = app.create_course("C-KEYS").await;
+        learners(&app, course, "kl", 1).await;
+        let (_, groups) = choose_your_group(&app, course, "Pairs", 2).await;
+        b.sign_in_as(&app, "kl00").await;
+        b.open(&app.url(&format!("/console/courses/{course}/mygroups")))
+            .await;
+
+        // Tab, Tab, ...: the header, the breadcrumbs, the table's box, then the buttons.
+        let seen = press_by_keyboard(&b, r#"button "Join Pairs 2""#).await;
+        assert_eq!(seen[0], r#"a "Console""#, "{seen:?}");
+        assert!(
+            seen.contains(&r#"button "Join Pairs 1""#.to_string()),
+            "{seen:?}"
+        );
+        assert_notice(&b, "You joined the group.").await;
+        assert_eq!(member_rows(&app, groups[1]), 1);
+
+        // And out again, the same way.
+        press_by_keyboard(&b, r#"button "Leave Pairs 2""#).await;
+        assert_notice(&b, "You left the group.").await;
+        assert_eq!(member_rows(&app, groups[1]), 0);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn an_instructor_reads_the_membership_history_and_filters_it() {
+    browser_test(|b| async move {
+        let app = spawn_app().await;
+        let course = app.create_course("C-HIST").await;
+        member(&app, course, "teacher", "Instructor").await;
+        learners(&app, course, "hl", 4).await;
+        deal_sections(&app, course, 2).await;
+        b.sign_in_as(&app, "teacher").await;
+        // A change through the console: a category whose job places the learners, then a move.
+        create_category(&b, &app, course, "Pairs", "2", &[("Number of groups", "2")]).await;
+        b.choose("Group for Test hl00", "Pairs 2").await;
+        let field = b.by_label("Group for Test hl00").await;
+        submit_form_of(&b, &field).await;
+
+        b.open(&app.url(&format!("/console/courses/{course}")))
+            .await;
+        b.follow_link("Membership history").await;
+        assert_eq!(
+            b.title().await,
+            "Membership history of Course C-HIST – d2l-groups console"
+        );
+        let table = region_text(&b, "Membership changes").await;
+        for seen in [
+            "Added Test hl00 (hl00) Pairs 2 (group) Test teacher (teacher) Console",
+            "Removed Test hl00 (hl00) Pairs 1 (group) Test teacher (teacher) Console",
+            "Job",
+            "API (client ",
+        ] {
+            assert!(table.contains(seen), "{seen} in {table}");
+        }
+        assert_accessible(&b, "membership history").await;
+        b.assert_fits_phone("membership history").await;
+        b.screenshot_for_docs("console-history").await;
+
+        // Filtered: only the console's changes of hl00.
+        b.fill("User (user name or id)", "hl00").await;
+        b.choose("Through", "Console").await;
+        b.press_button("Filter").await;
+        let table = region_text(&b, "Membership changes").await;
+        assert!(!table.contains("Job") && !table.contains("API"), "{table}");
+        assert_eq!(table.matches("Console").count(), 2, "{table}");
+        assert_eq!(b.value_of("User (user name or id)").await, "hl00");
+        assert_accessible(&b, "membership history, filtered").await;
     })
     .await;
 }

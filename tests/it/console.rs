@@ -1282,6 +1282,8 @@ async fn every_control_of_every_page_has_a_label_and_no_page_runs_script() {
         format!("{base}/categories/new"),
         format!("{base}/categories/{cat}"),
         format!("{base}/categories/{cat}/import"),
+        format!("{base}/sections/import"),
+        format!("{base}/history"),
     ];
     let mut controls = 0;
     for path in &pages {
@@ -1400,4 +1402,329 @@ async fn a_learner_chooses_a_group_and_leaves_it_on_their_page_within_the_rules(
     let (status, html) = teacher.page(&mine).await;
     assert_eq!(status, 403);
     assert!(html.contains("groups.self_enroll"), "{html}");
+}
+
+/// How many of a page's `<section>`s a list of units shows (`section-` or `group-` ids).
+fn units_shown(html: &str, kind: &str) -> usize {
+    html.matches(&format!("<section aria-labelledby=\"{kind}-"))
+        .count()
+}
+
+#[actix_web::test]
+async fn the_sections_and_category_pages_are_paged_with_moves_to_any_unit() {
+    let app = spawn_app().await;
+    let course = app.create_course("C-PAGED").await;
+    member(&app, course, "teacher", "Instructor").await;
+    learners(&app, course, "pl", 12).await;
+    let sections = deal_sections(&app, course, 12).await;
+    let b = signed_in(&app, "teacher").await;
+    let base = format!("/console/courses/{course}/sections");
+
+    let (status, html) = b.page(&base).await;
+    assert_eq!(status, 200, "{html}");
+    assert_eq!(units_shown(&html, "section"), 10);
+    assert!(html.contains("Page 1 of 2 (12 sections)"), "{html}");
+    assert!(html.contains(&format!("href=\"{base}?page=2\" rel=\"next\"")));
+    assert!(!html.contains("Section 11 ("), "{html}");
+    // A member on the first page may be moved to a section of the second.
+    let last = sections[11]["SectionId"].as_i64().expect("id");
+    assert!(html.contains(&format!("<option value=\"{last}\">Section 12</option>")));
+
+    let (status, html) = b.page(&format!("{base}?page=2")).await;
+    assert_eq!(status, 200);
+    assert_eq!(units_shown(&html, "section"), 2);
+    assert!(html.contains("Section 11 (") && html.contains("Section 12 ("));
+    assert!(html.contains("Page 2 of 2 (12 sections)"));
+    assert!(html.contains(&format!("href=\"{base}?page=1\" rel=\"prev\"")));
+    assert!(!html.contains("rel=\"next\""));
+    // Past the end: no sections, the way back; not a number: 400.
+    let (status, html) = b.page(&format!("{base}?page=3")).await;
+    assert_eq!(status, 200);
+    assert_eq!(units_shown(&html, "section"), 0);
+    let (status, html) = b.page(&format!("{base}?page=0")).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("page: must be a page number, 1 or more."));
+
+    // A refused rename (the code of another section) shows the page holding its section,
+    // with what was sent.
+    let taken = sections[0]["Code"].as_str().expect("code");
+    let html = b
+        .post_refused(
+            &format!("{base}/{last}/rename"),
+            &[("name", "Twelve"), ("code", taken), ("description", "")],
+            400,
+        )
+        .await;
+    assert!(html.contains("Page 2 of 2"), "{html}");
+    assert!(html.contains("value=\"Twelve\""), "{html}");
+
+    // A category of 21 groups: 20 on the first page.
+    let (cat, groups) = api_category(&app, course, "Many", 0, json!({"NumberOfGroups": 21})).await;
+    let cat_base = format!("/console/courses/{course}/categories/{cat}");
+    let (status, html) = b.page(&cat_base).await;
+    assert_eq!(status, 200);
+    assert_eq!(units_shown(&html, "group"), 20);
+    assert!(html.contains("Page 1 of 2 (21 groups)"), "{html}");
+    assert!(html.contains(&format!("href=\"{cat_base}?page=2\" rel=\"next\"")));
+    let (_, html) = b.page(&format!("{cat_base}?page=2")).await;
+    assert_eq!(units_shown(&html, "group"), 1);
+    assert!(
+        html.contains(&format!("id=\"group-{}\"", groups[20])),
+        "{html}"
+    );
+}
+
+#[actix_web::test]
+async fn sections_import_previews_then_applies_all_or_nothing() {
+    let app = spawn_app().await;
+    let course = app.create_course("C-SIMP").await;
+    member(&app, course, "teacher", "Instructor").await;
+    learners(&app, course, "si", 2).await;
+    deal_sections(&app, course, 2).await;
+    // Enrolled after the dealing (no AutoEnroll): in no section yet.
+    let ada = person(&app, course, "ada", "S-1", "Student").await;
+    let bob = person(&app, course, "bob", "S-2", "Student").await;
+    let before = section_members(&app, course).await;
+    let b = signed_in(&app, "teacher").await;
+    let base = format!("/console/courses/{course}/sections");
+    let (_, html) = b.page(&base).await;
+    assert!(html.contains(&format!("href=\"{base}/import\"")), "{html}");
+    let codes: Vec<String> = api(&app, &format!("/{course}/sections/"))
+        .await
+        .as_array()
+        .expect("sections")
+        .iter()
+        .map(|s| s["Code"].as_str().expect("code").to_string())
+        .collect();
+    let (c1, c2) = (&codes[0], &codes[1]);
+
+    let (status, html) = b.page(&format!("{base}/import")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<title>Import section memberships"), "{html}");
+    assert!(html.contains("and SectionCode;"), "{html}");
+    assert!(html_has_upload(&b, &format!("{base}/import")).await);
+
+    let csv = format!("UserName,SectionCode\nada,{c1}\nsi00,{c1}\nnobody,{c2}\nbob,NOPE\n");
+    let res = b
+        .post(
+            &format!("{base}/import"),
+            &[("action", "preview"), ("csv", &csv)],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.expect("body");
+    assert!(html.contains("4 rows: 2 accepted, 2 rejected."), "{html}");
+    assert!(html.contains("<th scope=\"col\">Section code</th>"));
+    assert!(
+        html.contains(&format!("Test ada will be added to section {c1}")),
+        "{html}"
+    );
+    assert!(html.contains(&format!("Test si00 is already in section {c1}")));
+    assert!(html.contains("Rejected: No user named &quot;nobody&quot;."));
+    assert!(
+        html.contains("Rejected: No section with code &quot;NOPE&quot; in this course."),
+        "{html}"
+    );
+    assert_eq!(
+        section_members(&app, course).await,
+        before,
+        "a preview keeps nothing"
+    );
+
+    // Applied with rejected rows: refused as a whole.
+    let res = b
+        .post(
+            &format!("{base}/import"),
+            &[("action", "apply"), ("csv", &csv)],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    let html = res.text().await.expect("body");
+    assert!(
+        html.contains("Nothing was imported: 2 row(s) refused (line 4: No user named"),
+        "{html}"
+    );
+    assert_eq!(section_members(&app, course).await, before);
+
+    // Good rows, uploaded as a file: previewed, then applied in one go.
+    let good = format!("UserId,SectionCode\n{ada},{c1}\n{bob},{c2}\n");
+    let res = b
+        .post_multipart(
+            &format!("{base}/import"),
+            &[("action", None, "preview"), ("file", Some("s.csv"), &good)],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(res
+        .text()
+        .await
+        .expect("body")
+        .contains("2 rows: 2 accepted, 0 rejected."));
+    let html = b
+        .post_ok(
+            &format!("{base}/import"),
+            &[("action", "apply"), ("csv", &good)],
+            &format!("{base}?done=imported"),
+        )
+        .await;
+    assert!(html.contains("The import was applied."));
+    let after = section_members(&app, course).await;
+    assert!(after[0].1.contains(&ada) && !after[0].1.contains(&bob));
+    assert!(after[1].1.contains(&bob));
+    // The export has the section codes.
+    let res = b.get(&format!("{base}.csv")).await;
+    let text = res.text().await.expect("csv");
+    assert!(
+        text.starts_with("OrgDefinedId,UserName,UserId,SectionCode\r\n"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("S-1,ada,{ada},{c1}\r\n")), "{text}");
+
+    // A TA holds no sections.enroll: 403 naming it, on the form and on the post.
+    member(&app, course, "si_ta", "Teaching Assistant").await;
+    let ta = signed_in(&app, "si_ta").await;
+    let (status, html) = ta.page(&format!("{base}/import")).await;
+    assert_eq!(status, 403);
+    assert!(html.contains("sections.enroll"), "{html}");
+    let res = ta
+        .post(
+            &format!("{base}/import"),
+            &[("action", "apply"), ("csv", &good)],
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+}
+
+/// The rows of the history page's table, each as its cells' text.
+fn history_rows(html: &str) -> Vec<Vec<String>> {
+    let Some(body) = html.split("<tbody>").nth(1) else {
+        return Vec::new();
+    };
+    let body = body.split("</tbody>").next().unwrap_or("");
+    body.split("<tr>")
+        .skip(1)
+        .map(|row| {
+            row.split("<td>")
+                .skip(1)
+                .map(|cell| cell.split("</td>").next().unwrap_or("").to_string())
+                .collect()
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn the_membership_history_page_filters_by_user_and_via_and_pages() {
+    let app = spawn_app().await;
+    let course = app.create_course("C-HIST").await;
+    member(&app, course, "teacher", "Instructor").await;
+    let ls = learners(&app, course, "hl", 30).await;
+    // 30 entries through the API (the admin's client), then 30 by the category's job.
+    deal_sections(&app, course, 2).await;
+    let (cat, groups) = api_category(&app, course, "Auto", 2, json!({"NumberOfGroups": 3})).await;
+    let b = signed_in(&app, "teacher").await;
+    // One more through the console: hl00 out of their group.
+    assert_eq!(groups.len(), 3);
+    let g = group_members(&app, course, cat)
+        .await
+        .into_iter()
+        .find(|(_, _, members)| members.contains(&ls[0]))
+        .expect("hl00's group")
+        .0;
+    b.post_ok(
+        &format!("/console/courses/{course}/categories/{cat}/groups/{g}/remove"),
+        &[("user", &ls[0].to_string())],
+        &format!("/console/courses/{course}/categories/{cat}?done=removed"),
+    )
+    .await;
+
+    let base = format!("/console/courses/{course}/history");
+    let (_, html) = b.page(&format!("/console/courses/{course}")).await;
+    assert!(
+        html.contains(&format!("href=\"{base}\"")),
+        "linked from the course: {html}"
+    );
+    let (status, html) = b.page(&base).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("<title>Membership history of Course C-HIST"));
+    let rows = history_rows(&html);
+    assert_eq!(rows.len(), 50, "a page of 50");
+    // Newest first: the console's removal, by the teacher.
+    let newest = &rows[0];
+    assert_eq!(newest[1], "Removed", "{newest:?}");
+    assert_eq!(newest[2], "Test hl00 (hl00)");
+    assert!(newest[3].ends_with("(group)"), "{newest:?}");
+    assert_eq!(newest[4], "Test teacher (teacher)", "{newest:?}");
+    assert_eq!(newest[5], "Console");
+    assert_eq!(rows[1][5], "Job", "{:?}", rows[1]);
+    assert_eq!(rows[1][4], "—");
+    assert!(html.contains("rel=\"next\">Older changes</a>"), "{html}");
+    assert!(!html.contains("Newest changes"));
+
+    // The older page: the rest, the API's with its client.
+    let older = html
+        .split("href=\"")
+        .filter_map(|s| s.split('"').next())
+        .find(|href| href.starts_with(&format!("{base}?before=")))
+        .expect("the older page's link")
+        .replace("&amp;", "&");
+    let (status, html) = b.page(&older).await;
+    assert_eq!(status, 200);
+    let rows = history_rows(&html);
+    assert_eq!(rows.len(), 11, "61 in all: {rows:?}");
+    assert!(
+        rows.iter().all(|r| r[5].starts_with("API (client ")),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter().all(|r| r[3].starts_with("Section ")),
+        "{rows:?}"
+    );
+    assert!(html.contains(&format!("href=\"{base}\">Newest changes</a>")));
+
+    // Filtered by user (name or id) and by what it came through.
+    let (_, html) = b.page(&format!("{base}?user=HL00")).await;
+    let rows = history_rows(&html);
+    assert_eq!(rows.len(), 3, "dealt, placed, removed: {rows:?}");
+    assert!(rows.iter().all(|r| r[2] == "Test hl00 (hl00)"));
+    assert!(html.contains("value=\"HL00\""), "the filter is shown");
+    let (_, html) = b.page(&format!("{base}?user={}&via=Console", ls[0])).await;
+    assert_eq!(history_rows(&html).len(), 1);
+    assert!(
+        html.contains("<option value=\"Console\" selected>Console</option>"),
+        "{html}"
+    );
+    let (_, html) = b.page(&format!("{base}?via=job")).await;
+    let rows = history_rows(&html);
+    assert_eq!(rows.len(), 30);
+    assert!(rows.iter().all(|r| r[5] == "Job"));
+    // The same entries as the API's route answers.
+    let api_items = json_ok(
+        app.get(
+            &app.lp(&format!("/{course}/memberships/history/?via=Job")),
+            &app.admin,
+        )
+        .await,
+    )
+    .await["Items"]
+        .as_array()
+        .expect("items")
+        .len();
+    assert_eq!(api_items, 30);
+
+    // Refusals: an unknown user (404, beside the form), an unknown via or bookmark (400).
+    let (status, html) = b.page(&format!("{base}?user=nobody")).await;
+    assert_eq!(status, 404);
+    assert!(html.contains("No user &quot;nobody&quot;"), "{html}");
+    assert!(html.contains("No changes to show."));
+    let (status, html) = b.page(&format!("{base}?via=mail")).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("via: &quot;mail&quot; is not one of Api, Console, AutoEnroll, Job."));
+    let (status, _) = b.page(&format!("{base}?before=x")).await;
+    assert_eq!(status, 400);
+
+    // A learner holds no enrollments.read: 403 naming it, as the API route.
+    let learner = signed_in(&app, "hl01").await;
+    let (status, html) = learner.page(&base).await;
+    assert_eq!(status, 403);
+    assert!(html.contains("enrollments.read"), "{html}");
 }

@@ -1,10 +1,8 @@
 //! `/console/courses/{orgUnitId}/categories...`: a course's group categories; creating one
 //! (the API's Create form, parsed and validated as the API does) and following its creation
-//! job; a category with its groups and members, and the changes to them; its memberships as
-//! CSV, and their import (a preview, then one all-or-nothing transaction). Each action is the
+//! job; a category with its groups and members, a page at a time, and deleting it. (The posts
+//! that change one group are `groups`; the memberships' CSV is `csv`.) Each action is the
 //! unit of work of its API route (`services::groups`), checked with that route's permission.
-
-use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
@@ -12,25 +10,26 @@ use serde_json::{json, Value};
 
 use super::super::extract::RawBody;
 use super::{
-    answer, as_api_body, csrf_ok, csv, done_code, enter, id_in_path, is_refusal, json_number, page,
-    see_other, stale_form, Console, Form,
+    answer, as_api_body, done_or, enter, enter_post, id_in_path, is_refusal, json_number, notice,
+    page, people_by_id, person, refusal, see_other, Console, Cut, Form,
 };
 use crate::db::org_units::CourseLock::{Members, Structure};
 use crate::db::rows::GroupCategory;
-use crate::domain::csv::{membership_rows, write as write_csv, MembershipRow, MEMBERSHIP_COLUMNS};
 use crate::domain::group_plan::Style;
 use crate::domain::permissions::Permission::GroupsView;
 use crate::error::{ApiError, ApiResult};
 use crate::pages::console::categories::{
-    self as view, CategoryForm, CategoryPage, CategoryRow, GroupView, ImportRowView,
+    self as view, CategoryForm, CategoryPage, CategoryRow, GroupView,
 };
-use crate::pages::console::sections::Person;
-use crate::pages::console::{done_text, Flash};
+use crate::pages::console::Flash;
 use crate::services::access::{self, Missing};
 use crate::services::classlist;
-use crate::services::groups::{self, RowOutcome};
+use crate::services::groups;
 use crate::state::State;
 use crate::wire::groups::GroupCategoryCreate;
+
+/// Groups a page of a category shows (each with all its members).
+pub const GROUPS_PER_PAGE: usize = 20;
 
 pub(super) fn categories_path(course: i64) -> String {
     format!("/console/courses/{course}/categories")
@@ -38,20 +37,6 @@ pub(super) fn categories_path(course: i64) -> String {
 
 pub(super) fn category_path(course: i64, category: i64) -> String {
     format!("/console/courses/{course}/categories/{category}")
-}
-
-fn flash_of(req: &HttpRequest) -> Flash {
-    Flash {
-        notice: done_text(done_code(req).as_deref()),
-        error: None,
-    }
-}
-
-fn refusal_flash(e: &ApiError) -> Flash {
-    Flash {
-        notice: None,
-        error: Some(e.to_string()),
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -87,7 +72,7 @@ async fn list_page(state: State, req: HttpRequest) -> ApiResult<HttpResponse> {
         StatusCode::OK,
         view::list(
             &console.frame(),
-            &flash_of(&req),
+            &notice(&req),
             course_id,
             &course_name,
             &rows,
@@ -205,27 +190,16 @@ pub async fn create(state: State, req: HttpRequest, body: RawBody) -> HttpRespon
 
 async fn create_post(state: State, req: HttpRequest, body: RawBody) -> ApiResult<HttpResponse> {
     let course_id = id_in_path(&req, "orgUnitId", "Org unit")?;
-    let console = enter!(state, req, format!("{}/new", categories_path(course_id)));
-    let form = Form::parse(&body.0)?;
-    if !csrf_ok(&console, &form) {
-        return Ok(stale_form(&console));
-    }
+    let back = format!("{}/new", categories_path(course_id));
+    let (console, form) = enter_post!(state, req, body, back);
     let fields = category_form(&form);
     let spec = as_api_body::<GroupCategoryCreate>(create_body(&fields)).and_then(|c| c.validated());
-    let auth = console.auth.clone();
     let created = match spec {
         Ok(spec) => {
-            state
-                .db
-                .write(move |conn| {
-                    let course = access::course_for_write(
-                        conn,
-                        &auth,
-                        course_id,
-                        Missing::BadRequest,
-                        Members,
-                    )?;
-                    groups::create_category(conn, &course, &spec)
+            let lock = (Missing::BadRequest, Members);
+            console
+                .change(&state, course_id, lock, move |conn, course, _| {
+                    groups::create_category(conn, course, &spec)
                 })
                 .await
         }
@@ -243,13 +217,7 @@ async fn create_post(state: State, req: HttpRequest, body: RawBody) -> ApiResult
             let name = course_name(&state, &console, course_id).await?;
             Ok(page(
                 e.status_code(),
-                view::new_form(
-                    &console.frame(),
-                    &refusal_flash(&e),
-                    course_id,
-                    &name,
-                    &fields,
-                ),
+                view::new_form(&console.frame(), &refusal(&e), course_id, &name, &fields),
             ))
         }
         Err(e) => Err(e),
@@ -322,34 +290,14 @@ async fn read_category(
             Ok((course.name.clone(), category, units, people))
         })
         .await?;
-    let names: HashMap<i64, Person> = people
-        .into_iter()
-        .map(|(u, _)| {
-            let p = Person {
-                id: u.id,
-                name: u.display_name(),
-                user_name: u.user_name,
-            };
-            (u.id, p)
-        })
-        .collect();
+    let names = people_by_id(people);
     let groups = units
         .into_iter()
         .map(|g| GroupView {
             id: g.unit.id,
             name: g.unit.name,
             code: g.unit.code.unwrap_or_default(),
-            members: g
-                .members
-                .iter()
-                .map(|id| {
-                    names.get(id).cloned().unwrap_or(Person {
-                        id: *id,
-                        name: format!("User {id}"),
-                        user_name: String::new(),
-                    })
-                })
-                .collect(),
+            members: g.members.iter().map(|id| person(&names, *id)).collect(),
         })
         .collect();
     Ok(Read {
@@ -361,16 +309,18 @@ async fn read_category(
     })
 }
 
-/// The category page with `flash`, answered with `status`.
+/// Page `page_number` of the category page with `flash`, answered with `status`.
 pub(super) async fn show(
     state: &State,
     console: &Console,
-    course_id: i64,
-    category_id: i64,
+    (course_id, category_id, page_number): (i64, i64, usize),
     status: StatusCode,
     flash: Flash,
 ) -> ApiResult<HttpResponse> {
     let read = read_category(state, console, course_id, category_id).await?;
+    let cut = Cut::at(page_number, read.groups.len(), GROUPS_PER_PAGE);
+    let (previous, next) =
+        cut.links(|n| format!("{}?page={n}", category_path(course_id, category_id)));
     let body = view::category(
         &console.frame(),
         &flash,
@@ -381,7 +331,11 @@ pub(super) async fn show(
             name: &read.name,
             style: read.style,
             processing: read.processing,
-            groups: &read.groups,
+            groups: &read.groups[cut.range.clone()],
+            all: &read.groups,
+            position: cut.position("group", "groups"),
+            previous,
+            next,
         },
     );
     Ok(page(status, body))
@@ -399,18 +353,11 @@ pub(super) async fn refused(
     if !is_refusal(&e) {
         return Err(e);
     }
-    show(
-        state,
-        console,
-        course_id,
-        category_id,
-        e.status_code(),
-        refusal_flash(&e),
-    )
-    .await
+    let at = (course_id, category_id, 1);
+    show(state, console, at, e.status_code(), refusal(&e)).await
 }
 
-/// `GET .../categories/{groupCategoryId}` (groups.view).
+/// `GET .../categories/{groupCategoryId}?page=` (groups.view).
 pub async fn category(state: State, req: HttpRequest) -> HttpResponse {
     answer(category_page(state, req).await)
 }
@@ -419,15 +366,12 @@ async fn category_page(state: State, req: HttpRequest) -> ApiResult<HttpResponse
     let course_id = id_in_path(&req, "orgUnitId", "Org unit")?;
     let category_id = id_in_path(&req, "groupCategoryId", "Group category")?;
     let console = enter!(state, req, category_path(course_id, category_id));
-    show(
-        &state,
-        &console,
+    let at = (
         course_id,
         category_id,
-        StatusCode::OK,
-        flash_of(&req),
-    )
-    .await
+        Cut::of(&req, 0, GROUPS_PER_PAGE)?.page,
+    );
+    show(&state, &console, at, StatusCode::OK, notice(&req)).await
 }
 
 /// `POST .../categories/{groupCategoryId}/delete` (groups.manage): `DELETE
@@ -439,257 +383,17 @@ pub async fn delete(state: State, req: HttpRequest, body: RawBody) -> HttpRespon
 async fn delete_post(state: State, req: HttpRequest, body: RawBody) -> ApiResult<HttpResponse> {
     let course_id = id_in_path(&req, "orgUnitId", "Org unit")?;
     let category_id = id_in_path(&req, "groupCategoryId", "Group category")?;
-    let console = enter!(state, req, category_path(course_id, category_id));
-    let form = Form::parse(&body.0)?;
-    if !csrf_ok(&console, &form) {
-        return Ok(stale_form(&console));
-    }
-    let auth = console.auth.clone();
-    let done = state
-        .db
-        .write(move |conn| {
-            let course =
-                access::course_for_write(conn, &auth, course_id, Missing::BadRequest, Structure)?;
-            groups::delete_category(conn, &course, category_id)
-        })
+    let (console, _) = enter_post!(state, req, body, category_path(course_id, category_id));
+    let done = console
+        .change(
+            &state,
+            course_id,
+            (Missing::BadRequest, Structure),
+            move |conn, course, _| groups::delete_category(conn, course, category_id),
+        )
         .await;
-    match done {
-        Ok(()) => Ok(see_other(&format!(
-            "{}?done=deleted-category",
-            categories_path(course_id)
-        ))),
+    match done_or(done, &categories_path(course_id), "deleted-category") {
         Err(e) => refused(&state, &console, course_id, category_id, e).await,
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// CSV
-
-/// `GET .../categories/{groupCategoryId}/members.csv` (groups.view): one row per membership.
-pub async fn export(state: State, req: HttpRequest) -> HttpResponse {
-    answer(export_csv(state, req).await)
-}
-
-async fn export_csv(state: State, req: HttpRequest) -> ApiResult<HttpResponse> {
-    let course_id = id_in_path(&req, "orgUnitId", "Org unit")?;
-    let category_id = id_in_path(&req, "groupCategoryId", "Group category")?;
-    let console = enter!(
-        state,
-        req,
-        format!("{}/members.csv", category_path(course_id, category_id))
-    );
-    let auth = console.auth.clone();
-    let (units, people) = state
-        .db
-        .read(move |conn| {
-            let course = access::course(conn, &auth, course_id, Missing::NotFound)?;
-            let units = groups::list_groups(conn, &course, category_id)?;
-            Ok((units, classlist::everyone(conn, &course)?))
-        })
-        .await?;
-    let users: HashMap<i64, _> = people.into_iter().map(|(u, _)| (u.id, u)).collect();
-    let mut rows = vec![MEMBERSHIP_COLUMNS.map(String::from).to_vec()];
-    for group in &units {
-        for id in &group.members {
-            let user = users.get(id);
-            rows.push(vec![
-                user.and_then(|u| u.org_defined_id.clone())
-                    .unwrap_or_default(),
-                user.map(|u| u.user_name.clone()).unwrap_or_default(),
-                id.to_string(),
-                group.unit.code.clone().unwrap_or_default(),
-            ]);
-        }
-    }
-    Ok(csv(
-        &format!("category-{category_id}.csv"),
-        write_csv(&rows),
-    ))
-}
-
-/// The import page: the form, with the preview's rows when there are some.
-async fn import_page(
-    state: &State,
-    console: &Console,
-    (course_id, category_id): (i64, i64),
-    status: StatusCode,
-    flash: Flash,
-    text: &str,
-    rows: Option<&[ImportRowView]>,
-) -> ApiResult<HttpResponse> {
-    let read = read_category(state, console, course_id, category_id).await?;
-    let p = CategoryPage {
-        course_id,
-        course_name: &read.course_name,
-        category_id,
-        name: &read.name,
-        style: read.style,
-        processing: read.processing,
-        groups: &read.groups,
-    };
-    Ok(page(
-        status,
-        view::import(&console.frame(), &flash, &p, text, rows),
-    ))
-}
-
-/// `GET .../categories/{groupCategoryId}/import` (groups.enroll, as adding a member).
-pub async fn import_form(state: State, req: HttpRequest) -> HttpResponse {
-    answer(import_get(state, req).await)
-}
-
-async fn import_get(state: State, req: HttpRequest) -> ApiResult<HttpResponse> {
-    let course_id = id_in_path(&req, "orgUnitId", "Org unit")?;
-    let category_id = id_in_path(&req, "groupCategoryId", "Group category")?;
-    let console = enter!(
-        state,
-        req,
-        format!("{}/import", category_path(course_id, category_id))
-    );
-    course_name(&state, &console, course_id).await?;
-    import_page(
-        &state,
-        &console,
-        (course_id, category_id),
-        StatusCode::OK,
-        Flash::default(),
-        "",
-        None,
-    )
-    .await
-}
-
-fn row_view(row: &MembershipRow, outcome: &RowOutcome) -> ImportRowView {
-    let who = [
-        row.user_name.clone(),
-        row.org_defined_id.clone(),
-        row.user_id.map(|id| id.to_string()),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(" / ");
-    let (outcome, rejected) = match outcome {
-        RowOutcome::Added { user, group } => (
-            format!(
-                "{} will be added to group {}",
-                user.display_name(),
-                group.code.as_deref().unwrap_or_default()
-            ),
-            false,
-        ),
-        RowOutcome::AlreadyMember { user, group } => (
-            format!(
-                "{} is already in group {}",
-                user.display_name(),
-                group.code.as_deref().unwrap_or_default()
-            ),
-            false,
-        ),
-        RowOutcome::Rejected(why) => (why.clone(), true),
-    };
-    ImportRowView {
-        line: row.line,
-        who,
-        code: row.unit_code.clone(),
-        outcome,
-        rejected,
-    }
-}
-
-/// `POST .../categories/{groupCategoryId}/import` (groups.enroll): `action=preview` shows
-/// each row's outcome (the import run and rolled back: the same rules as the commit);
-/// `action=apply` runs it in one transaction, refused as a whole when any row is refused.
-pub async fn import(state: State, req: HttpRequest, body: RawBody) -> HttpResponse {
-    answer(import_post(state, req, body).await)
-}
-
-async fn import_post(state: State, req: HttpRequest, body: RawBody) -> ApiResult<HttpResponse> {
-    let course_id = id_in_path(&req, "orgUnitId", "Org unit")?;
-    let category_id = id_in_path(&req, "groupCategoryId", "Group category")?;
-    let console = enter!(
-        state,
-        req,
-        format!("{}/import", category_path(course_id, category_id))
-    );
-    let form = Form::parse_either(&req, &body.0)?;
-    if !csrf_ok(&console, &form) {
-        return Ok(stale_form(&console));
-    }
-    // An uploaded file, else the pasted text.
-    let text = match form.get("file").filter(|f| !f.trim().is_empty()) {
-        Some(file) => file.to_string(),
-        None => form.text("csv"),
-    };
-    let apply = form.get("action") == Some("apply");
-    let again = |status: StatusCode, e: String, rows: Option<Vec<ImportRowView>>| {
-        let flash = Flash {
-            notice: None,
-            error: Some(e),
-        };
-        let (state, console, text) = (&state, &console, &text);
-        async move {
-            import_page(
-                state,
-                console,
-                (course_id, category_id),
-                status,
-                flash,
-                text,
-                rows.as_deref(),
-            )
-            .await
-        }
-    };
-    let rows = match membership_rows(&text) {
-        Ok(rows) => rows,
-        Err(why) => return again(StatusCode::BAD_REQUEST, why, None).await,
-    };
-    let auth = console.auth.clone();
-    let actor = access::actor(&console.auth.caller);
-    let run_rows = rows.clone();
-    let outcome = if apply {
-        state
-            .db
-            .write(move |conn| {
-                let course =
-                    access::course_for_write(conn, &auth, course_id, Missing::NotFound, Members)?;
-                groups::apply_import(conn, &course, category_id, &run_rows, &actor)
-            })
-            .await
-    } else {
-        state
-            .db
-            .write(move |conn| {
-                let course =
-                    access::course_for_write(conn, &auth, course_id, Missing::NotFound, Members)?;
-                groups::preview_import(conn, &course, category_id, &run_rows, &actor)
-            })
-            .await
-    };
-    match outcome {
-        Ok(_) if apply => Ok(see_other(&format!(
-            "{}?done=imported",
-            category_path(course_id, category_id)
-        ))),
-        Ok(outcomes) => {
-            let views: Vec<ImportRowView> = rows
-                .iter()
-                .zip(&outcomes)
-                .map(|(row, outcome)| row_view(row, outcome))
-                .collect();
-            import_page(
-                &state,
-                &console,
-                (course_id, category_id),
-                StatusCode::OK,
-                Flash::default(),
-                &text,
-                Some(&views),
-            )
-            .await
-        }
-        Err(e) if is_refusal(&e) => again(e.status_code(), e.to_string(), None).await,
-        Err(e) => Err(e),
+        answered => answered,
     }
 }

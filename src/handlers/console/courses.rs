@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 
-use super::{answer, done_code, enter, id_in_path, page, query_value};
+use super::{answer, enter, id_in_path, notice, page, query_value, Cut};
 use crate::db::classlist::Filter;
 use crate::db::enrollments::OwnFilter;
 use crate::db::org_structure::Search;
@@ -12,7 +12,6 @@ use crate::db::rows::{org_unit_type, OrgUnit};
 use crate::domain::permissions::Permission::{GroupsView, SectionsView};
 use crate::error::{ApiError, ApiResult};
 use crate::pages::console::courses::{self as view, ClassList, CourseRow, MemberRow};
-use crate::pages::console::{done_text, Flash};
 use crate::services::access::{self, Missing};
 use crate::services::{classlist, enrollments, groups, orgstructure, sections};
 use crate::state::State;
@@ -77,15 +76,11 @@ async fn home_page(state: State, req: HttpRequest) -> ApiResult<HttpResponse> {
         None
     };
     let first = (after > 0).then(|| "/console/".to_string());
-    let flash = Flash {
-        notice: done_text(done_code(&req).as_deref()),
-        error: None,
-    };
     Ok(page(
         StatusCode::OK,
         view::home(
             &console.frame(),
-            &flash,
+            &notice(&req),
             &rows,
             institution_wide,
             first,
@@ -118,14 +113,7 @@ async fn course_page(state: State, req: HttpRequest) -> ApiResult<HttpResponse> 
     let search = query_value(&req, "q")
         .map(|q| q.trim().to_string())
         .unwrap_or_default();
-    let page_number = match query_value(&req, "page") {
-        Some(v) => v
-            .parse::<usize>()
-            .ok()
-            .filter(|n| *n >= 1)
-            .ok_or_else(|| ApiError::bad_request("page: must be a page number, 1 or more."))?,
-        None => 1,
-    };
+    let page_number = Cut::of(&req, 0, MEMBERS_PER_PAGE)?.page;
     let auth = console.auth.clone();
     let sections_auth = console.holding(SectionsView);
     let groups_auth = console.holding(GroupsView);
@@ -196,7 +184,7 @@ async fn course_page(state: State, req: HttpRequest) -> ApiResult<HttpResponse> 
             user,
         })
         .collect();
-    let pages = total.div_ceil(MEMBERS_PER_PAGE).max(1);
+    let cut = Cut::at(page_number, total, MEMBERS_PER_PAGE);
     let link = |n: usize| {
         let mut query = url::form_urlencoded::Serializer::new(String::new());
         if !search.is_empty() {
@@ -205,25 +193,20 @@ async fn course_page(state: State, req: HttpRequest) -> ApiResult<HttpResponse> 
         query.append_pair("page", &n.to_string());
         format!("/console/courses/{course_id}?{}", query.finish())
     };
+    let (previous, next) = cut.links(link);
     let list = ClassList {
         course_id,
         course_name: &course_name,
         search: &search,
         members: &members,
-        total,
-        page: page_number,
-        pages,
-        previous: (page_number > 1).then(|| link(page_number - 1)),
-        next: (page_number < pages).then(|| link(page_number + 1)),
+        position: cut.position("member", "members"),
+        previous,
+        next,
         shows_sections: section_units.is_some(),
         shows_groups: group_units.is_some(),
     };
-    let flash = Flash {
-        notice: done_text(done_code(&req).as_deref()),
-        error: None,
-    };
     Ok(page(
         StatusCode::OK,
-        view::class_list(&console.frame(), &flash, &list),
+        view::class_list(&console.frame(), &notice(&req), &list),
     ))
 }

@@ -1,19 +1,21 @@
 //! The posts of a category page that change one group: add and remove a member, move one to
 //! another group of the category (one transaction), delete the group. Each is the unit of
-//! work of its API route (`services::groups`), with that route's permission.
+//! work of its API route (`services::groups`), with that route's permission; adding and
+//! removing a member tell the caches they touched that group's members only, as those
+//! routes do.
 
 use actix_web::{HttpRequest, HttpResponse};
 
 use super::super::extract::RawBody;
 use super::categories::{category_path, refused};
-use super::{answer, csrf_ok, id_in_path, see_other, stale_form, Console, Form};
+use super::{answer, done_or, id_in_path, Console, Form};
 use crate::db::org_units::CourseLock::{Members, Structure};
 use crate::error::ApiResult;
-use crate::services::access::{self, Missing};
+use crate::services::access::Missing::{BadRequest, NotFound};
 use crate::services::groups;
 use crate::state::State;
 
-/// The ids in the path of a category's post, the console, and the form (`None`: answered).
+/// A category's post: the ids in its path, the console and the form.
 struct Post {
     course_id: i64,
     category_id: i64,
@@ -21,7 +23,7 @@ struct Post {
     form: Form,
 }
 
-/// Enters, parses the form and checks its CSRF token; `Err` is the answer already. The
+/// Enters and takes the post's form ([`Console::posted`]); `Err` is the answer already. The
 /// caller parses its own ids first, so that an id that is not one is 404 before anything.
 async fn post(
     state: &State,
@@ -30,20 +32,15 @@ async fn post(
 ) -> ApiResult<Result<Post, HttpResponse>> {
     let course_id = id_in_path(req, "orgUnitId", "Org unit")?;
     let category_id = id_in_path(req, "groupCategoryId", "Group category")?;
-    let console = match Console::enter(state, req, &category_path(course_id, category_id)).await? {
-        Ok(console) => console,
-        Err(answer) => return Ok(Err(answer)),
-    };
-    let form = Form::parse(&body.0)?;
-    if !csrf_ok(&console, &form) {
-        return Ok(Err(stale_form(&console)));
-    }
-    Ok(Ok(Post {
-        course_id,
-        category_id,
-        console,
-        form,
-    }))
+    let back = category_path(course_id, category_id);
+    Ok(Console::posted(state, req, body, &back)
+        .await?
+        .map(|(console, form)| Post {
+            course_id,
+            category_id,
+            console,
+            form,
+        }))
 }
 
 /// 303 to the category page with `done`, or the page again with the refusal.
@@ -53,12 +50,9 @@ async fn finish(
     done: ApiResult<()>,
     code: &str,
 ) -> ApiResult<HttpResponse> {
-    match done {
-        Ok(()) => Ok(see_other(&format!(
-            "{}?done={code}",
-            category_path(p.course_id, p.category_id)
-        ))),
+    match done_or(done, &category_path(p.course_id, p.category_id), code) {
         Err(e) => refused(state, &p.console, p.course_id, p.category_id, e).await,
+        answered => answered,
     }
 }
 
@@ -74,16 +68,17 @@ async fn add_post(state: State, req: HttpRequest, body: RawBody) -> ApiResult<Ht
         Ok(p) => p,
         Err(answer) => return Ok(answer),
     };
-    let (auth, course_id, category_id) = (p.console.auth.clone(), p.course_id, p.category_id);
-    let who = p.form.text("who");
-    let actor = access::actor(&p.console.auth.caller);
-    let done = state
-        .db
-        .write(move |conn| {
-            let course =
-                access::course_for_write(conn, &auth, course_id, Missing::NotFound, Members)?;
-            groups::enroll_named(conn, &course, category_id, group_id, &who, &actor)
-        })
+    let (category_id, who) = (p.category_id, p.form.text("who"));
+    let done = p
+        .console
+        .change_members(
+            &state,
+            (p.course_id, group_id),
+            NotFound,
+            move |conn, course, actor| {
+                groups::enroll_named(conn, course, category_id, group_id, &who, actor)
+            },
+        )
         .await;
     finish(&state, &p, done, "added").await
 }
@@ -99,27 +94,13 @@ async fn remove_post(state: State, req: HttpRequest, body: RawBody) -> ApiResult
         Ok(p) => p,
         Err(answer) => return Ok(answer),
     };
-    let (auth, course_id, category_id) = (p.console.auth.clone(), p.course_id, p.category_id);
+    let category_id = p.category_id;
     let done = match p.form.id("user", "Member") {
         Ok(user) => {
-            state
-                .db
-                .write(move |conn| {
-                    let course = access::course_for_write(
-                        conn,
-                        &auth,
-                        course_id,
-                        Missing::BadRequest,
-                        Members,
-                    )?;
-                    groups::unenroll(
-                        conn,
-                        &course,
-                        category_id,
-                        group_id,
-                        user,
-                        &access::actor(&auth.caller),
-                    )
+            let at = (p.course_id, group_id);
+            p.console
+                .change_members(&state, at, BadRequest, move |conn, course, actor| {
+                    groups::unenroll(conn, course, category_id, group_id, user, actor)
                 })
                 .await
         }
@@ -129,7 +110,8 @@ async fn remove_post(state: State, req: HttpRequest, body: RawBody) -> ApiResult
 }
 
 /// `POST .../categories/{groupCategoryId}/move` (groups.enroll): out of one group and into
-/// another in one transaction (`groups::move_member`).
+/// another in one transaction (`groups::move_member`). It touches two groups' members, more
+/// than one `Touch` says, so it is an ordinary write.
 pub async fn move_member(state: State, req: HttpRequest, body: RawBody) -> HttpResponse {
     answer(move_post(state, req, body).await)
 }
@@ -139,8 +121,7 @@ async fn move_post(state: State, req: HttpRequest, body: RawBody) -> ApiResult<H
         Ok(p) => p,
         Err(answer) => return Ok(answer),
     };
-    let (auth, course_id, category_id) = (p.console.auth.clone(), p.course_id, p.category_id);
-    let actor = access::actor(&p.console.auth.caller);
+    let category_id = p.category_id;
     let ids = (|| {
         Ok((
             p.form.id("user", "Member")?,
@@ -150,18 +131,15 @@ async fn move_post(state: State, req: HttpRequest, body: RawBody) -> ApiResult<H
     })();
     let done = match ids {
         Ok((user, from, to)) => {
-            state
-                .db
-                .write(move |conn| {
-                    let course = access::course_for_write(
-                        conn,
-                        &auth,
-                        course_id,
-                        Missing::NotFound,
-                        Members,
-                    )?;
-                    groups::move_member(conn, &course, category_id, from, to, user, &actor)
-                })
+            p.console
+                .change(
+                    &state,
+                    p.course_id,
+                    (NotFound, Members),
+                    move |conn, course, actor| {
+                        groups::move_member(conn, course, category_id, from, to, user, actor)
+                    },
+                )
                 .await
         }
         Err(e) => Err(e),
@@ -180,20 +158,17 @@ async fn delete_post(state: State, req: HttpRequest, body: RawBody) -> ApiResult
         Ok(p) => p,
         Err(answer) => return Ok(answer),
     };
-    let (auth, course_id, category_id) = (p.console.auth.clone(), p.course_id, p.category_id);
-    let done = state
-        .db
-        .write(move |conn| {
-            let course =
-                access::course_for_write(conn, &auth, course_id, Missing::BadRequest, Structure)?;
-            groups::delete_group(
-                conn,
-                &course,
-                category_id,
-                group_id,
-                &access::actor(&auth.caller),
-            )
-        })
+    let category_id = p.category_id;
+    let done = p
+        .console
+        .change(
+            &state,
+            p.course_id,
+            (BadRequest, Structure),
+            move |conn, course, actor| {
+                groups::delete_group(conn, course, category_id, group_id, actor)
+            },
+        )
         .await;
     finish(&state, &p, done, "deleted-group").await
 }

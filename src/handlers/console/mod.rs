@@ -13,9 +13,14 @@
 
 pub mod categories;
 pub mod courses;
+pub mod csv;
 pub mod groups;
+pub mod history;
 pub mod sections;
 pub mod self_enrollment;
+
+use std::collections::HashMap;
+use std::ops::Range;
 
 use actix_web::body::BoxBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -23,14 +28,21 @@ use actix_web::http::{header, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
+use super::extract::RawBody;
 use super::paths::path_param;
 use super::sign_in::{form_token_matches, html, login_for, redirect, session_of};
 use crate::auth::scopes::ScopeSet;
 use crate::auth::{Authorized, Caller};
-use crate::db::rows::{Session, User};
+use crate::db::changes::Touch;
+use crate::db::org_units::CourseLock;
+use crate::db::rows::{Role, Session, User};
+use crate::db::DbConnection;
+use crate::domain::history::Actor;
 use crate::domain::permissions::Permission;
 use crate::error::{ApiError, ApiResult};
-use crate::pages::console as view;
+use crate::pages::console::sections::Person;
+use crate::pages::console::{self as view, done_text, Flash};
+use crate::services::access::{self, Course, Missing};
 use crate::state::State;
 
 /// The `client_id` of a console caller (`auth::tokens::CONSOLE_CLIENT_ID`): never a registered
@@ -104,12 +116,92 @@ impl Console {
         }
     }
 
+    /// Enters the console for a form's post: the form parsed (URL-encoded or multipart) and
+    /// its CSRF token checked. `Err` is the answer already: the sign-in redirect, or the 403
+    /// page of a post without the session's token (nothing changed).
+    pub async fn posted(
+        state: &State,
+        req: &HttpRequest,
+        body: &RawBody,
+        back_to: &str,
+    ) -> ApiResult<Result<(Console, Form), HttpResponse>> {
+        let console = match Console::enter(state, req, back_to).await? {
+            Ok(console) => console,
+            Err(answer) => return Ok(Err(answer)),
+        };
+        let form = Form::parse_either(req, &body.0)?;
+        if !csrf_ok(&console, &form) {
+            return Ok(Err(stale_form(&console)));
+        }
+        Ok(Ok((console, form)))
+    }
+
+    /// Runs `work` on course `course_id` in one write transaction, the course held with
+    /// `lock` and proven with the page's permission (`missing` as the API route answers a
+    /// course that is not one), `work` given who the change is recorded as made by. As far as
+    /// the caches know it may have changed anything ([`crate::db::Db::write`]), as the API
+    /// route of the same action says.
+    pub async fn change<T, F>(
+        &self,
+        state: &State,
+        course_id: i64,
+        lock: (Missing, CourseLock),
+        work: F,
+    ) -> ApiResult<T>
+    where
+        F: FnMut(&mut DbConnection, &Course, &Actor) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let unit = on_course(self.auth.clone(), course_id, lock, work);
+        state.db.write(unit).await
+    }
+
+    /// [`Console::change`] of the members of one group only (`CourseLock::Members`), which
+    /// says so to the caches (`Touch::Members`), as the API's routes for the same change do.
+    pub async fn change_members<T, F>(
+        &self,
+        state: &State,
+        (course_id, unit_id): (i64, i64),
+        missing: Missing,
+        work: F,
+    ) -> ApiResult<T>
+    where
+        F: FnMut(&mut DbConnection, &Course, &Actor) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let lock = (missing, CourseLock::Members);
+        let mut unit = on_course(self.auth.clone(), course_id, lock, work);
+        state
+            .db
+            .write_in(course_id, move |conn| {
+                Ok((unit(conn)?, Touch::Members(unit_id)))
+            })
+            .await
+    }
+
     /// What every page's frame shows of the user.
     pub fn frame(&self) -> view::Frame {
         view::Frame {
             user_name: self.user.user_name.clone(),
             csrf: self.session.csrf_token.clone(),
         }
+    }
+}
+
+/// `work` as a unit of work on course `course_id`: the course locked with `lock` and proven
+/// with `auth`'s permission, then `work` with who the change is recorded as made by.
+fn on_course<T, F>(
+    auth: Authorized,
+    course_id: i64,
+    (missing, lock): (Missing, CourseLock),
+    mut work: F,
+) -> impl FnMut(&mut DbConnection) -> ApiResult<T>
+where
+    F: FnMut(&mut DbConnection, &Course, &Actor) -> ApiResult<T>,
+{
+    move |conn| {
+        let course = access::course_for_write(conn, &auth, course_id, missing, lock)?;
+        work(conn, &course, &access::actor(&auth.caller))
     }
 }
 
@@ -123,6 +215,113 @@ macro_rules! enter {
     };
 }
 pub(crate) use enter;
+
+/// Enters the console for a post ([`Console::posted`]) or returns its answer from the calling
+/// handler.
+macro_rules! enter_post {
+    ($state:expr, $req:expr, $body:expr, $back:expr) => {
+        match super::Console::posted(&$state, &$req, &$body, &$back).await? {
+            Ok(entered) => entered,
+            Err(answer) => return Ok(answer),
+        }
+    };
+}
+pub(crate) use enter_post;
+
+/// A page's status line from its query: the fixed notice of its `?done=` code, if any.
+pub fn notice(req: &HttpRequest) -> Flash {
+    Flash {
+        notice: done_text(done_code(req).as_deref()),
+        error: None,
+    }
+}
+
+/// A page's status line saying why a post was refused.
+pub fn refusal(e: &ApiError) -> Flash {
+    Flash {
+        notice: None,
+        error: Some(e.to_string()),
+    }
+}
+
+/// The course's members by user id, as the pages name them.
+pub fn people_by_id(people: Vec<(User, Role)>) -> HashMap<i64, Person> {
+    people
+        .into_iter()
+        .map(|(u, _)| {
+            let p = Person {
+                id: u.id,
+                name: u.display_name(),
+                user_name: u.user_name,
+            };
+            (u.id, p)
+        })
+        .collect()
+}
+
+/// Member `id` as the pages name them; "User {id}" when no longer in the course.
+pub fn person(names: &HashMap<i64, Person>, id: i64) -> Person {
+    names.get(&id).cloned().unwrap_or(Person {
+        id,
+        name: format!("User {id}"),
+        user_name: String::new(),
+    })
+}
+
+/// The page of a list cut from the whole one (`?page=`, 1 or more), as the class list pages.
+#[derive(Clone, Debug)]
+pub struct Cut {
+    pub page: usize,
+    pub pages: usize,
+    pub total: usize,
+    /// The items of the whole list this page shows (empty past the last page).
+    pub range: Range<usize>,
+}
+
+impl Cut {
+    /// Page `?page=` of `total` items, `per_page` a page; 400 for a page that is not a number
+    /// of 1 or more.
+    pub fn of(req: &HttpRequest, total: usize, per_page: usize) -> ApiResult<Cut> {
+        let page =
+            match query_value(req, "page") {
+                Some(v) => v.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                    ApiError::bad_request("page: must be a page number, 1 or more.")
+                })?,
+                None => 1,
+            };
+        Ok(Cut::at(page, total, per_page))
+    }
+
+    /// Page `page` of `total` items, `per_page` a page.
+    pub fn at(page: usize, total: usize, per_page: usize) -> Cut {
+        let start = page.saturating_sub(1).saturating_mul(per_page).min(total);
+        Cut {
+            page,
+            pages: total.div_ceil(per_page).max(1),
+            total,
+            range: start..(start + per_page).min(total),
+        }
+    }
+
+    /// "Page 2 of 3 (120 members)", naming the items with `one` and `many`.
+    pub fn position(&self, one: &str, many: &str) -> String {
+        format!(
+            "Page {} of {} ({} {})",
+            self.page,
+            self.pages,
+            self.total,
+            if self.total == 1 { one } else { many }
+        )
+    }
+
+    /// The previous and next pages' addresses, each made by `link` from its number.
+    pub fn links(&self, link: impl Fn(usize) -> String) -> (Option<String>, Option<String>) {
+        (
+            (self.page > 1).then(|| link(self.page - 1)),
+            (self.page < self.pages).then(|| link(self.page + 1)),
+        )
+    }
+}
 
 /// A page's answer, whatever happened: an error becomes an HTML page with the API's status
 /// and its detail (an unexpected one is logged and answered with a fixed sentence).
@@ -155,6 +354,12 @@ pub fn is_refusal(e: &ApiError) -> bool {
 /// An HTML page answered with `status`.
 pub fn page(status: StatusCode, body: String) -> HttpResponse {
     html(status, body)
+}
+
+/// After a post: 303 to `page` with the fixed notice `code` when it was done, else why not
+/// (for the caller to show beside its form).
+pub fn done_or(done: ApiResult<()>, page: &str, code: &str) -> ApiResult<HttpResponse> {
+    done.map(|()| see_other(&format!("{page}?done={code}")))
 }
 
 /// 303 to `location` after a POST that did what it said.

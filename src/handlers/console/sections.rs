@@ -1,72 +1,61 @@
-//! `/console/courses/{orgUnitId}/sections...`: a course's sections with their members;
-//! initializing them (a preview, then the commit), renaming, moving a learner between two
-//! sections, deleting one; the sections' memberships as CSV. Each action is the unit of work
-//! of its API route (`services::sections`), checked with that route's permission.
-
-use std::collections::HashMap;
+//! `/console/courses/{orgUnitId}/sections...`: a course's sections with their members, a page
+//! at a time; initializing them (a preview, then the commit), renaming, moving a learner
+//! between two sections, deleting one. (Their memberships' CSV is `csv`.) Each action is the
+//! unit of work of its API route (`services::sections`), checked with that route's permission.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde_json::json;
 
 use super::super::extract::RawBody;
 use super::{
-    answer, as_api_body, csrf_ok, csv, done_code, enter, id_in_path, is_refusal, json_number, page,
-    query_value, see_other, stale_form, Console, Form,
+    answer, as_api_body, done_or, enter, enter_post, id_in_path, is_refusal, json_number, notice,
+    page, people_by_id, person, query_value, refusal, Console, Cut,
 };
-use crate::db::org_units::CourseLock;
-use crate::domain::csv::write as write_csv;
+use crate::db::org_units::CourseLock::{Members, Structure};
 use crate::domain::permissions::Permission::SectionsView;
 use crate::domain::sections::{NewSettings, SectionChange};
 use crate::error::{ApiError, ApiResult};
-use crate::pages::console::sections::{self as view, Draft, Person, SectionView, SectionsPage};
-use crate::pages::console::{done_text, Flash};
-use crate::services::access::{self, Missing};
+use crate::pages::console::sections::{self as view, Draft, SectionView, SectionsPage};
+use crate::pages::console::Flash;
+use crate::services::access::{self, Missing::NotFound};
 use crate::services::{classlist, sections};
 use crate::state::State;
 use crate::wire::sections::{SectionInput, SectionSettingsCreate};
 
-fn sections_path(course: i64) -> String {
+/// Sections a page of the sections page shows (each with all its members).
+pub const SECTIONS_PER_PAGE: usize = 10;
+
+pub(super) fn sections_path(course: i64) -> String {
     format!("/console/courses/{course}/sections")
 }
 
-/// What the sections page shows, read with sections.view (as `GET /sections/`).
+/// The sections page (page `cut` of the sections, or the one holding the draft's section),
+/// read with sections.view (as `GET /sections/`).
 async fn show(
     state: &State,
     console: &Console,
-    course_id: i64,
+    (course_id, page_number): (i64, usize),
     status: StatusCode,
     flash: Flash,
     draft: Option<Draft>,
 ) -> ApiResult<HttpResponse> {
     let auth = console.holding(SectionsView);
-    let (course_name, settings, units, people) = state
+    let (course_name, initialized, units, people) = state
         .db
         .read(move |conn| {
-            let course = access::course(conn, &auth, course_id, Missing::NotFound)?;
-            let (settings, units) = match sections::list(conn, &course) {
-                Ok(units) => (Some(sections::settings(conn, &course)?), units),
-                Err(ApiError::NotFound(_)) => (None, Vec::new()),
+            let course = access::course(conn, &auth, course_id, NotFound)?;
+            let (initialized, units) = match sections::list(conn, &course) {
+                Ok(units) => (true, units),
+                Err(ApiError::NotFound(_)) => (false, Vec::new()),
                 Err(other) => return Err(other),
             };
             let people = classlist::everyone(conn, &course)?;
-            Ok((course.name.clone(), settings, units, people))
+            Ok((course.name.clone(), initialized, units, people))
         })
         .await?;
-    let names: HashMap<i64, Person> = people
-        .into_iter()
-        .map(|(u, _)| {
-            (
-                u.id,
-                Person {
-                    id: u.id,
-                    name: u.display_name(),
-                    user_name: u.user_name,
-                },
-            )
-        })
-        .collect();
-    let sections: Vec<SectionView> = units
+    let names = people_by_id(people);
+    let all: Vec<SectionView> = units
         .into_iter()
         .map(|s| SectionView {
             id: s.unit.id,
@@ -76,29 +65,32 @@ async fn show(
             members: s.members.iter().map(|id| person(&names, *id)).collect(),
         })
         .collect();
+    // A refused rename shows the page that holds its section.
+    let page_number = draft
+        .as_ref()
+        .and_then(|d| all.iter().position(|s| s.id == d.section_id))
+        .map_or(page_number, |at| at / SECTIONS_PER_PAGE + 1);
+    let cut = Cut::at(page_number, all.len(), SECTIONS_PER_PAGE);
+    let (previous, next) = cut.links(|n| format!("{}?page={n}", sections_path(course_id)));
     let body = view::sections(
         &console.frame(),
         &flash,
         &SectionsPage {
             course_id,
             course_name: &course_name,
-            initialized: settings.is_some(),
-            sections: &sections,
+            initialized,
+            sections: &all[cut.range.clone()],
+            all: &all,
             draft: draft.as_ref(),
+            position: cut.position("section", "sections"),
+            previous,
+            next,
         },
     );
     Ok(page(status, body))
 }
 
-fn person(names: &HashMap<i64, Person>, id: i64) -> Person {
-    names.get(&id).cloned().unwrap_or(Person {
-        id,
-        name: format!("User {id}"),
-        user_name: String::new(),
-    })
-}
-
-/// The page again with a refusal, or trouble as an error page.
+/// The first page again with a refusal, or trouble as an error page.
 async fn refused(
     state: &State,
     console: &Console,
@@ -109,15 +101,25 @@ async fn refused(
     if !is_refusal(&e) {
         return Err(e);
     }
-    let flash = Flash {
-        notice: None,
-        error: Some(e.to_string()),
-    };
-    use actix_web::ResponseError;
-    show(state, console, course_id, e.status_code(), flash, draft).await
+    let status = e.status_code();
+    show(state, console, (course_id, 1), status, refusal(&e), draft).await
 }
 
-/// `GET .../sections` (sections.view).
+/// 303 to the sections page with `done`, or the page again with the refusal.
+async fn finish(
+    state: &State,
+    console: &Console,
+    course_id: i64,
+    done: ApiResult<()>,
+    code: &str,
+) -> ApiResult<HttpResponse> {
+    match done_or(done, &sections_path(course_id), code) {
+        Err(e) => refused(state, console, course_id, e, None).await,
+        answered => answered,
+    }
+}
+
+/// `GET .../sections?page=` (sections.view).
 pub async fn list(state: State, req: HttpRequest) -> HttpResponse {
     answer(list_page(state, req).await)
 }
@@ -125,11 +127,9 @@ pub async fn list(state: State, req: HttpRequest) -> HttpResponse {
 async fn list_page(state: State, req: HttpRequest) -> ApiResult<HttpResponse> {
     let course_id = id_in_path(&req, "orgUnitId", "Org unit")?;
     let console = enter!(state, req, sections_path(course_id));
-    let flash = Flash {
-        notice: done_text(done_code(&req).as_deref()),
-        error: None,
-    };
-    show(&state, &console, course_id, StatusCode::OK, flash, None).await
+    let page_number = Cut::of(&req, 0, SECTIONS_PER_PAGE)?.page;
+    let at = (course_id, page_number);
+    show(&state, &console, at, StatusCode::OK, notice(&req), None).await
 }
 
 /// The initialization form's fields as `POST /sections/settings` reads them (the same parse
@@ -167,7 +167,7 @@ async fn preview_page(state: State, req: HttpRequest) -> ApiResult<HttpResponse>
     let planned = state
         .db
         .read(move |conn| {
-            let course = access::course(conn, &auth, course_id, Missing::NotFound)?;
+            let course = access::course(conn, &auth, course_id, NotFound)?;
             let planned = sections::preview(conn, &course, &settings)?;
             let people = classlist::everyone(conn, &course)?;
             Ok((course.name.clone(), planned, people))
@@ -177,17 +177,7 @@ async fn preview_page(state: State, req: HttpRequest) -> ApiResult<HttpResponse>
         Ok(read) => read,
         Err(e) => return refused(&state, &console, course_id, e, None).await,
     };
-    let names: HashMap<i64, Person> = people
-        .into_iter()
-        .map(|(u, _)| {
-            let p = Person {
-                id: u.id,
-                name: u.display_name(),
-                user_name: u.user_name,
-            };
-            (u.id, p)
-        })
-        .collect();
+    let names = people_by_id(people);
     let planned: Vec<SectionView> = planned
         .into_iter()
         .map(|p| SectionView {
@@ -211,37 +201,23 @@ pub async fn initialize(state: State, req: HttpRequest, body: RawBody) -> HttpRe
 
 async fn initialize_post(state: State, req: HttpRequest, body: RawBody) -> ApiResult<HttpResponse> {
     let course_id = id_in_path(&req, "orgUnitId", "Org unit")?;
-    let console = enter!(state, req, sections_path(course_id));
-    let form = Form::parse(&body.0)?;
-    if !csrf_ok(&console, &form) {
-        return Ok(stale_form(&console));
-    }
-    let auth = console.auth.clone();
+    let (console, form) = enter_post!(state, req, body, sections_path(course_id));
     let done = match new_settings(|name| form.get(name).map(str::to_string)) {
         Ok(input) => {
-            state
-                .db
-                .write(move |conn| {
-                    let course = access::course_for_write(
-                        conn,
-                        &auth,
-                        course_id,
-                        Missing::NotFound,
-                        CourseLock::Structure,
-                    )?;
-                    sections::initialize(conn, &course, &input, &access::actor(&auth.caller))
-                })
+            console
+                .change(
+                    &state,
+                    course_id,
+                    (NotFound, Structure),
+                    move |conn, course, actor| {
+                        sections::initialize(conn, course, &input, actor).map(drop)
+                    },
+                )
                 .await
         }
         Err(e) => Err(e),
     };
-    match done {
-        Ok(_) => Ok(see_other(&format!(
-            "{}?done=initialized",
-            sections_path(course_id)
-        ))),
-        Err(e) => refused(&state, &console, course_id, e, None).await,
-    }
+    finish(&state, &console, course_id, done, "initialized").await
 }
 
 /// `POST .../sections/{sectionId}/rename` (sections.manage): `PUT /sections/{sectionId}`'s
@@ -253,11 +229,7 @@ pub async fn rename(state: State, req: HttpRequest, body: RawBody) -> HttpRespon
 async fn rename_post(state: State, req: HttpRequest, body: RawBody) -> ApiResult<HttpResponse> {
     let course_id = id_in_path(&req, "orgUnitId", "Org unit")?;
     let section_id = id_in_path(&req, "sectionId", "Section")?;
-    let console = enter!(state, req, sections_path(course_id));
-    let form = Form::parse(&body.0)?;
-    if !csrf_ok(&console, &form) {
-        return Ok(stale_form(&console));
-    }
+    let (console, form) = enter_post!(state, req, body, sections_path(course_id));
     let draft = Draft {
         section_id,
         name: form.text("name"),
@@ -270,31 +242,24 @@ async fn rename_post(state: State, req: HttpRequest, body: RawBody) -> ApiResult
         "Description": {"Content": draft.description, "Type": "Text"},
     });
     let change = as_api_body::<SectionInput>(input).and_then(SectionChange::try_from);
-    let auth = console.auth.clone();
     let done = match change {
         Ok(change) => {
-            state
-                .db
-                .write(move |conn| {
-                    let course = access::course_for_write(
-                        conn,
-                        &auth,
-                        course_id,
-                        Missing::NotFound,
-                        CourseLock::Structure,
-                    )?;
-                    sections::update(conn, &course, section_id, &change).map(drop)
-                })
+            console
+                .change(
+                    &state,
+                    course_id,
+                    (NotFound, Structure),
+                    move |conn, course, _| {
+                        sections::update(conn, course, section_id, &change).map(drop)
+                    },
+                )
                 .await
         }
         Err(e) => Err(e),
     };
-    match done {
-        Ok(()) => Ok(see_other(&format!(
-            "{}?done=renamed",
-            sections_path(course_id)
-        ))),
+    match done_or(done, &sections_path(course_id), "renamed") {
         Err(e) => refused(&state, &console, course_id, e, Some(draft)).await,
+        answered => answered,
     }
 }
 
@@ -306,32 +271,16 @@ pub async fn delete(state: State, req: HttpRequest, body: RawBody) -> HttpRespon
 async fn delete_post(state: State, req: HttpRequest, body: RawBody) -> ApiResult<HttpResponse> {
     let course_id = id_in_path(&req, "orgUnitId", "Org unit")?;
     let section_id = id_in_path(&req, "sectionId", "Section")?;
-    let console = enter!(state, req, sections_path(course_id));
-    let form = Form::parse(&body.0)?;
-    if !csrf_ok(&console, &form) {
-        return Ok(stale_form(&console));
-    }
-    let auth = console.auth.clone();
-    let done = state
-        .db
-        .write(move |conn| {
-            let course = access::course_for_write(
-                conn,
-                &auth,
-                course_id,
-                Missing::NotFound,
-                CourseLock::Structure,
-            )?;
-            sections::delete(conn, &course, section_id, &access::actor(&auth.caller))
-        })
+    let (console, _) = enter_post!(state, req, body, sections_path(course_id));
+    let done = console
+        .change(
+            &state,
+            course_id,
+            (NotFound, Structure),
+            move |conn, course, actor| sections::delete(conn, course, section_id, actor),
+        )
         .await;
-    match done {
-        Ok(()) => Ok(see_other(&format!(
-            "{}?done=deleted-section",
-            sections_path(course_id)
-        ))),
-        Err(e) => refused(&state, &console, course_id, e, None).await,
-    }
+    finish(&state, &console, course_id, done, "deleted-section").await
 }
 
 /// `POST .../sections/move` (sections.enroll, as `POST /sections/{id}/enrollments/`): takes
@@ -343,11 +292,7 @@ pub async fn move_member(state: State, req: HttpRequest, body: RawBody) -> HttpR
 
 async fn move_post(state: State, req: HttpRequest, body: RawBody) -> ApiResult<HttpResponse> {
     let course_id = id_in_path(&req, "orgUnitId", "Org unit")?;
-    let console = enter!(state, req, sections_path(course_id));
-    let form = Form::parse(&body.0)?;
-    if !csrf_ok(&console, &form) {
-        return Ok(stale_form(&console));
-    }
+    let (console, form) = enter_post!(state, req, body, sections_path(course_id));
     let ids = (|| {
         Ok((
             form.id("user", "Member")?,
@@ -355,71 +300,20 @@ async fn move_post(state: State, req: HttpRequest, body: RawBody) -> ApiResult<H
             form.id("to", "To section")?,
         ))
     })();
-    let auth = console.auth.clone();
-    let actor = access::actor(&console.auth.caller);
     let done = match ids {
         Ok((user, from, to)) => {
-            state
-                .db
-                .write(move |conn| {
-                    let course = access::course_for_write(
-                        conn,
-                        &auth,
-                        course_id,
-                        Missing::NotFound,
-                        CourseLock::Members,
-                    )?;
-                    sections::move_member(conn, &course, user, from, to, &actor)
-                })
+            console
+                .change(
+                    &state,
+                    course_id,
+                    (NotFound, Members),
+                    move |conn, course, actor| {
+                        sections::move_member(conn, course, user, from, to, actor)
+                    },
+                )
                 .await
         }
         Err(e) => Err(e),
     };
-    match done {
-        Ok(()) => Ok(see_other(&format!(
-            "{}?done=moved",
-            sections_path(course_id)
-        ))),
-        Err(e) => refused(&state, &console, course_id, e, None).await,
-    }
-}
-
-/// `GET .../sections.csv` (sections.view): one row per section membership.
-pub async fn export(state: State, req: HttpRequest) -> HttpResponse {
-    answer(export_csv(state, req).await)
-}
-
-async fn export_csv(state: State, req: HttpRequest) -> ApiResult<HttpResponse> {
-    let course_id = id_in_path(&req, "orgUnitId", "Org unit")?;
-    let console = enter!(
-        state,
-        req,
-        format!("/console/courses/{course_id}/sections.csv")
-    );
-    let auth = console.auth.clone();
-    let (units, people) = state
-        .db
-        .read(move |conn| {
-            let course = access::course(conn, &auth, course_id, Missing::NotFound)?;
-            let units = sections::list(conn, &course)?;
-            Ok((units, classlist::everyone(conn, &course)?))
-        })
-        .await?;
-    let users: HashMap<i64, _> = people.into_iter().map(|(u, _)| (u.id, u)).collect();
-    let mut rows = vec![["OrgDefinedId", "UserName", "UserId", "SectionCode"]
-        .map(String::from)
-        .to_vec()];
-    for section in &units {
-        for id in &section.members {
-            let user = users.get(id);
-            rows.push(vec![
-                user.and_then(|u| u.org_defined_id.clone())
-                    .unwrap_or_default(),
-                user.map(|u| u.user_name.clone()).unwrap_or_default(),
-                id.to_string(),
-                section.unit.code.clone().unwrap_or_default(),
-            ]);
-        }
-    }
-    Ok(csv(&format!("sections-{course_id}.csv"), write_csv(&rows)))
+    finish(&state, &console, course_id, done, "moved").await
 }

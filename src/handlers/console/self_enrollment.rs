@@ -8,14 +8,11 @@ use chrono::Utc;
 
 use super::super::extract::RawBody;
 use super::{
-    answer, csrf_ok, done_code, enter, id_in_path, is_refusal, page, see_other, stale_form,
-    Console, Form,
+    answer, done_or, enter, enter_post, id_in_path, is_refusal, notice, page, refusal, Console,
 };
-use crate::db::changes::Touch;
-use crate::db::org_units::CourseLock::Members;
 use crate::error::ApiResult;
 use crate::pages::console::self_enrollment as view;
-use crate::pages::console::{done_text, Flash};
+use crate::pages::console::Flash;
 use crate::services::access::{self, Missing};
 use crate::services::groups::self_enrollment;
 use crate::state::State;
@@ -58,11 +55,7 @@ pub async fn choices(state: State, req: HttpRequest) -> HttpResponse {
 async fn choices_page(state: State, req: HttpRequest) -> ApiResult<HttpResponse> {
     let course_id = id_in_path(&req, "orgUnitId", "Org unit")?;
     let console = enter!(state, req, choices_path(course_id));
-    let flash = Flash {
-        notice: done_text(done_code(&req).as_deref()),
-        error: None,
-    };
-    show(&state, &console, course_id, flash, StatusCode::OK).await
+    show(&state, &console, course_id, notice(&req), StatusCode::OK).await
 }
 
 #[derive(Clone, Copy)]
@@ -90,46 +83,30 @@ async fn choose(
     let course_id = id_in_path(&req, "orgUnitId", "Org unit")?;
     let category_id = id_in_path(&req, "groupCategoryId", "Group category")?;
     let group_id = id_in_path(&req, "groupId", "Group")?;
-    let console = enter!(state, req, choices_path(course_id));
-    let form = Form::parse(&body.0)?;
-    if !csrf_ok(&console, &form) {
-        return Ok(stale_form(&console));
-    }
-    let auth = console.auth.clone();
+    let (console, _) = enter_post!(state, req, body, choices_path(course_id));
     let now = Utc::now().naive_utc();
-    let done = state
-        .db
-        .write_in(course_id, move |conn| {
-            let course =
-                access::course_for_write(conn, &auth, course_id, Missing::NotFound, Members)?;
-            let actor = access::actor(&auth.caller);
+    let at = (course_id, group_id);
+    let done = console
+        .change_members(&state, at, Missing::NotFound, move |conn, course, actor| {
             match choice {
                 Choice::Join => {
-                    self_enrollment::join(conn, &course, &actor, category_id, group_id, now)?
+                    self_enrollment::join(conn, course, actor, category_id, group_id, now)
                 }
                 Choice::Leave => {
-                    self_enrollment::leave(conn, &course, &actor, category_id, group_id, now)?
+                    self_enrollment::leave(conn, course, actor, category_id, group_id, now)
                 }
-            };
-            Ok(((), Touch::Members(group_id)))
+            }
+            .map(drop)
         })
         .await;
     let code = match choice {
         Choice::Join => "joined",
         Choice::Leave => "left",
     };
-    match done {
-        Ok(()) => Ok(see_other(&format!(
-            "{}?done={code}",
-            choices_path(course_id)
-        ))),
+    match done_or(done, &choices_path(course_id), code) {
         Err(e) if is_refusal(&e) => {
-            let flash = Flash {
-                notice: None,
-                error: Some(e.to_string()),
-            };
-            show(&state, &console, course_id, flash, e.status_code()).await
+            show(&state, &console, course_id, refusal(&e), e.status_code()).await
         }
-        Err(e) => Err(e),
+        answered => answered,
     }
 }

@@ -5,7 +5,7 @@
 use maud::{html, Markup};
 
 use super::sections::Person;
-use super::{course_crumbs, csrf, layout, scroll, Flash, Frame};
+use super::{course_crumbs, csrf, layout, pager, scroll, Flash, Frame};
 use crate::domain::group_plan::Style;
 
 /// What each enrollment style means, for the form's choices.
@@ -223,6 +223,8 @@ pub struct GroupView {
     pub members: Vec<Person>,
 }
 
+/// A page of a category: `groups` are this page's, `all` every group (where a member may be
+/// moved to).
 pub struct CategoryPage<'a> {
     pub course_id: i64,
     pub course_name: &'a str,
@@ -231,6 +233,10 @@ pub struct CategoryPage<'a> {
     pub style: Style,
     pub processing: bool,
     pub groups: &'a [GroupView],
+    pub all: &'a [GroupView],
+    pub position: String,
+    pub previous: Option<String>,
+    pub next: Option<String>,
 }
 
 pub fn category(frame: &Frame, flash: &Flash, p: &CategoryPage) -> String {
@@ -247,10 +253,11 @@ pub fn category(frame: &Frame, flash: &Flash, p: &CategoryPage) -> String {
             li { a href=(format!("{base}/members.csv")) download { "Download the memberships (CSV)" } }
             li { a href=(format!("{base}/import")) { "Import memberships from CSV" } }
         }
-        @if p.groups.is_empty() { p { "No groups." } }
+        @if p.all.is_empty() { p { "No groups." } }
         @for g in p.groups {
-            (group(frame, &base, g, p.groups))
+            (group(frame, &base, g, p.all))
         }
+        (pager(p.previous.clone(), p.next.clone(), &p.position))
         h2 { "Delete the category" }
         p.hint { "A category can be deleted once it has no groups." }
         form method="post" action=(format!("{base}/delete")) {
@@ -326,98 +333,4 @@ fn group(frame: &Frame, base: &str, g: &GroupView, all: &[GroupView]) -> Markup 
             }
         }
     }
-}
-
-/// One row of an import preview.
-#[derive(Clone, Debug)]
-pub struct ImportRowView {
-    pub line: usize,
-    /// Who the row names, as written.
-    pub who: String,
-    pub code: String,
-    /// "Will be added", "Already a member", or the refusal.
-    pub outcome: String,
-    pub rejected: bool,
-}
-
-/// The import form; with `rows`, the preview of what applying it does.
-pub fn import(
-    frame: &Frame,
-    flash: &Flash,
-    p: &CategoryPage,
-    text: &str,
-    rows: Option<&[ImportRowView]>,
-) -> String {
-    let base = format!(
-        "/console/courses/{}/categories/{}",
-        p.course_id, p.category_id
-    );
-    let body = html! {
-        @if let Some(rows) = rows {
-            @let rejected = rows.iter().filter(|r| r.rejected).count();
-            h2 { "Preview" }
-            p {
-                (rows.len()) " rows: " (rows.len() - rejected) " accepted, " (rejected) " rejected."
-                @if rejected > 0 { " Applying refuses the whole import while any row is rejected." }
-            }
-            (scroll("Import preview", html! {
-                table {
-                    thead { tr {
-                        th scope="col" { "Line" }
-                        th scope="col" { "User" }
-                        th scope="col" { "Group code" }
-                        th scope="col" { "Outcome" }
-                    } }
-                    tbody {
-                        @for r in rows {
-                            tr {
-                                td { (r.line) }
-                                td { (r.who) }
-                                td { (r.code) }
-                                @if r.rejected {
-                                    td.rejected { "Rejected: " (r.outcome) }
-                                } @else {
-                                    td { (r.outcome) }
-                                }
-                            }
-                        }
-                    }
-                }
-            }))
-            form method="post" action=(format!("{base}/import")) {
-                (csrf(frame))
-                input type="hidden" name="csv" value=(text);
-                input type="hidden" name="action" value="apply";
-                button type="submit" { "Apply the import" }
-            }
-        }
-        h2 { "CSV" }
-        p.hint {
-            "A header row, then one row per membership. Columns: OrgDefinedId, UserName, UserId "
-            "(any one names the user) and GroupCode; the export has the same columns."
-        }
-        form method="post" action=(format!("{base}/import")) enctype="multipart/form-data" {
-            (csrf(frame))
-            input type="hidden" name="action" value="preview";
-            label for="file" { "A CSV file" }
-            input type="file" id="file" name="file" accept=".csv,text/csv";
-            label for="csv" { "Or paste the CSV" }
-            textarea id="csv" name="csv" { (text) }
-            button type="submit" { "Preview" }
-        }
-    };
-    let mut crumbs = course_crumbs(p.course_id, p.course_name);
-    crumbs.push((
-        format!("/console/courses/{}/categories", p.course_id),
-        "Group categories".into(),
-    ));
-    crumbs.push((base.clone(), p.name.to_string()));
-    layout(
-        &format!("Import memberships into {}", p.name),
-        frame,
-        &crumbs,
-        flash,
-        None,
-        body,
-    )
 }

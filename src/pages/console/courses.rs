@@ -88,9 +88,8 @@ pub struct ClassList<'a> {
     pub course_name: &'a str,
     pub search: &'a str,
     pub members: &'a [MemberRow],
-    pub total: usize,
-    pub page: usize,
-    pub pages: usize,
+    /// "Page 1 of 3 (120 members)".
+    pub position: String,
     pub previous: Option<String>,
     pub next: Option<String>,
     pub shows_sections: bool,
@@ -99,18 +98,12 @@ pub struct ClassList<'a> {
 
 pub fn class_list(frame: &Frame, flash: &Flash, list: &ClassList) -> String {
     let id = list.course_id;
-    let position = format!(
-        "Page {} of {} ({} {})",
-        list.page,
-        list.pages,
-        list.total,
-        if list.total == 1 { "member" } else { "members" }
-    );
     let body = html! {
         nav aria-label="Course" {
             ul {
                 li { a href=(format!("/console/courses/{id}/sections")) { "Sections" } }
                 li { a href=(format!("/console/courses/{id}/categories")) { "Group categories" } }
+                li { a href=(format!("/console/courses/{id}/history")) { "Membership history" } }
             }
         }
         h2 { "Class list" }
@@ -147,7 +140,7 @@ pub fn class_list(frame: &Frame, flash: &Flash, list: &ClassList) -> String {
                 }
             }))
         }
-        (pager(list.previous.clone(), list.next.clone(), &position))
+        (pager(list.previous.clone(), list.next.clone(), &list.position))
     };
     let crumbs = course_crumbs(id, list.course_name);
     layout(list.course_name, frame, &crumbs[..1], flash, None, body)

@@ -4,6 +4,8 @@
 
 pub mod categories;
 pub mod courses;
+pub mod history;
+pub mod import;
 pub mod sections;
 pub mod self_enrollment;
 

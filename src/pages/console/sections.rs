@@ -3,7 +3,7 @@
 
 use maud::{html, Markup};
 
-use super::{course_crumbs, csrf, layout, scroll, Flash, Frame};
+use super::{course_crumbs, csrf, layout, pager, scroll, Flash, Frame};
 use crate::domain::sections::{NewSettings, Style};
 
 /// A member as a list shows them.
@@ -33,12 +33,18 @@ pub struct Draft {
     pub description: String,
 }
 
+/// A page of the sections: `sections` are this page's, `all` every section (where a member
+/// may be moved to).
 pub struct SectionsPage<'a> {
     pub course_id: i64,
     pub course_name: &'a str,
     pub initialized: bool,
     pub sections: &'a [SectionView],
+    pub all: &'a [SectionView],
     pub draft: Option<&'a Draft>,
+    pub position: String,
+    pub previous: Option<String>,
+    pub next: Option<String>,
 }
 
 pub fn sections(frame: &Frame, flash: &Flash, p: &SectionsPage) -> String {
@@ -48,13 +54,17 @@ pub fn sections(frame: &Frame, flash: &Flash, p: &SectionsPage) -> String {
             p { "This course has no sections yet." }
             (initialize_form(&base))
         } @else {
-            p { a href=(format!("/console/courses/{}/sections.csv", p.course_id)) download {
-                "Download the section memberships (CSV)"
-            } }
-            @if p.sections.is_empty() { p { "No sections." } }
-            @for s in p.sections {
-                (section(frame, &base, s, p.sections, p.draft.filter(|d| d.section_id == s.id)))
+            ul {
+                li { a href=(format!("/console/courses/{}/sections.csv", p.course_id)) download {
+                    "Download the section memberships (CSV)"
+                } }
+                li { a href=(format!("{base}/import")) { "Import section memberships from CSV" } }
             }
+            @if p.all.is_empty() { p { "No sections." } }
+            @for s in p.sections {
+                (section(frame, &base, s, p.all, p.draft.filter(|d| d.section_id == s.id)))
+            }
+            (pager(p.previous.clone(), p.next.clone(), &p.position))
         }
     };
     let crumbs = course_crumbs(p.course_id, p.course_name);

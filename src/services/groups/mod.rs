@@ -10,7 +10,7 @@ use chrono::Utc;
 
 use crate::db::org_units;
 use crate::db::rows::{
-    org_unit_type, GroupCategory, GroupCategoryWithGroups, OrgUnit, UnitWithMembers, User,
+    org_unit_type, GroupCategory, GroupCategoryWithGroups, OrgUnit, UnitWithMembers,
 };
 use crate::db::{categories, enrollments, jobs, members, users, DbConnection};
 use crate::domain::category_rules::CategoryChanges;
@@ -19,6 +19,7 @@ use crate::domain::group_plan::{CategorySpec, GroupChange};
 use crate::domain::history::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::services::access::Course;
+use crate::services::placement::import;
 
 // ---------------------------------------------------------------------------------------------
 // Finding what the path names
@@ -404,65 +405,12 @@ pub fn enroll_named(
     enroll(conn, course, category, group, user.id, actor)
 }
 
-/// What one row of an import did (or, in a preview, would do).
-#[derive(Debug, Clone)]
-pub enum RowOutcome {
-    /// The user joins the group.
-    Added { user: User, group: OrgUnit },
-    /// The user was in the group already: nothing to do.
-    AlreadyMember { user: User, group: OrgUnit },
-    /// Refused, and why (the API's own words where the API has the rule).
-    Rejected(String),
-}
-
-/// The user a row names, in the caller's institution: by UserId, else UserName, else
-/// OrgDefinedId (which must name one user); ids the row also gives must name the same user.
-fn user_of_row(conn: &mut DbConnection, course: &Course, row: &MembershipRow) -> ApiResult<User> {
-    let institution = course.institution_id;
-    let by_id = match row.user_id {
-        Some(id) => Some(users::find(conn, institution, id)?),
-        None => None,
-    };
-    let by_name = match &row.user_name {
-        Some(name) => Some(
-            users::by_name_key(conn, institution, &name.to_lowercase())?
-                .ok_or_else(|| ApiError::not_found(format!("No user named {name:?}.")))?,
-        ),
-        None => None,
-    };
-    let by_org_id = match &row.org_defined_id {
-        Some(org_id) => {
-            let mut found = users::with_org_defined_id(conn, institution, org_id)?;
-            match found.len() {
-                0 => {
-                    return Err(ApiError::not_found(format!(
-                        "No user with OrgDefinedId {org_id:?}."
-                    )))
-                }
-                1 => found.pop(),
-                n => {
-                    return Err(ApiError::bad_request(format!(
-                        "OrgDefinedId {org_id:?} names {n} users; give the UserName or UserId."
-                    )))
-                }
-            }
-        }
-        None => None,
-    };
-    let found: Vec<User> = [by_id, by_name, by_org_id].into_iter().flatten().collect();
-    match found.first() {
-        Some(first) if found.iter().all(|u| u.id == first.id) => Ok(first.clone()),
-        Some(_) => Err(ApiError::bad_request(
-            "The row's UserId, UserName and OrgDefinedId name different users.",
-        )),
-        None => Err(ApiError::bad_request("The row names no user.")),
-    }
-}
+pub use crate::services::placement::import::RowOutcome;
 
 /// Adds each row's user to the category's group with the row's code, in order, as [`enroll`]
 /// does (its rules, its refusals), in the caller's transaction; a refused row changes nothing
-/// and the rows after it are still tried, so that every outcome is known. The course must be
-/// held with `CourseLock::Members`.
+/// and the rows after it are still tried (`placement::import`). The course must be held with
+/// `CourseLock::Members`.
 pub fn import_members(
     conn: &mut DbConnection,
     course: &Course,
@@ -472,57 +420,13 @@ pub fn import_members(
 ) -> ApiResult<Vec<RowOutcome>> {
     let category = writable_category(conn, course, category)?;
     let groups = categories::groups_of(conn, category.id)?;
-    let mut outcomes = Vec::with_capacity(rows.len());
-    for row in rows {
-        let outcome = import_row(conn, course, &category, &groups, row, actor);
-        outcomes.push(match outcome {
-            Ok(done) => done,
-            // The row's own refusal; trouble (a 5xx, contention) ends the whole import.
-            Err(refusal)
-                if !matches!(
-                    refusal,
-                    ApiError::Unavailable(_) | ApiError::Internal(_) | ApiError::Contention(_)
-                ) =>
-            {
-                RowOutcome::Rejected(refusal.to_string())
-            }
-            Err(trouble) => return Err(trouble),
-        });
-    }
-    Ok(outcomes)
-}
-
-fn import_row(
-    conn: &mut DbConnection,
-    course: &Course,
-    category: &GroupCategory,
-    groups: &[OrgUnit],
-    row: &MembershipRow,
-    actor: &Actor,
-) -> ApiResult<RowOutcome> {
-    if let Some(problem) = &row.problem {
-        return Err(ApiError::bad_request(problem.clone()));
-    }
-    let group = groups
-        .iter()
-        .find(|g| {
-            g.code
-                .as_deref()
-                .is_some_and(|c| c.eq_ignore_ascii_case(&row.unit_code))
-        })
-        .ok_or_else(|| {
-            ApiError::not_found(format!(
-                "No group with code {:?} in this category.",
-                row.unit_code
-            ))
-        })?
-        .clone();
-    let user = user_of_row(conn, course, row)?;
-    if !members::units_of_user(conn, &[group.id], user.id)?.is_empty() {
-        return Ok(RowOutcome::AlreadyMember { user, group });
-    }
-    enroll(conn, course, category.id, group.id, user.id, actor)?;
-    Ok(RowOutcome::Added { user, group })
+    import::import_rows(
+        conn,
+        course,
+        (&groups, "group", "in this category"),
+        rows,
+        |conn, group, user| enroll(conn, course, category.id, group.id, user.id, actor),
+    )
 }
 
 /// [`import_members`], all or nothing: when any row is refused, the whole import is refused
@@ -535,23 +439,7 @@ pub fn apply_import(
     actor: &Actor,
 ) -> ApiResult<Vec<RowOutcome>> {
     let outcomes = import_members(conn, course, category, rows, actor)?;
-    let refused: Vec<String> = rows
-        .iter()
-        .zip(&outcomes)
-        .filter_map(|(row, outcome)| match outcome {
-            RowOutcome::Rejected(why) => Some(format!("line {}: {why}", row.line)),
-            _ => None,
-        })
-        .collect();
-    if refused.is_empty() {
-        Ok(outcomes)
-    } else {
-        Err(ApiError::bad_request(format!(
-            "Nothing was imported: {} row(s) refused ({}).",
-            refused.len(),
-            refused.join("; ")
-        )))
-    }
+    import::all_or_nothing(rows, outcomes)
 }
 
 /// [`import_members`] as a dry run: each row's outcome, nothing kept.

@@ -4,6 +4,7 @@
 //! in turn (the lock order, docs/architecture.md).
 
 pub mod groups;
+pub mod import;
 pub mod sections;
 
 use crate::db::rows::OrgUnit;

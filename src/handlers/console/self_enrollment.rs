@@ -4,7 +4,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
-use chrono::Utc;
 
 use super::super::extract::RawBody;
 use super::{
@@ -30,7 +29,7 @@ async fn show(
     status: StatusCode,
 ) -> ApiResult<HttpResponse> {
     let auth = console.auth.clone();
-    let now = Utc::now().naive_utc();
+    let now = state.clock.naive_now();
     let (course_name, all) = state
         .db
         .read(move |conn| {
@@ -84,7 +83,7 @@ async fn choose(
     let category_id = id_in_path(&req, "groupCategoryId", "Group category")?;
     let group_id = id_in_path(&req, "groupId", "Group")?;
     let (console, _) = enter_post!(state, req, body, choices_path(course_id));
-    let now = Utc::now().naive_utc();
+    let now = state.clock.naive_now();
     let at = (course_id, group_id);
     let done = console
         .change_members(&state, at, Missing::NotFound, move |conn, course, actor| {

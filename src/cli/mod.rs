@@ -109,6 +109,9 @@ pub enum Command {
     /// Manage apps that sign calls with D2L's ID keys, and their users' keys.
     #[command(subcommand)]
     App(AppCommand),
+    /// Print the OpenAPI 3.1 description of every route, as served at /openapi.json (no
+    /// database needed).
+    Openapi,
 }
 
 #[derive(Subcommand, Debug)]
@@ -284,6 +287,14 @@ pub struct TokenArgs {
     pub institution: Option<String>,
 }
 
+/// Prints the OpenAPI document the server serves at `/openapi.json`.
+fn openapi() -> Result<(), String> {
+    let document = crate::routes::description();
+    let text = String::from_utf8_lossy(&document.json);
+    println!("{text}");
+    Ok(())
+}
+
 /// Runs the command line; returns the process exit code.
 pub fn run() -> i32 {
     let cli = Cli::parse();
@@ -291,6 +302,7 @@ pub fn run() -> i32 {
     let outcome = match &cli.command {
         Command::Serve(args) => serve(&cli, args),
         Command::Migrate => migrate(&cli),
+        Command::Openapi => openapi(),
         Command::Token(args) => token(&cli, args),
         Command::Client(command) => clients::run(&cli, command),
         Command::Institution(InstitutionCommand::Add(args)) => institution_add(&cli, args),

@@ -2,6 +2,7 @@
 //! No JavaScript; every form posts a CSRF token; maud escapes every value it is given.
 
 pub mod console;
+pub mod api_docs;
 pub mod oauth;
 pub mod sign_in;
 

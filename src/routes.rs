@@ -6,6 +6,10 @@
 //! routing table is inconsistent about them. A known path with an unknown method is 405; an
 //! unknown path is 404. Every GET route answers HEAD too, and U+0000 in a path segment or
 //! query parameter is a 400 on every route (see [`RouteTable`]).
+//!
+//! What a route takes and answers trails it (`.takes::<CreateUserData>().ok::<UserData>()`,
+//! `.query(&[...])`): the OpenAPI description (`crate::openapi`, `/openapi.json`, `/docs/`) is
+//! built from this table and those types, so it describes exactly what is served.
 
 use std::sync::{Arc, OnceLock};
 
@@ -24,21 +28,31 @@ use crate::handlers::{
 };
 use crate::middleware::RouteSpec;
 use crate::openapi::{Access, Doc, Document, Operation};
+use crate::versions::{Product, RouteVersions, LE_ROUTES, LP_ROUTES, REMOVED_IN_LP_1_39};
 use crate::wire::classlist::{ClasslistUser, ObjectListPage};
 use crate::wire::courses::{CourseOffering, CreateCourseOffering};
-use crate::wire::enrollments::{CreateEnrollmentData, EnrollmentData, MyOrgUnitInfo, OrgUnitUser, UserOrgUnit};
-use crate::wire::groups::{GroupCategoryCreate, GroupCategoryFetch, GroupCategoryJobStatus, GroupCategoryUpdate, GroupFetch, GroupInput, GroupsJobData};
+use crate::wire::enrollments::{
+    CreateEnrollmentData, EnrollmentData, MyOrgUnitInfo, OrgUnitUser, UserOrgUnit,
+};
+use crate::wire::groups::{
+    GroupCategoryCreate, GroupCategoryFetch, GroupCategoryJobStatus, GroupCategoryUpdate,
+    GroupFetch, GroupInput, GroupsJobData,
+};
 use crate::wire::history::MembershipChangeData;
 use crate::wire::institutions::{InstitutionFields, InstitutionOut, Page, VleFields, VleOut};
 use crate::wire::oauth::{Jwk, JwkSet, TokenError, TokenRequest, TokenResponse};
 use crate::wire::orgstructure::{OrgUnitData, OrgUnitType};
 use crate::wire::roles::RoleData;
-use crate::wire::sections::{SectionEnrolled, SectionFetch, SectionInput, SectionSettingsCreate, SectionSettingsFetch, SectionSettingsUpdate, UserEnrollment};
+use crate::wire::sections::{
+    SectionEnrolled, SectionFetch, SectionInput, SectionSettingsCreate, SectionSettingsFetch,
+    SectionSettingsUpdate, UserEnrollment,
+};
 use crate::wire::self_enrollment::SelfEnrollmentCategory;
 use crate::wire::users::{CreateUserData, UserData, UserSearch, WhoAmIUser};
-use crate::wire::versions::{BulkVersionCheck, ProductVersions, VersionCheckRequest, VersionSupport};
+use crate::wire::versions::{
+    BulkVersionCheck, ProductVersions, VersionCheckRequest, VersionSupport,
+};
 use crate::wire::{PagedResultSet, Status};
-use crate::versions::{Product, RouteVersions, LE_ROUTES, LP_ROUTES, REMOVED_IN_LP_1_39};
 
 const GET: Method = Method::GET;
 const POST: Method = Method::POST;
@@ -63,7 +77,16 @@ pub fn description() -> Arc<Document> {
 }
 
 /// The query parameters of the lists of one's own enrollments.
-const OWN_ENROLLMENTS: &[&str] = &["orgUnitTypeId", "orgUnitType", "isActive", "roleId", "canAccess", "startDateTime", "endDateTime", "bookmark"];
+const OWN_ENROLLMENTS: &[&str] = &[
+    "orgUnitTypeId",
+    "orgUnitType",
+    "isActive",
+    "roleId",
+    "canAccess",
+    "startDateTime",
+    "endDateTime",
+    "bookmark",
+];
 /// The class list's filters.
 const CLASSLIST: &[&str] = &["onlyShowShownInGrades", "roleId", "searchTerm"];
 /// The operator API's list parameters.
@@ -139,7 +162,8 @@ fn table() -> RouteTable {
     t.page(POST, "/console/courses/{orgUnitId}/mygroups/{groupCategoryId}/groups/{groupId}/leave", Some(GroupsSelfEnroll), console::self_enrollment::leave);
 
     // LP routes under /d2l/api/lp/{version}:
-    // mount and versions, method, path, scope, the permission its handler checks, handler.
+    // mount and versions, method, path, scope, the permission its handler checks, handler,
+    // then what it takes and answers (for the OpenAPI description).
 
     // Users
     t.route(Lp(LP_ROUTES),          GET,    "/users/whoami",                                                                        "users:own_profile:read|users:profile:read", None,         users::whoami).ok::<WhoAmIUser>();
@@ -379,7 +403,9 @@ impl RouteTable {
     /// Records the route for the OpenAPI description; its [`Doc`] is filled in by the table.
     fn describe<F>(&mut self, method: Method, path: String, access: Access) -> &mut Doc {
         let handler = std::any::type_name::<F>();
-        let handler = handler.strip_prefix("d2l_groups::handlers::").unwrap_or(handler);
+        let handler = handler
+            .strip_prefix("d2l_groups::handlers::")
+            .unwrap_or(handler);
         self.operations.push(Operation {
             method: method.as_str().to_ascii_lowercase(),
             path,

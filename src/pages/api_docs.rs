@@ -178,7 +178,9 @@ fn operation(path: &str, method: &str, op: &Value) -> Markup {
 }
 
 fn answer(status: &str, response: &Value) -> Markup {
-    let shared = response["$ref"].as_str().map(|r| r.rsplit('/').next().unwrap_or(r));
+    let shared = response["$ref"]
+        .as_str()
+        .map(|r| r.rsplit('/').next().unwrap_or(r));
     html! {
         strong { (status) } " "
         @match shared {

@@ -91,7 +91,9 @@ impl<T: utoipa::ToSchema> utoipa::PartialSchema for Page<T> {
         let link = |what: &str| {
             ObjectBuilder::new()
                 .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
-                .description(Some(format!("The absolute URL of the {what} page, or null.")))
+                .description(Some(format!(
+                    "The absolute URL of the {what} page, or null."
+                )))
         };
         ObjectBuilder::new()
             .property("count", ObjectBuilder::new().schema_type(Type::Integer))

@@ -243,7 +243,10 @@ impl<T: utoipa::ToSchema> utoipa::ToSchema for PagedResultSet<T> {
             utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
         )>,
     ) {
-        schemas.push(("PagingInfo".into(), <PagingInfo as utoipa::PartialSchema>::schema()));
+        schemas.push((
+            "PagingInfo".into(),
+            <PagingInfo as utoipa::PartialSchema>::schema(),
+        ));
         schemas.push((T::name().into(), T::schema()));
         T::schemas(schemas);
     }

@@ -102,13 +102,19 @@ fn every_api_route_of_the_table_is_described_with_its_scope() {
         assert_eq!(security, scopes, "{method} {path}");
         for scope in &scopes {
             let flows = &doc["components"]["securitySchemes"]["oauth2"]["flows"];
-            assert!(flows["clientCredentials"]["scopes"][scope].is_string(), "{scope}");
+            assert!(
+                flows["clientCredentials"]["scopes"][scope].is_string(),
+                "{scope}"
+            );
         }
         assert!(op.get("x-permission").is_some(), "{method} {path}");
         assert!(op["x-mount"].is_string(), "{method} {path}");
         assert!(op["x-versions"].is_object(), "{method} {path}");
         // Every path parameter is declared.
-        for name in path.split('/').filter_map(|s| s.strip_prefix('{')?.strip_suffix('}')) {
+        for name in path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+        {
             let declared = op["parameters"]
                 .as_array()
                 .is_some_and(|ps| ps.iter().any(|p| p["name"] == name && p["in"] == "path"));
@@ -171,7 +177,9 @@ async fn the_scope_described_is_the_scope_the_gate_checks() {
                 .filter(|s| !scopes.contains(s))
                 .collect();
             let without = app.token_for("admin", &others.join(" "));
-            let res = app.send(method.clone(), &url, Some(&without), Some(&json!({}))).await;
+            let res = app
+                .send(method.clone(), &url, Some(&without), Some(&json!({})))
+                .await;
             let detail = problem(res, 403).await;
             assert!(
                 detail.starts_with("Insufficient scope"),
@@ -179,7 +187,9 @@ async fn the_scope_described_is_the_scope_the_gate_checks() {
             );
             for scope in &scopes {
                 let with = app.token_for("admin", scope);
-                let res = app.send(method.clone(), &url, Some(&with), Some(&json!({}))).await;
+                let res = app
+                    .send(method.clone(), &url, Some(&with), Some(&json!({})))
+                    .await;
                 let status = res.status().as_u16();
                 let body = res.text().await.unwrap_or_default();
                 assert!(
@@ -219,23 +229,41 @@ fn the_document_validates_and_its_refs_resolve() {
 fn a_broken_document_is_rejected() {
     let good = document();
     let breaks: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
-        ("no info", Box::new(|d: &mut Value| {
-            d.as_object_mut().expect("doc").remove("info");
-        })),
-        ("a 2.0 version", Box::new(|d: &mut Value| d["openapi"] = json!("2.0"))),
-        ("responses not an object", Box::new(|d: &mut Value| {
-            d["paths"]["/healthz"]["get"]["responses"] = json!("ok");
-        })),
-        ("a parameter in the body", Box::new(|d: &mut Value| {
-            d["paths"]["/core/jwk/{kid}"]["get"]["parameters"][0]["in"] = json!("body");
-        })),
-        ("a schema of a type that does not exist", Box::new(|d: &mut Value| {
-            d["components"]["schemas"]["GroupFetch"]["type"] = json!("integr");
-        })),
-        ("a dangling $ref", Box::new(|d: &mut Value| {
-            d["paths"]["/healthz"]["get"]["responses"]["200"]["content"]["application/json"]
-                ["schema"] = json!({"$ref": "#/components/schemas/Nothing"});
-        })),
+        (
+            "no info",
+            Box::new(|d: &mut Value| {
+                d.as_object_mut().expect("doc").remove("info");
+            }),
+        ),
+        (
+            "a 2.0 version",
+            Box::new(|d: &mut Value| d["openapi"] = json!("2.0")),
+        ),
+        (
+            "responses not an object",
+            Box::new(|d: &mut Value| {
+                d["paths"]["/healthz"]["get"]["responses"] = json!("ok");
+            }),
+        ),
+        (
+            "a parameter in the body",
+            Box::new(|d: &mut Value| {
+                d["paths"]["/core/jwk/{kid}"]["get"]["parameters"][0]["in"] = json!("body");
+            }),
+        ),
+        (
+            "a schema of a type that does not exist",
+            Box::new(|d: &mut Value| {
+                d["components"]["schemas"]["GroupFetch"]["type"] = json!("integr");
+            }),
+        ),
+        (
+            "a dangling $ref",
+            Box::new(|d: &mut Value| {
+                d["paths"]["/healthz"]["get"]["responses"]["200"]["content"]["application/json"]
+                    ["schema"] = json!({"$ref": "#/components/schemas/Nothing"});
+            }),
+        ),
     ];
     for (what, break_it) in breaks {
         let mut broken = good.clone();
@@ -274,7 +302,10 @@ fn the_document_passes_openapi_spec_validator() {
             .arg(&file)
             .output()
             .expect("run openapi-spec-validator");
-        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
     };
     let doc = document();
     let (valid, said) = check("openapi.json", &doc);
@@ -365,14 +396,20 @@ fn forbid_unknown_keys(value: &mut Value) {
 fn answer_schema(doc: &Value, method: &str, path: &str, status: &str) -> Value {
     let response = &doc["paths"][path][method]["responses"][status];
     let schema = &response["content"]["application/json"]["schema"];
-    assert!(schema.is_object(), "{method} {path} {status}: no JSON schema");
+    assert!(
+        schema.is_object(),
+        "{method} {path} {status}: no JSON schema"
+    );
     schema.clone()
 }
 
 async fn assert_answer_fits(doc: &Value, method: &str, template: &str, status: &str, body: &Value) {
     let validator = validator_of(doc, &answer_schema(doc, method, template, status));
     let errors: Vec<String> = validator.iter_errors(body).map(|e| e.to_string()).collect();
-    assert!(errors.is_empty(), "{method} {template}: {errors:#?}\n{body:#}");
+    assert!(
+        errors.is_empty(),
+        "{method} {template}: {errors:#?}\n{body:#}"
+    );
 }
 
 #[actix_web::test]
@@ -382,7 +419,11 @@ async fn real_answers_validate_against_the_documented_schemas() {
     let course = app.create_course("OAS-101").await;
     let learners = learners(&app, course, "oas", 4).await;
     let lp = "/d2l/api/lp/{version}";
-    let form = category_form("Teams", json!(1), json!({"EnrollmentQuantity": 2, "AutoEnroll": true}));
+    let form = category_form(
+        "Teams",
+        json!(1),
+        json!({"EnrollmentQuantity": 2, "AutoEnroll": true}),
+    );
     let (category, groups) = category_ready(&app, V, course, &form).await;
     let sections = deal_sections(&app, course, 2).await;
 
@@ -411,58 +452,168 @@ async fn real_answers_validate_against_the_documented_schemas() {
         assert_answer_fits(&doc, "get", template, "200", &body).await;
     }
     // The LP 1.53 form of a category carries two more keys, which the schema knows too.
-    let newer = app.url(&format!("/d2l/api/lp/1.53/{course}/groupcategories/{category}"));
+    let newer = app.url(&format!(
+        "/d2l/api/lp/1.53/{course}/groupcategories/{category}"
+    ));
     let body = json_ok(app.get(&newer, &app.admin).await).await;
     assert!(body.get("GroupPrefix").is_some());
-    assert_answer_fits(&doc, "get", &format!("{lp}/{{orgUnitId}}/groupcategories/{{groupCategoryId}}"), "200", &body).await;
+    assert_answer_fits(
+        &doc,
+        "get",
+        &format!("{lp}/{{orgUnitId}}/groupcategories/{{groupCategoryId}}"),
+        "200",
+        &body,
+    )
+    .await;
     // The LE class list, paged.
     let paged = app.url(&format!("/d2l/api/le/1.82/{course}/classlist/paged/"));
     let body = json_ok(app.get(&paged, &app.admin).await).await;
-    assert_answer_fits(&doc, "get", "/d2l/api/le/{version}/{orgUnitId}/classlist/paged/", "200", &body).await;
+    assert_answer_fits(
+        &doc,
+        "get",
+        "/d2l/api/le/{version}/{orgUnitId}/classlist/paged/",
+        "200",
+        &body,
+    )
+    .await;
     // A section's Fetch form, from the answer of its initialization.
-    assert_answer_fits(&doc, "get", &format!("{lp}/{{orgUnitId}}/sections/{{sectionId}}"), "200", &sections[0]).await;
+    assert_answer_fits(
+        &doc,
+        "get",
+        &format!("{lp}/{{orgUnitId}}/sections/{{sectionId}}"),
+        "200",
+        &sections[0],
+    )
+    .await;
     // The 202 of a category's creation.
-    let job = json_typed(app.post(&app.lp(&format!("/{course}/groupcategories/")), &app.admin, &form).await, 202).await;
-    assert_answer_fits(&doc, "post", &format!("{lp}/{{orgUnitId}}/groupcategories/"), "202", &job).await;
+    let job = json_typed(
+        app.post(
+            &app.lp(&format!("/{course}/groupcategories/")),
+            &app.admin,
+            &form,
+        )
+        .await,
+        202,
+    )
+    .await;
+    assert_answer_fits(
+        &doc,
+        "post",
+        &format!("{lp}/{{orgUnitId}}/groupcategories/"),
+        "202",
+        &job,
+    )
+    .await;
     // Anonymous routes: versions and the JWKS.
-    let versions = app.client.get(app.url("/d2l/api/versions/")).send().await.expect("versions");
-    assert_answer_fits(&doc, "get", "/d2l/api/versions/", "200", &json_ok(versions).await).await;
-    let jwks = app.client.get(app.url("/core/.well-known/jwks")).send().await.expect("jwks");
-    assert_answer_fits(&doc, "get", "/core/.well-known/jwks", "200", &json_ok(jwks).await).await;
+    let versions = app
+        .client
+        .get(app.url("/d2l/api/versions/"))
+        .send()
+        .await
+        .expect("versions");
+    assert_answer_fits(
+        &doc,
+        "get",
+        "/d2l/api/versions/",
+        "200",
+        &json_ok(versions).await,
+    )
+    .await;
+    let jwks = app
+        .client
+        .get(app.url("/core/.well-known/jwks"))
+        .send()
+        .await
+        .expect("jwks");
+    assert_answer_fits(
+        &doc,
+        "get",
+        "/core/.well-known/jwks",
+        "200",
+        &json_ok(jwks).await,
+    )
+    .await;
     // A refusal is the ProblemDetails every gated route refers to.
-    let missing = app.get(&app.lp(&format!("/{course}/groupcategories/999999")), &app.admin).await;
+    let missing = app
+        .get(
+            &app.lp(&format!("/{course}/groupcategories/999999")),
+            &app.admin,
+        )
+        .await;
     let refusal = problem_body(missing, 404).await;
     let schema = json!({"$ref": "#/components/schemas/ProblemDetails"});
-    let errors: Vec<String> = validator_of(&doc, &schema).iter_errors(&refusal).map(|e| e.to_string()).collect();
+    let errors: Vec<String> = validator_of(&doc, &schema)
+        .iter_errors(&refusal)
+        .map(|e| e.to_string())
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}");
     // And the check is not empty: a GroupData without its Code, or with a stray key, fails.
-    let group = json_ok(app.get(&app.lp(&format!("/{course}/groupcategories/{category}/groups/{}", groups[0])), &app.admin).await).await;
-    let validator = validator_of(&doc, &answer_schema(&doc, "get", &format!("{lp}/{{orgUnitId}}/groupcategories/{{groupCategoryId}}/groups/{{groupId}}"), "200"));
+    let group = json_ok(
+        app.get(
+            &app.lp(&format!(
+                "/{course}/groupcategories/{category}/groups/{}",
+                groups[0]
+            )),
+            &app.admin,
+        )
+        .await,
+    )
+    .await;
+    let validator = validator_of(
+        &doc,
+        &answer_schema(
+            &doc,
+            "get",
+            &format!("{lp}/{{orgUnitId}}/groupcategories/{{groupCategoryId}}/groups/{{groupId}}"),
+            "200",
+        ),
+    );
     assert!(validator.is_valid(&group));
     let mut without_code = group.clone();
     without_code.as_object_mut().expect("group").remove("Code");
-    assert!(!validator.is_valid(&without_code), "a GroupData without Code passed");
+    assert!(
+        !validator.is_valid(&without_code),
+        "a GroupData without Code passed"
+    );
     let mut stray = group.clone();
     stray["Codes"] = json!("x");
-    assert!(!validator.is_valid(&stray), "a GroupData with a stray key passed");
+    assert!(
+        !validator.is_valid(&stray),
+        "a GroupData with a stray key passed"
+    );
 }
 
 #[actix_web::test]
 async fn the_document_and_its_page_are_served_to_anyone() {
     let app = spawn_app().await;
-    let res = app.client.get(app.url("/openapi.json")).send().await.expect("get");
+    let res = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .expect("get");
     assert_eq!(res.status().as_u16(), 200);
-    assert_eq!(header(&res, "content-type").as_deref(), Some("application/json"));
+    assert_eq!(
+        header(&res, "content-type").as_deref(),
+        Some("application/json")
+    );
     let served: Value = res.json().await.expect("json");
     assert_eq!(served, document());
     // HEAD too, as every GET route.
-    let head = app.client.head(app.url("/openapi.json")).send().await.expect("head");
+    let head = app
+        .client
+        .head(app.url("/openapi.json"))
+        .send()
+        .await
+        .expect("head");
     assert_eq!(head.status().as_u16(), 200);
 
     let res = app.client.get(app.url("/docs/")).send().await.expect("get");
     assert_eq!(res.status().as_u16(), 200);
     assert!(header(&res, "content-type").is_some_and(|t| t.starts_with("text/html")));
-    assert!(header(&res, "content-security-policy").is_some_and(|c| c.contains("default-src 'none'")));
+    assert!(
+        header(&res, "content-security-policy").is_some_and(|c| c.contains("default-src 'none'"))
+    );
     let page = res.text().await.expect("text");
     assert!(!page.contains("<script"), "the page runs no script");
     // Every operation and every schema of the document is on the page.
@@ -473,7 +624,11 @@ async fn the_document_and_its_page_are_served_to_anyone() {
             assert!(page.contains(&format!("id=\"op-{id}\"")), "{path}: {id}");
         }
     }
-    for name in doc["components"]["schemas"].as_object().expect("schemas").keys() {
+    for name in doc["components"]["schemas"]
+        .as_object()
+        .expect("schemas")
+        .keys()
+    {
         assert!(page.contains(&format!("id=\"schema-{name}\"")), "{name}");
     }
     assert!(page.contains("groups:group:read") && page.contains("groups.manage"));
@@ -489,7 +644,11 @@ async fn the_cli_prints_the_document_the_server_serves() {
         .env("DATABASE_URL", "sqlite:///nonexistent/dir/never-created.db")
         .output()
         .expect("run d2l-groups openapi");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let printed: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     assert_eq!(printed, document());
 }

@@ -224,11 +224,14 @@ fn the_document_validates_and_its_refs_resolve() {
     assert!(found.is_empty(), "{found:#?}");
 }
 
+/// One way to break a document.
+type Break = Box<dyn Fn(&mut Value)>;
+
 /// The validation really fails: each kind of fault is found in an otherwise valid document.
 #[test]
 fn a_broken_document_is_rejected() {
     let good = document();
-    let breaks: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let breaks: Vec<(&str, Break)> = vec![
         (
             "no info",
             Box::new(|d: &mut Value| {

@@ -9,7 +9,8 @@ use serde_json::{Map, Value};
 /// Contrast: every text colour is at least 4.5:1 on its background (WCAG 2.2 AA). Long paths
 /// and type names wrap anywhere, so nothing scrolls sideways on a 360 px phone.
 const STYLE: &str = "
-body { font-family: system-ui, sans-serif; margin: 0; color: #1a1a1a; background: #fff; line-height: 1.45; }
+body { font-family: system-ui, sans-serif; margin: 0; color: #1a1a1a; background: #fff; line-height: 1.45;
+  overflow-wrap: anywhere; }
 main { max-width: 60rem; margin: 0 auto; padding: 1rem; }
 h1 { font-size: 1.6rem; } h2 { font-size: 1.3rem; margin-top: 2rem; border-bottom: 2px solid #595959; }
 h3 { font-size: 1.05rem; margin: 1.5rem 0 .5rem; overflow-wrap: anywhere; }

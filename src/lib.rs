@@ -19,6 +19,7 @@ pub mod error;
 pub mod handlers;
 pub mod jobs;
 pub mod middleware;
+pub mod openapi;
 pub mod pages;
 pub mod rate_limit;
 pub mod routes;

@@ -118,6 +118,9 @@ pub enum Command {
     /// from a YAML or JSON file into the default institution, all or nothing; prints the ids
     /// made as JSON (docs/testing.md).
     Seed(seed::SeedArgs),
+    /// Print the OpenAPI 3.1 description of every route, as served at /openapi.json (no
+    /// database needed).
+    Openapi,
 }
 
 #[derive(Subcommand, Debug)]
@@ -311,6 +314,14 @@ pub struct TokenArgs {
     pub institution: Option<String>,
 }
 
+/// Prints the OpenAPI document the server serves at `/openapi.json`.
+fn openapi() -> Result<(), String> {
+    let document = crate::routes::description();
+    let text = String::from_utf8_lossy(&document.json);
+    println!("{text}");
+    Ok(())
+}
+
 /// Runs the command line; returns the process exit code.
 pub fn run() -> i32 {
     let cli = Cli::parse();
@@ -318,6 +329,7 @@ pub fn run() -> i32 {
     let outcome = match &cli.command {
         Command::Serve(args) => serve(&cli, args),
         Command::Migrate => migrate(&cli),
+        Command::Openapi => openapi(),
         Command::Token(args) => token(&cli, args),
         Command::Client(command) => clients::run(&cli, command),
         Command::Institution(InstitutionCommand::Add(args)) => institution_add(&cli, args),

@@ -3,7 +3,7 @@
 
 /// Rich text as stored and answered: sanitized HTML and the text it shows. Serialized with
 /// Brightspace's field names, as every answer carries it that way.
-#[derive(Clone, Debug, Default, serde::Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, serde::Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct RichText {
     #[serde(rename = "Text")]
     pub text: String,

@@ -3,11 +3,11 @@
 use std::time::Duration;
 
 use actix_web::{web, HttpResponse};
-use serde_json::json;
 
 use super::reply::ok;
 use crate::error::ApiResult;
 use crate::state::State;
+use crate::wire::Status;
 
 /// How long readiness may wait for a connection: orchestrators' probes time out after about a
 /// second, and an answer late is worse than a 503.
@@ -15,12 +15,12 @@ const READY_WITHIN: Duration = Duration::from_millis(800);
 
 /// `GET /healthz`: the process is up and serving.
 pub async fn live() -> ApiResult<HttpResponse> {
-    ok(&json!({"status": "ok"}))
+    ok(&Status { status: "ok" })
 }
 
 /// `GET /readyz`: the database answers; 503 otherwise (naming no host, port or database).
 pub async fn ready(state: State) -> ApiResult<HttpResponse> {
     let db = state.db.clone();
     web::block(move || db.ping(READY_WITHIN)).await??;
-    ok(&json!({"status": "ready"}))
+    ok(&Status { status: "ready" })
 }

@@ -20,6 +20,7 @@ pub mod history;
 pub mod id_key_flow;
 pub mod institutions;
 pub mod oauth;
+pub mod openapi;
 pub mod orgstructure;
 pub mod paths;
 pub mod remember;

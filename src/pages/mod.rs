@@ -1,6 +1,7 @@
 //! Server-rendered HTML pages (sign-in, and later the console): plain values in, markup out.
 //! No JavaScript; every form posts a CSRF token; maud escapes every value it is given.
 
+pub mod api_docs;
 pub mod console;
 pub mod oauth;
 pub mod sign_in;

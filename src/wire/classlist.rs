@@ -9,7 +9,7 @@ use crate::db::rows::{Role, User};
 
 /// `Enrollment.ClasslistUser`: all 13 keys at every LE version (the two newest are tied to LMS
 /// releases, not to a contract version).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ClasslistUser {
     #[serde(rename = "Identifier")]
     pub identifier: String,
@@ -69,6 +69,42 @@ pub struct ObjectListPage<T> {
     pub objects: Vec<T>,
     #[serde(rename = "Next")]
     pub next: Option<String>,
+}
+
+/// A page of `T` is its own schema, `ObjectListPage_T`.
+impl<T: utoipa::ToSchema> utoipa::PartialSchema for ObjectListPage<T> {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
+        use utoipa::openapi::Ref;
+        ObjectBuilder::new()
+            .property(
+                "Objects",
+                ArrayBuilder::new().items(Ref::from_schema_name(T::name())),
+            )
+            .required("Objects")
+            .property(
+                "Next",
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                    .description(Some("The absolute URL of the next page, or null.")),
+            )
+            .required("Next")
+            .into()
+    }
+}
+impl<T: utoipa::ToSchema> utoipa::ToSchema for ObjectListPage<T> {
+    fn name() -> std::borrow::Cow<'static, str> {
+        format!("ObjectListPage_{}", T::name()).into()
+    }
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        schemas.push((T::name().into(), T::schema()));
+        T::schemas(schemas);
+    }
 }
 
 /// Builds a page from up to `page_size + 1` rows in user id order (the extra row only says

@@ -7,7 +7,7 @@ use crate::db::rows::{org_unit_type, CourseOfferingView, NewOrgUnit, OrgUnit};
 use crate::domain::validate;
 use crate::error::{ApiError, ApiResult};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CreateCourseOffering {
     #[serde(rename = "Name")]
     pub name: String,
@@ -77,7 +77,7 @@ impl CreateCourseOffering {
 }
 
 /// `{"Identifier", "Name", "Code"}`: how an offering names its template, semester, department.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BasicOrgUnit {
     #[serde(rename = "Identifier")]
     pub identifier: String,
@@ -97,7 +97,7 @@ impl From<&OrgUnit> for BasicOrgUnit {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CourseOffering {
     #[serde(rename = "Identifier")]
     pub identifier: String,

@@ -8,7 +8,7 @@ use super::users::profile_identifier;
 use super::utc;
 use crate::db::rows::{org_unit_type, Enrollment, OrgUnit, Role, User};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CreateEnrollmentData {
     #[serde(rename = "OrgUnitId")]
     pub org_unit_id: i64,
@@ -18,7 +18,7 @@ pub struct CreateEnrollmentData {
     pub role_id: i64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EnrollmentData {
     #[serde(rename = "OrgUnitId")]
     pub org_unit_id: i64,
@@ -41,7 +41,7 @@ impl From<&Enrollment> for EnrollmentData {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OrgUnitUser {
     #[serde(rename = "User")]
     pub user: UserInfo,
@@ -59,7 +59,7 @@ impl From<&(User, Role)> for OrgUnitUser {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserInfo {
     #[serde(rename = "Identifier")]
     pub identifier: String,
@@ -93,7 +93,7 @@ impl From<&User> for UserInfo {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MyOrgUnitInfo {
     #[serde(rename = "OrgUnit")]
     pub org_unit: OrgUnitInfo,
@@ -154,7 +154,7 @@ impl OrgUnitInfo {
 
 /// `Enrollment.UserOrgUnit`: one of a user's enrollments, as `GET /enrollments/users/(userId)/
 /// orgUnits/` lists them.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserOrgUnit {
     #[serde(rename = "OrgUnit")]
     pub org_unit: OrgUnitInfo,
@@ -181,7 +181,7 @@ impl UserOrgUnit {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OrgUnitInfo {
     #[serde(rename = "Id")]
     pub id: i64,
@@ -197,7 +197,7 @@ pub struct OrgUnitInfo {
     pub image_url: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OrgUnitTypeInfo {
     #[serde(rename = "Id")]
     pub id: i64,
@@ -207,7 +207,7 @@ pub struct OrgUnitTypeInfo {
     pub name: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Access {
     #[serde(rename = "IsActive")]
     pub is_active: bool,

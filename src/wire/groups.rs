@@ -22,6 +22,19 @@ impl Serialize for GroupEnrollmentStyle {
     }
 }
 
+impl utoipa::PartialSchema for GroupEnrollmentStyle {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let names: Vec<(i64, String)> = Self::ALL.iter().map(|s| (s.number(), s.name())).collect();
+        let values: Vec<(i64, &str)> = names.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        super::enum_schema("GRPENROLL_T", &values)
+    }
+}
+impl utoipa::ToSchema for GroupEnrollmentStyle {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "GroupEnrollmentStyle".into()
+    }
+}
+
 impl<'de> Deserialize<'de> for GroupEnrollmentStyle {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let sent = super::NumberOrName::deserialize(d)?;
@@ -42,7 +55,7 @@ impl<'de> Deserialize<'de> for GroupEnrollmentStyle {
 }
 
 /// GroupCategoryData, Create form.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct GroupCategoryCreate {
     #[serde(rename = "Name")]
     pub name: String,
@@ -118,7 +131,7 @@ impl GroupCategoryCreate {
 /// GroupCategoryData, Update form: the 2025 five keys, and from LP 1.53 five more, each
 /// optional (absent keeps the stored value, null clears it; `AllocateAfterExpiry` null keeps).
 /// Below 1.53 the newer keys are ignored, as unknown keys are.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct GroupCategoryUpdate {
     #[serde(rename = "Name")]
     pub name: String,
@@ -183,7 +196,7 @@ impl GroupCategoryUpdate {
 }
 
 /// GroupCategoryData, Fetch form: all 13 keys, always present, and 2 more from LP 1.53.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct GroupCategoryFetch {
     #[serde(rename = "GroupCategoryId")]
     pub group_category_id: i64,
@@ -217,7 +230,7 @@ pub struct GroupCategoryFetch {
 }
 
 /// GroupCategoryData keys of LP 1.53 and later.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FetchSince153 {
     #[serde(rename = "SelfEnrollmentStartDate")]
     pub self_enrollment_start_date: Option<UtcDateTime>,
@@ -268,7 +281,7 @@ child_fetch!(
 );
 
 /// GroupsJobData: what `POST .../groupcategories/` answers with its 202.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct GroupsJobData {
     #[serde(rename = "OrgUnitId")]
     pub org_unit_id: i64,
@@ -293,7 +306,7 @@ impl From<&GroupCategory> for GroupsJobData {
 }
 
 /// GroupCategoryJobStatus.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct GroupCategoryJobStatus {
     #[serde(rename = "Status")]
     pub status: i64,

@@ -7,7 +7,7 @@ use super::UtcDateTime;
 use crate::db::rows::{org_unit_type, MembershipChangeView};
 
 /// MembershipChange.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MembershipChangeData {
     #[serde(rename = "ChangeId")]
     pub change_id: i64,

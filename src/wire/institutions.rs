@@ -9,7 +9,7 @@ use super::utc;
 use crate::db::rows::{Institution, Vle};
 use crate::error::{ApiError, ApiResult};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct InstitutionOut {
     pub id: i64,
     pub acronym: String,
@@ -46,7 +46,7 @@ impl From<&Institution> for InstitutionOut {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct VleOut {
     pub id: i64,
     #[serde(rename = "type")]
@@ -83,6 +83,74 @@ pub struct Page<T> {
 }
 
 /// The kinds of system a VLE can be (its `type`).
+/// A page of `T` is its own schema, `Page_T`.
+impl<T: utoipa::ToSchema> utoipa::PartialSchema for Page<T> {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
+        use utoipa::openapi::Ref;
+        let link = |what: &str| {
+            ObjectBuilder::new()
+                .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                .description(Some(format!(
+                    "The absolute URL of the {what} page, or null."
+                )))
+        };
+        ObjectBuilder::new()
+            .property("count", ObjectBuilder::new().schema_type(Type::Integer))
+            .required("count")
+            .property("next", link("next"))
+            .required("next")
+            .property("previous", link("previous"))
+            .required("previous")
+            .property(
+                "results",
+                ArrayBuilder::new().items(Ref::from_schema_name(T::name())),
+            )
+            .required("results")
+            .into()
+    }
+}
+impl<T: utoipa::ToSchema> utoipa::ToSchema for Page<T> {
+    fn name() -> std::borrow::Cow<'static, str> {
+        format!("Page_{}", T::name()).into()
+    }
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        schemas.push((T::name().into(), T::schema()));
+        T::schemas(schemas);
+    }
+}
+
+/// The fields `PUT` (all of them) and `PATCH` (any of them) of an institution read, for the
+/// OpenAPI description; the handler reads them one by one (`Fields`) to name the wrong one.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct InstitutionFields {
+    pub acronym: Option<String>,
+    pub name: Option<String>,
+    pub external_ic: Option<bool>,
+    pub mail_domain: Option<String>,
+    pub disable_vle_learner_creation: Option<bool>,
+    pub disable_vle_instructor_creation: Option<bool>,
+    pub disable_vle_user_creation: Option<bool>,
+    pub allow_learner_report: Option<bool>,
+    pub allow_learner_audit: Option<bool>,
+    pub allow_valid_audit: Option<bool>,
+}
+
+/// The fields of a VLE registration that `POST`, `PUT` (all) and `PATCH` (any) read.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct VleFields {
+    #[serde(rename = "type")]
+    pub kind: Option<i64>,
+    pub lti: Option<Map<String, Value>>,
+    pub name: Option<String>,
+    pub url: Option<String>,
+}
+
 pub const VLE_TYPES: &[(i64, &str)] = &[
     (0, "Other"),
     (1, "Moodle"),

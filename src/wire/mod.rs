@@ -6,9 +6,9 @@
 /// Declares the Fetch form of SectionData or GroupData: the same JSON but for the name of the
 /// id field, built from the unit and its members' user ids.
 macro_rules! child_fetch {
-    ($(#[$meta:meta])* $name:ident { $id:ident: $id_name:literal }) => {
+    ($(#[$meta:meta])* $name:ident { $id:ident: $id_name:tt }) => {
         $(#[$meta])*
-        #[derive(Debug, serde::Serialize)]
+        #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
         pub struct $name {
             #[serde(rename = $id_name)]
             pub $id: i64,
@@ -82,6 +82,22 @@ impl Serialize for UtcDateTime {
     }
 }
 
+/// An RFC 3339 date-time string; answered in UTC with milliseconds.
+impl utoipa::PartialSchema for UtcDateTime {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .description(Some(
+                "UTCDateTime: yyyy-MM-ddTHH:mm:ss.fffZ (any RFC 3339 offset accepted in input).",
+            ))
+            .examples(["2026-01-31T05:00:00.000Z"])
+            .into()
+    }
+}
+impl utoipa::ToSchema for UtcDateTime {}
+
 impl<'de> Deserialize<'de> for UtcDateTime {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
@@ -113,6 +129,18 @@ pub enum RichTextType {
     Html,
 }
 
+impl utoipa::PartialSchema for RichTextType {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("\"Text\" or \"Html\", in any case."))
+            .examples(["Html"])
+            .into()
+    }
+}
+impl utoipa::ToSchema for RichTextType {}
+
 impl<'de> Deserialize<'de> for RichTextType {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
@@ -129,7 +157,7 @@ impl<'de> Deserialize<'de> for RichTextType {
 }
 
 /// RichTextInput, as sent. Sending the answer shape (`Text`/`Html`) instead is a 400.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 pub struct RichTextInput {
     #[serde(rename = "Content")]
     pub content: String,
@@ -151,7 +179,7 @@ impl RichTextInput {
 
 /// The Create and Update forms of SectionData and GroupData, which are the same:
 /// `{"Name", "Code", "Description"}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ChildOrgUnitInput {
     #[serde(rename = "Name")]
     pub name: String,
@@ -177,6 +205,12 @@ impl TryFrom<ChildOrgUnitInput> for crate::domain::naming::ChildChange {
     }
 }
 
+/// What the health probes answer: `{"status": "ok"}` (live) or `{"status": "ready"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Status {
+    pub status: &'static str,
+}
+
 /// Brightspace's paged answer.
 #[derive(Debug, Serialize)]
 pub struct PagedResultSet<T> {
@@ -186,12 +220,61 @@ pub struct PagedResultSet<T> {
     pub items: Vec<T>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PagingInfo {
     #[serde(rename = "Bookmark")]
     pub bookmark: Option<String>,
     #[serde(rename = "HasMoreItems")]
     pub has_more_items: bool,
+}
+
+/// A page of `T` is its own schema, `PagedResultSet_T`, so that each kind of page can be named.
+impl<T: utoipa::ToSchema> utoipa::PartialSchema for PagedResultSet<T> {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        page_schema::<T>("PagingInfo", PagingInfo::schema_ref(), "Items")
+    }
+}
+impl<T: utoipa::ToSchema> utoipa::ToSchema for PagedResultSet<T> {
+    fn name() -> std::borrow::Cow<'static, str> {
+        format!("PagedResultSet_{}", T::name()).into()
+    }
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        schemas.push((
+            "PagingInfo".into(),
+            <PagingInfo as utoipa::PartialSchema>::schema(),
+        ));
+        schemas.push((T::name().into(), T::schema()));
+        T::schemas(schemas);
+    }
+}
+
+impl PagingInfo {
+    fn schema_ref() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::Ref::from_schema_name("PagingInfo").into()
+    }
+}
+
+/// The schema of a page: `{info: <info>, items: [T]}`, both keys required.
+pub fn page_schema<T: utoipa::ToSchema>(
+    info: &str,
+    info_schema: utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+    items: &str,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder};
+    ObjectBuilder::new()
+        .property(info, info_schema)
+        .required(info)
+        .property(
+            items,
+            ArrayBuilder::new().items(utoipa::openapi::Ref::from_schema_name(T::name())),
+        )
+        .required(items)
+        .into()
 }
 
 /// Items a page of a PagedResultSet holds at most.
@@ -237,6 +320,29 @@ pub fn serialize_enum<S: serde::Serializer>(
     } else {
         s.serialize_i64(number)
     }
+}
+
+/// The schema of an enumeration: its numbers (as answered by default) or its names (as
+/// answered under `--enum-encoding names`, and accepted in input with numbers as strings).
+pub fn enum_schema(
+    name: &str,
+    values: &[(i64, &str)],
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Type};
+    let listed: Vec<String> = values.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+    AnyOfBuilder::new()
+        .description(Some(format!(
+            "{name}: {}. Answered as the number (or the name under --enum-encoding names); \
+             accepted as the number, the name in any case, or the number as a string.",
+            listed.join(", ")
+        )))
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .enum_values(Some(values.iter().map(|(n, _)| *n))),
+        )
+        .item(ObjectBuilder::new().schema_type(Type::String))
+        .into()
 }
 
 /// An enumeration as clients send it: its number, its name, or its number as a string.
@@ -315,6 +421,13 @@ macro_rules! wire_enum {
                 $crate::wire::serialize_enum(s, self.number(), self.name())
             }
         }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                $crate::wire::enum_schema(stringify!($name), &[$(($value, stringify!($variant))),+])
+            }
+        }
+        impl utoipa::ToSchema for $name {}
 
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -9,7 +9,7 @@ use crate::db::rows::{org_unit_type, OrgUnit};
 use crate::error::ApiResult;
 
 /// `OrgUnit.OrgUnit`, and `OrgUnit.OrgUnitProperties` (the same keys).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OrgUnitData {
     #[serde(rename = "Identifier")]
     pub identifier: String,
@@ -42,7 +42,7 @@ impl From<&OrgUnit> for OrgUnitData {
 }
 
 /// `OrgUnit.OrgUnitType`, as `/outypes/` answers it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OrgUnitType {
     #[serde(rename = "Id")]
     pub id: i64,
@@ -58,7 +58,7 @@ pub struct OrgUnitType {
     pub permissions: OrgUnitTypePermissions,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OrgUnitTypePermissions {
     #[serde(rename = "CanEdit")]
     pub can_edit: bool,

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::db::rows::Role;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RoleData {
     #[serde(rename = "Identifier")]
     pub identifier: String,
@@ -25,7 +25,7 @@ impl From<&Role> for RoleData {
 }
 
 /// `{"Id", "Code", "Name"}` inside OrgUnitUser.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RoleInfo {
     #[serde(rename = "Id")]
     pub id: i64,

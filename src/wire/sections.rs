@@ -44,7 +44,7 @@ child_fetch!(
 );
 
 /// SectionData, Enrolled form: the description is null when the course hides it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SectionEnrolled {
     #[serde(rename = "SectionId")]
     pub section_id: i64,
@@ -75,7 +75,7 @@ impl SectionEnrolled {
 
 /// SectionEnrollment (and GroupEnrollment): `{"UserId"}`. The reference answers a missing
 /// enrollment parameter with 404, so the field is optional here and checked by [`Self::user`].
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct UserEnrollment {
     #[serde(rename = "UserId", default)]
     pub user_id: Option<i64>,
@@ -107,7 +107,7 @@ impl UserEnrollment {
 }
 
 /// SectionSettingsData, Create form.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SectionSettingsCreate {
     #[serde(rename = "EnrollmentStyle")]
     pub enrollment_style: SectionEnrollmentStyle,
@@ -139,7 +139,7 @@ impl TryFrom<SectionSettingsCreate> for NewSettings {
 }
 
 /// SectionSettingsData, Update form.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SectionSettingsUpdate {
     #[serde(rename = "Name")]
     pub name: String,
@@ -170,7 +170,7 @@ impl TryFrom<SectionSettingsUpdate> for SettingsChange {
 }
 
 /// SectionSettingsData, Fetch form.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SectionSettingsFetch {
     #[serde(rename = "Name")]
     pub name: String,

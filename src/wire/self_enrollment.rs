@@ -11,7 +11,7 @@ use crate::db::rows::{ChoosableGroup, SelfEnrollmentChoice};
 use crate::domain::self_enrollment::Window;
 
 /// SelfEnrollmentCategory.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SelfEnrollmentCategory {
     #[serde(rename = "GroupCategoryId")]
     pub group_category_id: i64,
@@ -38,7 +38,7 @@ pub struct SelfEnrollmentCategory {
 }
 
 /// SelfEnrollmentGroup.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SelfEnrollmentGroup {
     #[serde(rename = "GroupId")]
     pub group_id: i64,

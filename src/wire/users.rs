@@ -2,13 +2,14 @@
 
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
+use utoipa::{PartialSchema, ToSchema};
 
 use super::utc;
 use crate::db::rows::{NewUser, User};
 use crate::domain::validate;
 use crate::error::{ApiError, ApiResult};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct WhoAmIUser {
     #[serde(rename = "Identifier")]
     pub identifier: String,
@@ -42,7 +43,7 @@ pub fn profile_identifier(u: &User) -> String {
     format!("P{}", u.id)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CreateUserData {
     #[serde(rename = "OrgDefinedId", default)]
     pub org_defined_id: Option<String>,
@@ -104,13 +105,41 @@ impl CreateUserData {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// What `GET /users/` answers, for the OpenAPI description: one UserData (`userName`), an
+/// array of them (`orgDefinedId`), or a page of every user (no filter).
+pub enum UserSearch {}
+
+impl utoipa::PartialSchema for UserSearch {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, OneOfBuilder};
+        use utoipa::openapi::Ref;
+        OneOfBuilder::new()
+            .item(Ref::from_schema_name("UserData"))
+            .item(ArrayBuilder::new().items(Ref::from_schema_name("UserData")))
+            .item(Ref::from_schema_name(Page::name()))
+            .into()
+    }
+}
+impl utoipa::ToSchema for UserSearch {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        schemas.push((Page::name().into(), Page::schema()));
+        Page::schemas(schemas);
+    }
+}
+type Page = super::PagedResultSet<UserData>;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserActivation {
     #[serde(rename = "IsActive")]
     pub is_active: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserData {
     #[serde(rename = "OrgId")]
     pub org_id: i64,

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ProductVersions {
     #[serde(rename = "ProductCode")]
     pub product_code: String,
@@ -12,7 +12,7 @@ pub struct ProductVersions {
     pub supported_versions: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct VersionSupport {
     #[serde(rename = "Supported")]
     pub supported: bool,
@@ -20,7 +20,7 @@ pub struct VersionSupport {
     pub latest_version: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct VersionCheckRequest {
     #[serde(rename = "ProductCode")]
     pub product_code: String,
@@ -28,7 +28,7 @@ pub struct VersionCheckRequest {
     pub version: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct VersionCheckResult {
     #[serde(rename = "ProductCode")]
     pub product_code: String,
@@ -40,7 +40,7 @@ pub struct VersionCheckResult {
     pub latest_version: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BulkVersionCheck {
     #[serde(rename = "Supported")]
     pub supported: bool,

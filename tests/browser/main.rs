@@ -12,6 +12,7 @@ mod common;
 mod harness;
 
 mod console;
+mod docs;
 mod harness_checks;
 mod oauth;
 mod sign_in;

@@ -19,6 +19,7 @@ mod jobs;
 mod layers;
 mod memberships;
 mod oauth_code;
+mod openapi;
 mod orgstructure;
 mod protocol;
 mod readme;

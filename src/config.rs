@@ -57,6 +57,9 @@ pub struct Settings {
     /// The secret that stored ID keys are encrypted under (`SECRET_KEY_FILE`), read on first
     /// need and created then if absent (docs/security.md, "ID keys").
     pub secret_key_file: crate::auth::id_key::SecretKeyFile,
+    /// Serve `/metrics` only on this address (`METRICS_ADDRESS`), not on the API's port; `None`
+    /// serves it on the API's port, anonymously, as Prometheus scrapes.
+    pub metrics_address: Option<String>,
 }
 
 /// PEM files for serving HTTPS.
@@ -120,6 +123,7 @@ impl Settings {
             tls: None,
             versions: crate::versions::VersionPolicy::default(),
             secret_key_file: crate::auth::id_key::SecretKeyFile::new(DEFAULT_SECRET_KEY_FILE),
+            metrics_address: None,
         }
     }
 }

@@ -13,7 +13,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
@@ -22,6 +22,7 @@ use crate::db::changes::Touch;
 use crate::db::rows::Job;
 use crate::db::{jobs as queue, Db, DbConnection};
 use crate::error::{ApiError, ApiResult};
+use crate::metrics::{JobEnd, Metrics};
 use crate::services::group_jobs;
 
 /// The queue's SQL lives in `crate::db::jobs`; the routes, the operator's CLI and the tests
@@ -87,13 +88,53 @@ pub enum Outcome {
 
 /// Runs one due job if there is one.
 pub fn run_next(db: &Db, settings: &WorkerSettings) -> ApiResult<Outcome> {
+    run_turn(db, settings).map(|turn| turn.outcome)
+}
+
+/// One turn of the worker as `/metrics` sees it: what it did, to which kind of job, and how
+/// long the job took from its claim to its commit.
+#[derive(Clone, Debug)]
+pub struct Turn {
+    pub outcome: Outcome,
+    /// The job's kind; `None` when the turn was idle.
+    pub kind: Option<String>,
+    pub took: Duration,
+}
+
+/// [`run_next`], timed.
+pub fn run_turn(db: &Db, settings: &WorkerSettings) -> ApiResult<Turn> {
+    let mut claimed: Option<(String, Instant)> = None;
+    let outcome = run_claimed(db, settings, &mut claimed)?;
+    Ok(match claimed {
+        Some((kind, started)) => Turn {
+            outcome,
+            kind: Some(kind),
+            took: started.elapsed(),
+        },
+        None => Turn {
+            outcome,
+            kind: None,
+            took: Duration::ZERO,
+        },
+    })
+}
+
+/// Runs one due job, leaving its kind and the time of its claim in `claimed` (of the last
+/// attempt, when the transaction had to be run again).
+fn run_claimed(
+    db: &Db,
+    settings: &WorkerSettings,
+    claimed: &mut Option<(String, Instant)>,
+) -> ApiResult<Outcome> {
     let now = Utc::now().naive_utc();
     // A job changes its category's course and the category's status, which failed and dead
     // jobs change too; an idle look at the queue changes nothing and keeps the caches.
     db.write_sync_touching(|conn| {
         let Some(job) = queue::claim(conn, now)? else {
+            *claimed = None;
             return Ok((Outcome::Idle, Touch::Nothing));
         };
+        *claimed = Some((job.kind.clone(), Instant::now()));
         // The work runs in a savepoint: on failure it is undone but the claim's transaction
         // survives to record the attempt.
         let outcome = match queue::in_savepoint(conn, |c| perform(c, &job)) {
@@ -169,6 +210,11 @@ impl JobRunner {
     /// interval passes (jobs queued by other processes, and scheduled ones, are found by
     /// polling).
     pub fn start(db: Db, settings: WorkerSettings) -> Self {
+        Self::start_measured(db, settings, Arc::new(Metrics::new()))
+    }
+
+    /// [`JobRunner::start`], each job's run timed into `metrics` (`job_duration_seconds`).
+    pub fn start_measured(db: Db, settings: WorkerSettings, metrics: Arc<Metrics>) -> Self {
         let poll = settings.poll;
         let wake = Arc::new((Mutex::new(false), Condvar::new()));
         let signal = wake.clone();
@@ -182,7 +228,24 @@ impl JobRunner {
                 if watch.strong_count() == 0 {
                     break;
                 }
-                match run_next(&db, &settings) {
+                let turn = run_turn(&db, &settings);
+                if let Ok(Turn {
+                    outcome,
+                    kind: Some(kind),
+                    took,
+                }) = &turn
+                {
+                    let end = match outcome {
+                        Outcome::Done => Some(JobEnd::Done),
+                        Outcome::Failed => Some(JobEnd::Failed),
+                        Outcome::Dead => Some(JobEnd::Dead),
+                        Outcome::Idle => None,
+                    };
+                    if let Some(end) = end {
+                        metrics.observe_job(kind, end, *took);
+                    }
+                }
+                match turn.map(|t| t.outcome) {
                     Ok(Outcome::Done) => {
                         counter.fetch_add(1, Ordering::Relaxed);
                         continue;

@@ -17,6 +17,7 @@ pub mod domain;
 pub mod error;
 pub mod handlers;
 pub mod jobs;
+pub mod metrics;
 pub mod middleware;
 pub mod pages;
 pub mod rate_limit;

@@ -20,7 +20,7 @@ use crate::domain::permissions::Permission::{self, *};
 use crate::error::ApiError;
 use crate::handlers::{
     authorize, classlist, console, courses, enrollments, groups, health, history, id_key_flow,
-    institutions, oauth, orgstructure, roles, sections, sign_in, users, versions,
+    institutions, metrics, oauth, orgstructure, roles, sections, sign_in, users, versions,
 };
 use crate::middleware::RouteSpec;
 use crate::versions::{Product, RouteVersions, LE_ROUTES, LP_ROUTES, REMOVED_IN_LP_1_39};
@@ -34,6 +34,12 @@ const PATCH: Method = Method::PATCH;
 /// Registers every route, and the 404 for every other path.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     table().register(cfg);
+    cfg.default_service(web::to(not_found));
+}
+
+/// The metrics listener's one route (`METRICS_ADDRESS`; `app::metrics_server`).
+pub fn configure_metrics(cfg: &mut web::ServiceConfig) {
+    cfg.route("/metrics", web::get().to(metrics::scrape));
     cfg.default_service(web::to(not_found));
 }
 
@@ -57,6 +63,7 @@ fn table() -> RouteTable {
     t.open(GET,  "/core/.well-known/jwks",                    oauth::jwks);
     t.open(GET,  "/core/jwk/{kid}",                           oauth::jwk);
     t.open(GET,  "/healthz",                                  health::live);
+    t.open(GET,  "/metrics",                                  metrics::public);
     // Sign-in pages and browser sessions (HTML).
     t.open(GET,  "/d2l/login",                                sign_in::login_page);
     t.open(POST, "/d2l/lp/auth/login/login.d2l",              sign_in::login);

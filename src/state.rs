@@ -21,6 +21,8 @@ pub struct AppState {
     pub jobs: JobRunner,
     pub settings: Settings,
     pub caches: Caches,
+    /// This server's own metrics (`/metrics`; `crate::metrics`).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Reads remembered across requests, each forgotten when a write it depends on is recorded
@@ -85,8 +87,13 @@ impl AppState {
         );
         db.read_sync(|conn| tokens.load_all(conn))
             .map_err(|e| e.cause())?;
+        let metrics = Arc::new(crate::metrics::Metrics::new());
         let jobs = if settings.job_worker {
-            JobRunner::start(db.clone(), crate::jobs::WorkerSettings::of(&settings))
+            JobRunner::start_measured(
+                db.clone(),
+                crate::jobs::WorkerSettings::of(&settings),
+                metrics.clone(),
+            )
         } else {
             JobRunner::disabled()
         };
@@ -97,6 +104,7 @@ impl AppState {
             limits: RateLimits::new(settings.rate_limit),
             jobs,
             settings,
+            metrics,
         }))
     }
 }

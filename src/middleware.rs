@@ -121,8 +121,7 @@ pub async fn request_context(
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         headers.insert(X_REQUEST_ID, value);
     }
-    if let Ok(value) = HeaderValue::from_str(&telemetry::traceparent(&trace_id, &span_id, &flags))
-    {
+    if let Ok(value) = HeaderValue::from_str(&telemetry::traceparent(&trace_id, &span_id, &flags)) {
         headers.insert(TRACEPARENT, value);
     }
     if let Some(value) = tracestate.and_then(|s| HeaderValue::from_str(&s).ok()) {

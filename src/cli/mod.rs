@@ -399,7 +399,9 @@ fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), String> {
                 None => api.await,
                 Some(bound) => {
                     let metrics = crate::app::metrics_server(state, bound)?;
-                    futures_util::future::try_join(api, metrics).await.map(|_| ())
+                    futures_util::future::try_join(api, metrics)
+                        .await
+                        .map(|_| ())
                 }
             }
         })

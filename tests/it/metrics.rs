@@ -137,8 +137,12 @@ async fn metrics_count_this_servers_requests_rejections_jobs_queue_and_pool() {
     let course = app.create_course("METRICS-101").await;
     let form = category_form("Teams", json!(0), json!({"NumberOfGroups": 2}));
     json_typed(
-        app.post(&app.lp(&format!("/{course}/groupcategories/")), &app.admin, &form)
-            .await,
+        app.post(
+            &app.lp(&format!("/{course}/groupcategories/")),
+            &app.admin,
+            &form,
+        )
+        .await,
         202,
     )
     .await;
@@ -174,7 +178,10 @@ async fn metrics_count_this_servers_requests_rejections_jobs_queue_and_pool() {
 
     let m = scrape(&app).await;
     assert_eq!(m.types["http_requests"], OpenMetricsType::Counter);
-    assert_eq!(m.types["http_request_duration_seconds"], OpenMetricsType::Histogram);
+    assert_eq!(
+        m.types["http_request_duration_seconds"],
+        OpenMetricsType::Histogram
+    );
     assert_eq!(m.types["jobs_queue_depth"], OpenMetricsType::Gauge);
     let requests = |method: &str, route: &str, status: &str| {
         m.counter(
@@ -272,7 +279,10 @@ async fn metrics_count_this_servers_requests_rejections_jobs_queue_and_pool() {
     assert_eq!(max, 4.0);
     let in_use = m.gauge("db_connections", &[("state", "in_use")]);
     let idle = m.gauge("db_connections", &[("state", "idle")]);
-    assert!(idle >= 1.0 && in_use >= 0.0 && in_use + idle <= max, "{in_use} {idle}");
+    assert!(
+        idle >= 1.0 && in_use >= 0.0 && in_use + idle <= max,
+        "{in_use} {idle}"
+    );
 
     // The first scrape is counted once answered; the other server saw only its own call.
     let again = scrape(&app).await;
@@ -304,16 +314,19 @@ async fn the_queue_depth_counts_due_scheduled_and_dead_jobs_by_kind() {
     for name in ["One", "Two"] {
         let form = category_form(name, json!(0), json!({"NumberOfGroups": 1}));
         json_typed(
-            app.post(&app.lp(&format!("/{course}/groupcategories/")), &app.admin, &form)
-                .await,
+            app.post(
+                &app.lp(&format!("/{course}/groupcategories/")),
+                &app.admin,
+                &form,
+            )
+            .await,
             202,
         )
         .await;
     }
     let m = scrape(&app).await;
-    let depth = |kind: &str, state: &str| {
-        m.gauge("jobs_queue_depth", &[("kind", kind), ("state", state)])
-    };
+    let depth =
+        |kind: &str, state: &str| m.gauge("jobs_queue_depth", &[("kind", kind), ("state", state)]);
     assert_eq!(depth("create_groups", "due"), 2.0);
     assert_eq!(depth("create_groups", "scheduled"), 0.0);
     assert_eq!(depth("create_groups", "dead"), 0.0);
@@ -336,9 +349,8 @@ async fn the_queue_depth_counts_due_scheduled_and_dead_jobs_by_kind() {
         })
         .expect("reschedule and bury");
     let m = scrape(&app).await;
-    let depth = |kind: &str, state: &str| {
-        m.gauge("jobs_queue_depth", &[("kind", kind), ("state", state)])
-    };
+    let depth =
+        |kind: &str, state: &str| m.gauge("jobs_queue_depth", &[("kind", kind), ("state", state)]);
     assert_eq!(depth("create_groups", "due"), 0.0);
     assert_eq!(depth("create_groups", "scheduled"), 1.0);
     assert_eq!(depth("create_groups", "dead"), 1.0);

@@ -26,8 +26,14 @@ fn answered_trace(res: &Response) -> (String, String, String) {
     let parts: Vec<&str> = value.split('-').collect();
     assert_eq!(parts.len(), 4, "{value}");
     assert_eq!(parts[0], "00", "{value}");
-    assert!(is_hex(parts[1], 32) && parts[1] != "0".repeat(32), "{value}");
-    assert!(is_hex(parts[2], 16) && parts[2] != "0".repeat(16), "{value}");
+    assert!(
+        is_hex(parts[1], 32) && parts[1] != "0".repeat(32),
+        "{value}"
+    );
+    assert!(
+        is_hex(parts[2], 16) && parts[2] != "0".repeat(16),
+        "{value}"
+    );
     assert!(is_hex(parts[3], 2), "{value}");
     (parts[1].into(), parts[2].into(), parts[3].into())
 }
@@ -62,7 +68,10 @@ async fn a_valid_incoming_request_id_is_kept_and_an_invalid_one_replaced() {
         .await
         .expect("whoami");
     assert_eq!(res.status(), 401);
-    assert_eq!(header(&res, "x-request-id").as_deref(), Some("no-token-call"));
+    assert_eq!(
+        header(&res, "x-request-id").as_deref(),
+        Some("no-token-call")
+    );
 
     let too_long = "y".repeat(129);
     for replaced in ["two words", "a/b", "quote\"d", too_long.as_str(), ""] {
@@ -107,7 +116,10 @@ async fn a_valid_traceparent_is_followed_and_an_invalid_one_ignored() {
     let (trace, span, flags) = answered_trace(&res);
     assert_eq!(trace, TRACE);
     assert_eq!(flags, "01");
-    assert_ne!(span, PARENT, "the answer names this server's span, not the caller's");
+    assert_ne!(
+        span, PARENT,
+        "the answer names this server's span, not the caller's"
+    );
     assert_eq!(
         header(&res, "tracestate").as_deref(),
         Some("congo=t61rcWkgMzE,rojo=00f067aa0ba902b7")
@@ -136,7 +148,10 @@ async fn a_valid_traceparent_is_followed_and_an_invalid_one_ignored() {
     ] {
         let res = healthz(
             &app,
-            &[("traceparent", &invalid), ("tracestate", "congo=t61rcWkgMzE")],
+            &[
+                ("traceparent", &invalid),
+                ("tracestate", "congo=t61rcWkgMzE"),
+            ],
         )
         .await;
         let (trace, _, flags) = answered_trace(&res);
@@ -195,7 +210,12 @@ impl TextServer {
         });
         let address = rx
             .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| panic!("no address logged: {}", String::from_utf8_lossy(&log.lock().expect("log"))));
+            .unwrap_or_else(|_| {
+                panic!(
+                    "no address logged: {}",
+                    String::from_utf8_lossy(&log.lock().expect("log"))
+                )
+            });
         Self {
             child,
             address,
@@ -242,7 +262,10 @@ async fn text_logs_off_a_terminal_have_no_colour_and_name_each_requests_ids() {
         .await
         .expect("healthz");
     assert_eq!(res.status(), 200);
-    assert_eq!(header(&res, "x-request-id").as_deref(), Some("text-log-req-1"));
+    assert_eq!(
+        header(&res, "x-request-id").as_deref(),
+        Some("text-log-req-1")
+    );
     let log = server.stop();
     let text = String::from_utf8_lossy(&log).into_owned();
     assert!(
@@ -277,7 +300,9 @@ async fn json_logs_name_the_honoured_request_id_and_the_trace() {
     let line = log
         .iter()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|v| v["message"] == "request completed" && v["span"]["request_id"] == "json-log-req-1")
+        .find(|v| {
+            v["message"] == "request completed" && v["span"]["request_id"] == "json-log-req-1"
+        })
         .unwrap_or_else(|| panic!("no log line for the request: {log:?}"));
     assert_eq!(line["span"]["trace_id"], TRACE);
     assert_eq!(line["span"]["span_id"], span.as_str());

@@ -29,7 +29,7 @@ impl Scrape {
         let mut types = BTreeMap::new();
         let mut samples = BTreeMap::new();
         for (name, family) in &exposition.families {
-            types.insert(name.clone(), family.family_type.clone());
+            types.insert(name.clone(), family.family_type);
             for sample in family.iter_samples() {
                 let labels: BTreeMap<String, String> = sample
                     .get_labelset()

@@ -778,6 +778,8 @@ async fn a_non_canonical_query_id_is_400_naming_the_parameter() {
 /// Headers that differ between two calls by design.
 const PER_CALL: &[&str] = &[
     "x-request-id",
+    // A new trace (and always a new span) per call.
+    "traceparent",
     "date",
     "x-rate-limit-remaining",
     "x-rate-limit-reset",

@@ -813,7 +813,8 @@ async fn head_answers_as_get_does_without_a_body_on_every_get_route() {
     let app = &fx.app;
     let mut cases = 0;
     for (method, pattern) in served() {
-        if method != Method::GET {
+        // `/metrics` counts every call, the GET just made included: its length changes.
+        if method != Method::GET || pattern == "/metrics" {
             continue;
         }
         let url = fx.url(&pattern, None, "");

@@ -74,3 +74,18 @@ pub fn server(state: Arc<AppState>, listener: TcpListener) -> std::io::Result<Se
     });
     Ok(server)
 }
+
+/// The metrics listener (`METRICS_ADDRESS`): `/metrics` alone, plain HTTP, one worker, so that
+/// operators can keep the metrics off the API's port. Its own scrapes are not counted.
+pub fn metrics_server(state: Arc<AppState>, listener: TcpListener) -> std::io::Result<Server> {
+    let data = web::Data::from(state);
+    Ok(HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .configure(crate::routes::configure_metrics)
+    })
+    .workers(1)
+    .shutdown_timeout(5)
+    .listen(listener)?
+    .run())
+}

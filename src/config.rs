@@ -63,6 +63,9 @@ pub struct Settings {
     /// Test mode (`--test-mode`, docs/testing.md): the `/testing/` routes (reset, clock) are
     /// served only when this is set.
     pub test_mode: Option<TestMode>,
+    /// Serve `/metrics` only on this address (`METRICS_ADDRESS`), not on the API's port; `None`
+    /// serves it on the API's port, anonymously, as Prometheus scrapes.
+    pub metrics_address: Option<String>,
 }
 
 /// What test mode resets the database to.
@@ -138,6 +141,7 @@ impl Settings {
             secret_key_file: crate::auth::id_key::SecretKeyFile::new(DEFAULT_SECRET_KEY_FILE),
             strict_input: false,
             test_mode: None,
+            metrics_address: None,
         }
     }
 }

@@ -13,7 +13,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{NaiveDateTime, Utc};
 
@@ -23,6 +23,7 @@ use crate::db::changes::Touch;
 use crate::db::rows::Job;
 use crate::db::{jobs as queue, Db, DbConnection};
 use crate::error::{ApiError, ApiResult};
+use crate::metrics::{JobEnd, Metrics};
 use crate::services::group_jobs;
 
 /// The queue's SQL lives in `crate::db::jobs`; the routes, the operator's CLI and the tests
@@ -89,18 +90,54 @@ pub enum Outcome {
 
 /// Runs one due job if there is one, on real time.
 pub fn run_next(db: &Db, settings: &WorkerSettings) -> ApiResult<Outcome> {
-    run_due(db, settings, Utc::now().naive_utc())
+    run_turn(db, settings, Utc::now().naive_utc()).map(|turn| turn.outcome)
+}
+
+/// One turn of the worker as `/metrics` sees it: what it did, to which kind of job, and how
+/// long the job took from its claim to its commit.
+#[derive(Clone, Debug)]
+pub struct Turn {
+    pub outcome: Outcome,
+    /// The job's kind; `None` when the turn was idle.
+    pub kind: Option<String>,
+    pub took: Duration,
 }
 
 /// Runs one job due at business time `now` (the worker's clock, which test mode can move), if
-/// there is one.
-pub fn run_due(db: &Db, settings: &WorkerSettings, now: NaiveDateTime) -> ApiResult<Outcome> {
+/// there is one, timed.
+pub fn run_turn(db: &Db, settings: &WorkerSettings, now: NaiveDateTime) -> ApiResult<Turn> {
+    let mut claimed: Option<(String, Instant)> = None;
+    let outcome = run_claimed(db, settings, now, &mut claimed)?;
+    Ok(match claimed {
+        Some((kind, started)) => Turn {
+            outcome,
+            kind: Some(kind),
+            took: started.elapsed(),
+        },
+        None => Turn {
+            outcome,
+            kind: None,
+            took: Duration::ZERO,
+        },
+    })
+}
+
+/// Runs one due job, leaving its kind and the time of its claim in `claimed` (of the last
+/// attempt, when the transaction had to be run again).
+fn run_claimed(
+    db: &Db,
+    settings: &WorkerSettings,
+    now: NaiveDateTime,
+    claimed: &mut Option<(String, Instant)>,
+) -> ApiResult<Outcome> {
     // A job changes its category's course and the category's status, which failed and dead
     // jobs change too; an idle look at the queue changes nothing and keeps the caches.
     db.write_sync_touching(|conn| {
         let Some(job) = queue::claim(conn, now)? else {
+            *claimed = None;
             return Ok((Outcome::Idle, Touch::Nothing));
         };
+        *claimed = Some((job.kind.clone(), Instant::now()));
         // The work runs in a savepoint: on failure it is undone but the claim's transaction
         // survives to record the attempt.
         let outcome = match queue::in_savepoint(conn, |c| perform(c, &job, now)) {
@@ -172,15 +209,21 @@ impl JobRunner {
         self.done.load(Ordering::Relaxed)
     }
 
-    /// Starts the worker thread on real time: see [`JobRunner::start_with_clock`].
+    /// Starts the worker thread on real time: see [`JobRunner::start_with`].
     pub fn start(db: Db, settings: WorkerSettings) -> Self {
-        Self::start_with_clock(db, settings, Clock::real())
+        Self::start_with(db, settings, Clock::real(), Arc::new(Metrics::new()))
     }
 
     /// Starts the worker thread: it drains the jobs due by `clock`, then sleeps until woken or
     /// the poll interval passes (jobs queued by other processes, and scheduled ones, are found
-    /// by polling; moving the clock wakes it).
-    pub fn start_with_clock(db: Db, settings: WorkerSettings, clock: Clock) -> Self {
+    /// by polling; moving the clock wakes it). Each job's run is timed into `metrics`
+    /// (`job_duration_seconds`).
+    pub fn start_with(
+        db: Db,
+        settings: WorkerSettings,
+        clock: Clock,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         let poll = settings.poll;
         let wake = Arc::new((Mutex::new(false), Condvar::new()));
         let signal = wake.clone();
@@ -194,7 +237,24 @@ impl JobRunner {
                 if watch.strong_count() == 0 {
                     break;
                 }
-                match run_due(&db, &settings, clock.naive_now()) {
+                let turn = run_turn(&db, &settings, clock.naive_now());
+                if let Ok(Turn {
+                    outcome,
+                    kind: Some(kind),
+                    took,
+                }) = &turn
+                {
+                    let end = match outcome {
+                        Outcome::Done => Some(JobEnd::Done),
+                        Outcome::Failed => Some(JobEnd::Failed),
+                        Outcome::Dead => Some(JobEnd::Dead),
+                        Outcome::Idle => None,
+                    };
+                    if let Some(end) = end {
+                        metrics.observe_job(kind, end, *took);
+                    }
+                }
+                match turn.map(|t| t.outcome) {
                     Ok(Outcome::Done) => {
                         counter.fetch_add(1, Ordering::Relaxed);
                         continue;

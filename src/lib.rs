@@ -18,6 +18,7 @@ pub mod domain;
 pub mod error;
 pub mod handlers;
 pub mod jobs;
+pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod pages;

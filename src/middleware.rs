@@ -20,9 +20,11 @@ use crate::auth::{Authentication, Caller};
 use crate::db::standing;
 use crate::domain::permissions::Permission;
 use crate::error::{ApiError, IdKeyRefusal, INSUFFICIENT_SCOPE};
+use crate::metrics::Bucket;
 use crate::rate_limit::{Decision, RateKey};
 use crate::services::id_keys::{self, Check};
 use crate::state::AppState;
+use crate::telemetry;
 use crate::versions::{ApiVersion, Product, RouteVersions, Support, VersionPolicy};
 
 /// What the route table (`crate::routes`) says about one gated route; the gate checks it and
@@ -48,33 +50,104 @@ pub struct RouteSpec {
 pub struct ServedVersion(pub ApiVersion);
 
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// W3C Trace Context's headers.
+pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+pub const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
 const X_RATE_LIMIT_REMAINING: HeaderName = HeaderName::from_static("x-rate-limit-remaining");
 const X_RATE_LIMIT_RESET: HeaderName = HeaderName::from_static("x-rate-limit-reset");
 const X_REQUEST_COST: HeaderName = HeaderName::from_static("x-request-cost");
 const DEPRECATION: HeaderName = HeaderName::from_static("deprecation");
 
-/// Gives the request an id, runs it inside a span carrying that id (so every log line of the
-/// request names it), answers the id in `X-Request-Id`, and logs the outcome.
+/// Gives the request an id and a trace, runs it inside a span carrying both (so every log line
+/// of the request names them), answers them in `X-Request-Id` and `traceparent`, logs the
+/// outcome and counts it in the server's metrics (by route pattern, method and status).
+///
+/// An incoming `X-Request-Id` is kept when it is a plain token (`telemetry::valid_request_id`),
+/// so that a proxy's or a client's id follows the request through our logs; any other is
+/// replaced by a new UUID, and never repeated. An incoming W3C `traceparent` that parses
+/// (`telemetry::TraceParent`) gives the trace id, its flags, and its `tracestate` if that is
+/// well formed; an invalid one is ignored, as the specification says, and a new trace begun.
+/// The answer's `traceparent` names the trace and this server's own span id for the request.
 pub async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = header_text(&req, &X_REQUEST_ID)
+        .filter(|id| telemetry::valid_request_id(id))
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let parent = header_text(&req, &TRACEPARENT).and_then(telemetry::TraceParent::parse);
+    let tracestate = parent
+        .as_ref()
+        .and(header_text(&req, &TRACESTATE))
+        .filter(|state| telemetry::valid_tracestate(state))
+        .map(str::to_string);
+    let (trace_id, flags) = match parent {
+        Some(parent) => (parent.trace_id, parent.flags),
+        None => (telemetry::new_trace_id(), "00".to_string()),
+    };
+    let span_id = telemetry::new_span_id();
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,
+        trace_id = %trace_id,
+        span_id = %span_id,
         method = %req.method(),
         path = %req.path(),
     );
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let method = req.method().clone();
     let started = Instant::now();
-    let mut res = next.call(req).instrument(span.clone()).await?;
+    // (The request must not be cloned before routing: the router needs it unshared.)
+    let mut res = match next.call(req).instrument(span.clone()).await {
+        Ok(res) => res,
+        Err(err) => {
+            // An error no inner layer turned into an answer (actix answers it): counted and
+            // logged all the same, under no route.
+            let status = err.as_response_error().status_code().as_u16();
+            let took = started.elapsed();
+            if let Some(state) = state {
+                state
+                    .metrics
+                    .observe_request(method.as_str(), None, status, took);
+            }
+            let elapsed_ms = took.as_secs_f64() * 1000.0;
+            span.in_scope(|| tracing::info!(status, elapsed_ms, "request completed"));
+            return Err(err);
+        }
+    };
+    let took = started.elapsed();
+    let headers = res.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
-        res.headers_mut().insert(X_REQUEST_ID, value);
+        headers.insert(X_REQUEST_ID, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&telemetry::traceparent(&trace_id, &span_id, &flags)) {
+        headers.insert(TRACEPARENT, value);
+    }
+    if let Some(value) = tracestate.and_then(|s| HeaderValue::from_str(&s).ok()) {
+        headers.insert(TRACESTATE, value);
     }
     let status = res.status().as_u16();
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if let Some(state) = state {
+        let route = res.request().match_pattern();
+        state
+            .metrics
+            .observe_request(method.as_str(), route.as_deref(), status, took);
+    }
+    let elapsed_ms = took.as_secs_f64() * 1000.0;
     span.in_scope(|| tracing::info!(status, elapsed_ms, "request completed"));
     Ok(res)
+}
+
+/// A header's value as text, when it is one value of visible ASCII.
+fn header_text<'a>(req: &'a ServiceRequest, name: &HeaderName) -> Option<&'a str> {
+    let mut values = req.headers().get_all(name);
+    let first = values.next()?;
+    if values.next().is_some() {
+        // Two ids or two traceparents: neither is trusted.
+        return None;
+    }
+    first.to_str().ok()
 }
 
 /// Verifies the bearer token (or the ID-key signature) if there is one, then charges the call
@@ -115,6 +188,11 @@ pub async fn authenticate_and_limit(
     req.extensions_mut().insert(authentication);
     match state.limits.charge(&key) {
         Decision::Limited { retry_after_secs } => {
+            state.metrics.rate_limited(match key {
+                RateKey::Client { .. } => Bucket::Client,
+                RateKey::CliUser { .. } => Bucket::User,
+                RateKey::Ip(_) => Bucket::Ip,
+            });
             let response = ApiError::TooManyRequests { retry_after_secs }.error_response();
             Ok(req.into_response(response).map_into_right_body())
         }

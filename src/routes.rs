@@ -24,8 +24,8 @@ use crate::domain::permissions::Permission::{self, *};
 use crate::error::ApiError;
 use crate::handlers::{
     authorize, classlist, console, courses, enrollments, groups, health, history, id_key_flow,
-    institutions, oauth, openapi, orgstructure, roles, sections, sign_in, testing, users,
-    versions,
+    institutions, metrics, oauth, openapi, orgstructure, roles, sections, sign_in, testing,
+    users, versions,
 };
 use crate::middleware::RouteSpec;
 use crate::openapi::{Access, Doc, Document, Operation};
@@ -67,6 +67,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     table().register(cfg);
     test_mode_routes(cfg);
     cfg.app_data(web::Data::from(description()));
+    cfg.default_service(web::to(not_found));
+}
+
+/// The metrics listener's one route (`METRICS_ADDRESS`; `app::metrics_server`).
+pub fn configure_metrics(cfg: &mut web::ServiceConfig) {
+    cfg.route("/metrics", web::get().to(metrics::scrape));
     cfg.default_service(web::to(not_found));
 }
 
@@ -147,6 +153,7 @@ fn table() -> RouteTable {
     t.open(GET,  "/core/.well-known/jwks",                    oauth::jwks).ok::<JwkSet>();
     t.open(GET,  "/core/jwk/{kid}",                           oauth::jwk).ok::<Jwk>();
     t.open(GET,  "/healthz",                                  health::live).ok::<Status>();
+    t.open(GET,  "/metrics",                                  metrics::public);
     // Sign-in pages and browser sessions (HTML).
     t.open(GET,  "/d2l/login",                                sign_in::login_page);
     t.open(POST, "/d2l/lp/auth/login/login.d2l",              sign_in::login);

@@ -23,6 +23,8 @@ pub struct AppState {
     pub caches: Caches,
     /// Business time (`crate::clock`): real time unless test mode moved it.
     pub clock: crate::clock::Clock,
+    /// This server's own metrics (`/metrics`; `crate::metrics`).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Reads remembered across requests, each forgotten when a write it depends on is recorded
@@ -88,11 +90,13 @@ impl AppState {
         db.read_sync(|conn| tokens.load_all(conn))
             .map_err(|e| e.cause())?;
         let clock = crate::clock::Clock::real();
+        let metrics = Arc::new(crate::metrics::Metrics::new());
         let jobs = if settings.job_worker {
-            JobRunner::start_with_clock(
+            JobRunner::start_with(
                 db.clone(),
                 crate::jobs::WorkerSettings::of(&settings),
                 clock.clone(),
+                metrics.clone(),
             )
         } else {
             JobRunner::disabled()
@@ -105,6 +109,7 @@ impl AppState {
             jobs,
             settings,
             clock,
+            metrics,
         }))
     }
 }

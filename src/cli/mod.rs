@@ -297,6 +297,10 @@ pub struct ServeArgs {
     /// reaches the server can empty its database).
     #[arg(long, env = "TEST_MODE_ALLOW_REMOTE", requires = "test_mode")]
     pub test_mode_allow_remote: bool,
+    /// Serve `/metrics` only on this address (e.g. `127.0.0.1:9100`), plain HTTP, instead of
+    /// on the API's port (where it is then 404).
+    #[arg(long, env = "METRICS_ADDRESS")]
+    pub metrics_address: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -409,6 +413,10 @@ fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), String> {
     if args.test_mode {
         settings.test_mode = Some(test_mode(args)?);
     }
+    settings.metrics_address = args
+        .metrics_address
+        .clone()
+        .filter(|a| !a.trim().is_empty());
     let state = AppState::initialize(settings)?;
     if let Some(mode) = &state.settings.test_mode {
         let created = crate::services::seed::reset_database(
@@ -424,6 +432,16 @@ fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), String> {
     }
     let listener =
         TcpListener::bind(&args.bind).map_err(|e| format!("cannot bind {}: {e}", args.bind))?;
+    let metrics_listener = match &state.settings.metrics_address {
+        None => None,
+        Some(at) => {
+            let bound = TcpListener::bind(at)
+                .map_err(|e| format!("cannot bind METRICS_ADDRESS {at}: {e}"))?;
+            let address = bound.local_addr().map_err(|e| e.to_string())?;
+            tracing::info!(%address, "serving metrics");
+            Some(bound)
+        }
+    };
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     let scheme = if state.settings.tls.is_some() {
         "https"
@@ -432,7 +450,18 @@ fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), String> {
     };
     tracing::info!(%address, scheme, backend = ?state.db.backend(), "serving");
     actix_web::rt::System::new()
-        .block_on(async move { server(state, listener)?.await })
+        .block_on(async move {
+            let api = server(state.clone(), listener)?;
+            match metrics_listener {
+                None => api.await,
+                Some(bound) => {
+                    let metrics = crate::app::metrics_server(state, bound)?;
+                    futures_util::future::try_join(api, metrics)
+                        .await
+                        .map(|_| ())
+                }
+            }
+        })
         .map_err(|e| format!("server error: {e}"))?;
     tracing::info!("stopped");
     Ok(())

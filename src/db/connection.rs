@@ -140,6 +140,25 @@ impl PoolOptions {
     }
 }
 
+/// The pool's connections as `/metrics` reports them: busy, idle, and the most it opens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolUsage {
+    pub in_use: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
+impl PoolUsage {
+    pub(super) fn of(pool: &Pool) -> Self {
+        let state = pool.state();
+        Self {
+            in_use: state.connections.saturating_sub(state.idle_connections),
+            idle: state.idle_connections,
+            max: pool.max_size(),
+        }
+    }
+}
+
 /// Whether the database is known to be down: the last attempt to open a connection failed and
 /// none has succeeded since. While it is, requests that find no idle connection are answered
 /// 503 at once instead of each waiting out the checkout timeout; r2d2 keeps retrying the

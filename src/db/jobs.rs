@@ -146,6 +146,41 @@ pub fn failed_creations(conn: &mut DbConnection, processing: &[i64]) -> ApiResul
         .collect())
 }
 
+/// How many jobs wait, per kind and state, for `/metrics`: `due` (their time has come; one a
+/// worker is running counts here until it commits), `scheduled` (a retry or a later
+/// allocation) and `dead`. Answers (kind, state, jobs) for the pairs that have any.
+pub fn depth(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+) -> ApiResult<Vec<(String, &'static str, i64)>> {
+    use diesel::dsl::count_star;
+    let due: Vec<(String, i64)> = jobs::table
+        .filter(jobs::dead_at.is_null())
+        .filter(jobs::run_at.le(now))
+        .group_by(jobs::kind)
+        .select((jobs::kind, count_star()))
+        .load(conn)?;
+    let scheduled: Vec<(String, i64)> = jobs::table
+        .filter(jobs::dead_at.is_null())
+        .filter(jobs::run_at.gt(now))
+        .group_by(jobs::kind)
+        .select((jobs::kind, count_star()))
+        .load(conn)?;
+    let dead: Vec<(String, i64)> = jobs::table
+        .filter(jobs::dead_at.is_not_null())
+        .group_by(jobs::kind)
+        .select((jobs::kind, count_star()))
+        .load(conn)?;
+    let tag = |state: &'static str, rows: Vec<(String, i64)>| {
+        rows.into_iter()
+            .map(move |(kind, jobs)| (kind, state, jobs))
+    };
+    Ok(tag("due", due)
+        .chain(tag("scheduled", scheduled))
+        .chain(tag("dead", dead))
+        .collect())
+}
+
 /// A job as an operator sees it: the row and the course its category belongs to.
 #[derive(Debug, Clone)]
 pub struct Listed {

@@ -36,7 +36,7 @@ mod connection;
 pub mod memo;
 
 use connection::{with_connection_defaults, Health, LogPoolErrors};
-pub use connection::{Backend, DatabaseUrl, Manager, Pool, PoolOptions, PooledConn};
+pub use connection::{Backend, DatabaseUrl, Manager, Pool, PoolOptions, PoolUsage, PooledConn};
 
 pub mod apps;
 pub mod assertions;
@@ -183,6 +183,12 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The pool's connections in use and idle now, and its size (for `/metrics`; it takes the
+    /// pool's lock only for a moment, never a connection).
+    pub fn pool_usage(&self) -> PoolUsage {
+        PoolUsage::of(&self.pool)
     }
 
     /// A pooled connection within the checkout timeout, or 503. While the database is known

@@ -19,6 +19,7 @@ pub mod health;
 pub mod history;
 pub mod id_key_flow;
 pub mod institutions;
+pub mod metrics;
 pub mod oauth;
 pub mod openapi;
 pub mod orgstructure;

@@ -24,8 +24,8 @@ use crate::domain::permissions::Permission::{self, *};
 use crate::error::ApiError;
 use crate::handlers::{
     authorize, classlist, console, courses, enrollments, groups, health, history, id_key_flow,
-    institutions, metrics, oauth, openapi, orgstructure, roles, sections, sign_in, testing,
-    users, versions,
+    institutions, metrics, oauth, openapi, orgstructure, roles, sections, sign_in, testing, users,
+    versions,
 };
 use crate::middleware::RouteSpec;
 use crate::openapi::{Access, Doc, Document, Operation};
@@ -99,7 +99,6 @@ const OWN_ENROLLMENTS: &[&str] = &[
 const CLASSLIST: &[&str] = &["onlyShowShownInGrades", "roleId", "searchTerm"];
 /// The operator API's list parameters.
 const LIST: &[&str] = &["limit", "offset", "search", "ordering"];
-
 
 // ---------------------------------------------------------------------------------------------
 // TEST MODE ONLY (`serve --test-mode`, docs/testing.md). These paths exist only on a server in

@@ -244,7 +244,9 @@ mod tests {
         assert!(!valid_tracestate("Upper=x"));
         assert!(!valid_tracestate("novalue"));
         assert!(!valid_tracestate("k=a=b"));
-        assert!(!valid_tracestate("k=trailing "));
+        // White space after a member is the list's (OWS), not the value's.
+        assert!(valid_tracestate("k=trailing "));
+        assert!(valid_tracestate("k=in side"));
         assert!(!valid_tracestate("k=\u{7f}"));
         assert!(!valid_tracestate(&format!("k={}", "v".repeat(600))));
         let many: Vec<String> = (0..33).map(|i| format!("k{i}=v")).collect();

@@ -130,15 +130,17 @@ fn actual(conn: &mut DbConnection) -> Columns {
     tables
 }
 
-fn migrated_db() -> Db {
-    let db = Db::connect(&common::fresh_database_url(), 2).expect("connect");
+/// A migrated database, and the guard that drops it when the test ends.
+fn migrated_db() -> (Db, common::TestDatabase) {
+    let database = common::fresh_database_url();
+    let db = Db::connect(&database, 2).expect("connect");
     db.migrate().expect("migrate");
-    db
+    (db, database)
 }
 
 #[test]
 fn schema_rs_matches_the_migrated_database() {
-    let db = migrated_db();
+    let (db, _database) = migrated_db();
     let mut conn = db.conn().expect("conn");
     let declared = declared();
     assert!(
@@ -151,7 +153,7 @@ fn schema_rs_matches_the_migrated_database() {
 
 #[test]
 fn migrations_revert_and_reapply_cleanly() {
-    let db = migrated_db();
+    let (db, _database) = migrated_db();
     let mut conn = db.conn().expect("conn");
     match &mut *conn {
         DbConnection::Sqlite(c) => {

@@ -10,8 +10,10 @@ use actix_web::{HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde::Deserialize;
 
+use super::browser::{
+    form_token_matches, html, html_sending_forms_to, login_for, redirect, session_of,
+};
 use super::extract::RawBody;
-use super::sign_in::{form_token_matches, html, login_for, redirect, session_of};
 use crate::db::rows::User;
 use crate::domain::oauth::{ErrorCode, OAuthError};
 use crate::error::{ApiError, ApiResult};
@@ -119,6 +121,23 @@ async fn checked(
     })
 }
 
+/// Where the answer to the authorization request in `query` sends the browser, once its
+/// client and redirect URI are trusted; `None` when it would be answered on a page here.
+pub async fn redirect_uri_of(state: &State, query: &str) -> ApiResult<Option<String>> {
+    let request = serde_urlencoded::from_str::<AuthorizeForm>(query)
+        .unwrap_or_default()
+        .request();
+    let verdict = state
+        .db
+        .read(move |conn| service::read_request(conn, &request))
+        .await?;
+    Ok(match verdict {
+        Verdict::Valid(valid) => Some(valid.redirect_uri),
+        Verdict::RedirectError { redirect_uri, .. } => Some(redirect_uri),
+        Verdict::ShowError(_) => None,
+    })
+}
+
 /// Issues the code and sends the browser back with it.
 async fn grant_code(
     state: &State,
@@ -160,7 +179,12 @@ pub async fn authorize(state: State, req: HttpRequest) -> ApiResult<HttpResponse
             csrf: &session.csrf_token,
             request: form.hidden_fields(),
         };
-        return Ok(html(StatusCode::OK, pages::oauth::consent(&consent)));
+        // Allow and Deny both end in a redirect to the app: the page's policy names it.
+        return Ok(html_sending_forms_to(
+            StatusCode::OK,
+            pages::oauth::consent(&consent),
+            std::slice::from_ref(&valid.redirect_uri),
+        ));
     }
     grant_code(&state, valid, user, form.state.as_deref()).await
 }

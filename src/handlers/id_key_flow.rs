@@ -11,7 +11,7 @@
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::sign_in::{login_for, redirect, session_of};
+use super::browser::{login_for, redirect, session_of};
 use crate::db::rows::IdKeyApp;
 use crate::error::{ApiError, ApiResult, IdKeyRefusal};
 use crate::services::id_keys;
@@ -25,9 +25,9 @@ struct FlowQuery {
 }
 
 /// The app and callback of a flow request, checked.
-async fn checked(state: &State, req: &HttpRequest) -> ApiResult<(IdKeyApp, String)> {
+async fn checked(state: &State, query: &str) -> ApiResult<(IdKeyApp, String)> {
     let invalid = || ApiError::IdKey(IdKeyRefusal::InvalidToken);
-    let query: FlowQuery = serde_urlencoded::from_str(req.query_string()).map_err(|_| invalid())?;
+    let query: FlowQuery = serde_urlencoded::from_str(query).map_err(|_| invalid())?;
     let (Some(app_id), Some(signature), Some(target)) = (query.x_a, query.x_b, query.x_target)
     else {
         return Err(invalid());
@@ -49,6 +49,17 @@ async fn checked(state: &State, req: &HttpRequest) -> ApiResult<(IdKeyApp, Strin
     Ok((app, target))
 }
 
+/// The callback the flow request in `query` sends the browser to, when the request checks
+/// out; `None` when it would be refused here.
+pub async fn callback_of(state: &State, query: &str) -> ApiResult<Option<String>> {
+    match checked(state, query).await {
+        Ok((_, callback)) => Ok(Some(callback)),
+        // Database trouble is the page's trouble too; any refusal just names nothing.
+        Err(trouble @ ApiError::Unavailable(_)) => Err(trouble),
+        Err(_) => Ok(None),
+    }
+}
+
 /// `target` with `pairs` added to its query.
 fn with_query(target: &str, pairs: &[(&str, &str)]) -> ApiResult<String> {
     let mut url =
@@ -64,7 +75,7 @@ fn with_query(target: &str, pairs: &[(&str, &str)]) -> ApiResult<String> {
 
 /// `GET /d2l/auth/api/token`
 pub async fn token(state: State, req: HttpRequest) -> ApiResult<HttpResponse> {
-    let (app, target) = checked(&state, &req).await?;
+    let (app, target) = checked(&state, req.query_string()).await?;
     let Some((_, user)) = session_of(&state, &req).await? else {
         let here = format!("/d2l/auth/api/token?{}", req.query_string());
         return Ok(redirect(&login_for(&here)));
@@ -88,6 +99,6 @@ pub async fn token(state: State, req: HttpRequest) -> ApiResult<HttpResponse> {
 
 /// `GET /d2l/auth/api/cancel`: back to the (checked) callback with no keys.
 pub async fn cancel(state: State, req: HttpRequest) -> ApiResult<HttpResponse> {
-    let (_, target) = checked(&state, &req).await?;
+    let (_, target) = checked(&state, req.query_string()).await?;
     Ok(redirect(&target))
 }

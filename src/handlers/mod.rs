@@ -9,6 +9,7 @@
 //! rule is decided here.
 
 pub mod authorize;
+pub mod browser;
 pub mod classlist;
 pub mod console;
 pub mod courses;
@@ -21,6 +22,7 @@ pub mod id_key_flow;
 pub mod institutions;
 pub mod metrics;
 pub mod oauth;
+pub mod onward;
 pub mod openapi;
 pub mod orgstructure;
 pub mod paths;

@@ -4,7 +4,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
-use super::sign_in::html;
+use super::browser::html;
 use crate::openapi::Document;
 
 /// `GET /openapi.json`: the OpenAPI 3.1 document.

@@ -15,12 +15,15 @@ use actix_web::{HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde::Deserialize;
 
+use super::browser::{
+    form_token_matches, html, html_sending_forms_to, login_for, redirect, session_of,
+};
 use super::extract::RawBody;
+use super::onward;
 use crate::auth::sessions::{
-    generate_secret, same_text, SESSION_ID_COOKIE, SESSION_SECRET_COOKIE, SIGN_IN_CSRF_COOKIE,
+    generate_secret, SESSION_ID_COOKIE, SESSION_SECRET_COOKIE, SIGN_IN_CSRF_COOKIE,
 };
 use crate::db::changes::Touch;
-use crate::db::rows::{Session, User};
 use crate::domain::sign_in::{safe_target, FAILURE_WINDOW, HOME};
 use crate::error::{ApiError, ApiResult};
 use crate::pages::{self, sign_in::SignInForm};
@@ -31,52 +34,6 @@ const REFUSED: &str = "The user name or password is incorrect.";
 const THROTTLED: &str =
     "Too many failed sign-ins for this account or from this address. Try again later.";
 const STALE_FORM: &str = "This form had expired. Please sign in again.";
-
-/// The signed-in user of a browser request, if its session cookies name a live session.
-pub async fn session_of(state: &State, req: &HttpRequest) -> ApiResult<Option<(Session, User)>> {
-    let (Some(id), Some(secret)) = (
-        req.cookie(SESSION_ID_COOKIE),
-        req.cookie(SESSION_SECRET_COOKIE),
-    ) else {
-        return Ok(None);
-    };
-    let (id, secret) = (id.value().to_string(), secret.value().to_string());
-    if id.contains('\0') || secret.contains('\0') {
-        return Ok(None);
-    }
-    state
-        .db
-        .read(move |conn| service::current(conn, &id, &secret, Utc::now().naive_utc()))
-        .await
-}
-
-/// Whether a browser's form post carries the token its page was given.
-pub fn form_token_matches(sent: Option<&str>, expected: &str) -> bool {
-    sent.is_some_and(|sent| same_text(sent, expected))
-}
-
-/// An HTML page with the headers every page has.
-pub fn html(status: StatusCode, body: String) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((
-            header::CONTENT_SECURITY_POLICY,
-            pages::CONTENT_SECURITY_POLICY,
-        ))
-        .insert_header((header::X_FRAME_OPTIONS, "DENY"))
-        .insert_header((header::REFERRER_POLICY, "same-origin"))
-        .body(body)
-}
-
-/// 302 to a path on this server (D2L's form answers a successful sign-in with 302, and
-/// scripted clients check for exactly that).
-pub fn redirect(location: &str) -> HttpResponse {
-    HttpResponse::Found()
-        .insert_header((header::LOCATION, location))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish()
-}
 
 /// A cookie of ours: HttpOnly, SameSite=Lax, for the whole site, Secure when the request came
 /// over TLS (a cookie marked Secure would not come back over plain HTTP on loopback).
@@ -107,8 +64,15 @@ struct LoginQuery {
 }
 
 /// The sign-in form with a fresh CSRF cookie.
-fn sign_in_page(req: &HttpRequest, status: StatusCode, form: SignInForm) -> HttpResponse {
-    let mut res = html(status, pages::sign_in::form(&form));
+/// The sign-in form with a fresh CSRF cookie; `onward` are the places its target may then
+/// redirect to (`onward::destinations`).
+fn sign_in_page(
+    req: &HttpRequest,
+    status: StatusCode,
+    form: SignInForm,
+    onward: &[String],
+) -> HttpResponse {
+    let mut res = html_sending_forms_to(status, pages::sign_in::form(&form), onward);
     let _ = res.add_cookie(&cookie(req, SIGN_IN_CSRF_COOKIE, form.csrf.to_string()));
     res
 }
@@ -129,6 +93,7 @@ pub async fn login_page(state: State, req: HttpRequest) -> ApiResult<HttpRespons
         None
     };
     let csrf = generate_secret();
+    let onward = onward::destinations(&state, &target).await?;
     Ok(sign_in_page(
         &req,
         StatusCode::OK,
@@ -140,6 +105,7 @@ pub async fn login_page(state: State, req: HttpRequest) -> ApiResult<HttpRespons
             error: None,
             notice,
         },
+        &onward,
     ))
 }
 
@@ -167,6 +133,7 @@ pub async fn login(state: State, req: HttpRequest, body: RawBody) -> ApiResult<H
     let form: LoginForm = serde_urlencoded::from_bytes(&body.0)
         .map_err(|e| ApiError::bad_request(format!("The form body is malformed: {e}.")))?;
     let target = safe_target(form.target.as_deref()).to_string();
+    let onward = onward::destinations(&state, &target).await?;
     let again = |status, error: &str, user_name: &str| {
         let csrf = generate_secret();
         sign_in_page(
@@ -180,6 +147,7 @@ pub async fn login(state: State, req: HttpRequest, body: RawBody) -> ApiResult<H
                 error: Some(error),
                 notice: None,
             },
+            &onward,
         )
     };
     let needs_token = form.csrf_token.is_some() || from_a_browser(&req);
@@ -255,14 +223,6 @@ pub async fn login(state: State, req: HttpRequest, body: RawBody) -> ApiResult<H
             Ok(res)
         }
     }
-}
-
-/// The sign-in page's address for coming back to `path` once signed in.
-pub fn login_for(path: &str) -> String {
-    let query: String = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("target", path)
-        .finish();
-    format!("/d2l/login?{query}")
 }
 
 /// `GET /d2l/home`: who is signed in, and sign-out.

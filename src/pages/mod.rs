@@ -9,9 +9,40 @@ pub mod sign_in;
 use maud::{html, Markup, DOCTYPE};
 
 /// The Content-Security-Policy of every page: nothing loads from elsewhere, no script runs,
-/// forms post only here, and no other site may frame a page (clickjacking of a sign-in).
-pub const CONTENT_SECURITY_POLICY: &str =
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// forms post only here (and their answers lead only here, or on to `onward`), and no other
+/// site may frame a page (clickjacking of a sign-in).
+///
+/// `onward` are the absolute URLs a form's answer may redirect the browser to: browsers hold
+/// a form submission's redirects to `form-action` as well, so the consent form of an OAuth
+/// app on another origin must name that app's redirect URI, or Allow and Deny go nowhere.
+/// Only the origin of each is named (a redirect is matched without its path); a URL of a
+/// scheme without an origin (an app's `com.example.app:/callback`) names its scheme.
+pub fn content_security_policy(onward: &[String]) -> String {
+    let mut form_action = String::from("'self'");
+    for source in onward.iter().filter_map(|url| form_source(url)) {
+        if !form_action.split(' ').any(|s| s == source) {
+            form_action.push(' ');
+            form_action.push_str(&source);
+        }
+    }
+    format!(
+        "default-src 'none'; style-src 'unsafe-inline'; form-action {form_action}; \
+         frame-ancestors 'none'; base-uri 'none'"
+    )
+}
+
+/// The CSP source expression that lets a redirect reach `url`: its origin, or its scheme.
+fn form_source(url: &str) -> Option<String> {
+    let url = url::Url::parse(url).ok()?;
+    let origin = url.origin();
+    if origin.is_tuple() {
+        return Some(origin.ascii_serialization());
+    }
+    let scheme = url.scheme();
+    // A custom scheme never carries ';', ',' or spaces (RFC 3986 §3.1), so it cannot add a
+    // directive; `javascript:` and `data:` are never a redirect target.
+    (!matches!(scheme, "javascript" | "data" | "blob" | "filesystem")).then(|| format!("{scheme}:"))
+}
 
 /// Colours chosen for WCAG 2.2 AA contrast (text on white at least 4.5:1). Nothing is wider
 /// than a 360 px phone: table cells wrap anywhere (a timestamp, a scope list) rather than
@@ -67,5 +98,31 @@ pub fn message(text: Option<&str>, error: bool) -> Markup {
                 p class="message notice" role="status" { (text) }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms_lead_here_unless_an_onward_origin_is_named() {
+        let alone = content_security_policy(&[]);
+        assert!(alone.contains("form-action 'self';"), "{alone}");
+        let onward = content_security_policy(&[
+            "http://127.0.0.1:9999/callback?x=1".into(),
+            "http://127.0.0.1:9999/other".into(),
+            "https://app.example/cb".into(),
+            "com.example.app:/callback".into(),
+            "javascript:alert(1)".into(),
+            "not a url".into(),
+        ]);
+        assert!(
+            onward.contains(
+                "form-action 'self' http://127.0.0.1:9999 https://app.example com.example.app:;"
+            ),
+            "{onward}"
+        );
+        assert!(onward.contains("default-src 'none'") && onward.contains("frame-ancestors 'none'"));
     }
 }

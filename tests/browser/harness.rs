@@ -787,3 +787,62 @@ pub async fn assert_accessible(browser: &Browser, page: &str) {
         );
     }
 }
+
+/// An app's own web server on another origin (another port of loopback), as every real app's
+/// redirect URI is: it records each request's URL and answers a small page. A test whose
+/// callback were a path of our own server would miss what a browser refuses across origins
+/// (the consent form's `form-action`, for one).
+pub struct AppOrigin {
+    /// `http://127.0.0.1:PORT`, no trailing slash.
+    pub origin: String,
+    received: std::sync::Arc<Mutex<Vec<url::Url>>>,
+}
+
+impl AppOrigin {
+    /// Starts the app's server; it stops with the test's runtime.
+    pub async fn start() -> AppOrigin {
+        use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+        let received = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let seen = received.clone();
+        let server = HttpServer::new(move || {
+            let seen = seen.clone();
+            App::new().default_service(web::to(move |req: HttpRequest| {
+                let seen = seen.clone();
+                async move {
+                    if req.path() == "/favicon.ico" {
+                        return HttpResponse::NotFound().finish();
+                    }
+                    let here = format!("http://{}{}", req.connection_info().host(), req.uri());
+                    if let Ok(url) = url::Url::parse(&here) {
+                        seen.lock().expect("not poisoned").push(url);
+                    }
+                    HttpResponse::Ok()
+                        .content_type("text/html; charset=utf-8")
+                        .body(
+                            "<!doctype html><html lang=en><title>The app</title>\
+                             <main><h1>The app received the answer</h1></main></html>",
+                        )
+                }
+            }))
+        })
+        .workers(1)
+        .bind(("127.0.0.1", 0))
+        .expect("bind the app's port");
+        let port = server.addrs()[0].port();
+        actix_web::rt::spawn(server.run());
+        AppOrigin {
+            origin: format!("http://127.0.0.1:{port}"),
+            received,
+        }
+    }
+
+    /// `path` on the app's origin.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.origin)
+    }
+
+    /// Every URL the app has been sent to so far, oldest first.
+    pub fn received(&self) -> Vec<url::Url> {
+        self.received.lock().expect("not poisoned").clone()
+    }
+}

@@ -173,6 +173,9 @@ pub fn cli(app: &TestApp, args: &[&str]) -> std::process::Output {
     std::process::Command::new(super::BIN)
         .args(args)
         .env("DATABASE_URL", &app.database_url)
+        // The server's own secret, as an operator's CLI shares the server's configuration:
+        // an ID key sealed under another secret could not be opened by the server.
+        .env("SECRET_KEY_FILE", app.state.settings.secret_key_file.path())
         .env("RUST_LOG", "warn")
         .output()
         .expect("run d2l-groups")
@@ -220,4 +223,16 @@ pub async fn category_ready(
         actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("category {id} still processing");
+}
+
+/// `base64url(HMAC-SHA256(key, text))` without padding, as D2L's SDKs sign an ID-key call or
+/// flow target (computed here, not with the server's code, so a server that signs wrongly
+/// cannot agree with itself).
+pub fn id_key_signature(key: &str, text: &str) -> String {
+    use base64::Engine as _;
+    use hmac::Mac as _;
+    let mut mac =
+        hmac::Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).expect("any key length");
+    mac.update(text.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
 }

@@ -10,23 +10,14 @@ use crate::common::*;
 
 use std::process::{Command, Output};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use d2l_groups::auth::id_key::SecretKeyFile;
 use d2l_groups::auth::scopes::ScopeSet;
 use d2l_groups::bootstrap::{find_institution, DEFAULT_ACRONYM};
 use d2l_groups::services::id_keys;
-use hmac::{Hmac, Mac};
 use reqwest::{Method, Response};
 use serde_json::{json, Value};
-use sha2::Sha256;
 
-/// `base64url(HMAC-SHA256(key, text))` without padding, as the SDKs sign.
-fn hmac_sign(key: &str, text: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("any key length");
-    mac.update(text.as_bytes());
-    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
-}
+use crate::common::id_key_signature as hmac_sign;
 
 /// The signature of a call: `METHOD&lower(path)&t`.
 fn call_signature(key: &str, method: &str, path: &str, t: i64) -> String {

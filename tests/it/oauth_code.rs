@@ -136,6 +136,11 @@ async fn walk(app: &TestApp, auth_url: &str, user: &str, decision: &str) -> Stri
         return location(&res);
     }
     assert_eq!(res.status(), 200, "the consent page");
+    assert_eq!(
+        form_action(&res),
+        "'self' http://127.0.0.1:9",
+        "Allow and Deny redirect to the app: its origin, and only it, besides ours"
+    );
     let html = res.text().await.expect("consent");
     assert!(html.contains("Authorize Grade Sync?"), "{html}");
     assert!(html.contains("<code>groups:*:*</code>"), "{html}");
@@ -150,6 +155,17 @@ async fn walk(app: &TestApp, auth_url: &str, user: &str, decision: &str) -> Stri
         .expect("consent");
     assert_eq!(res.status(), 302);
     location(&res)
+}
+
+/// The `form-action` sources of a page's Content-Security-Policy.
+fn form_action(res: &reqwest::Response) -> String {
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp");
+    csp.split(';')
+        .find_map(|d| d.trim().strip_prefix("form-action "))
+        .unwrap_or_else(|| panic!("no form-action in {csp}"))
+        .to_string()
 }
 
 /// A code for `user` through the whole browser flow with PKCE; answers (code, verifier).
@@ -725,4 +741,49 @@ async fn concurrent_refreshes_with_one_token_get_at_most_one_answer_and_the_gran
         problem(whoami(&app, answer.access_token().secret()).await, 401).await;
     }
     problem(whoami(&app, tokens.access_token().secret()).await, 401).await;
+}
+
+/// The sign-in page lets its form lead on to where its target redirects once the user is
+/// signed in (an app that asks no consent), and nowhere else: not for a target of an unknown
+/// client, a redirect URI the client did not register, or a plain page.
+#[actix_web::test]
+async fn the_sign_in_page_names_only_the_registered_redirect_of_its_target() {
+    let app = spawn_app().await;
+    let (id, _) = register(&app, &[]);
+    let client = browser();
+    let login_for = |query: &str| {
+        let target: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("target", query)
+            .finish();
+        app.url(&format!("/d2l/login?{target}"))
+    };
+    let auth = |client_id: &str, redirect: &str| {
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("response_type", "code")
+            .append_pair("client_id", client_id)
+            .append_pair("redirect_uri", redirect)
+            .append_pair("scope", "users:*:*")
+            .append_pair("code_challenge", &"c".repeat(43))
+            .append_pair("code_challenge_method", "S256")
+            .finish();
+        format!("/oauth2/auth?{query}")
+    };
+    for (target, expected) in [
+        (auth(&id, REDIRECT), "'self' http://127.0.0.1:9"),
+        (auth("no-such-client", REDIRECT), "'self'"),
+        (auth(&id, "https://evil.example/cb"), "'self'"),
+        ("/d2l/home".to_string(), "'self'"),
+        (
+            "/d2l/auth/api/token?x_a=nope&x_b=x&x_target=https://evil.example/".to_string(),
+            "'self'",
+        ),
+    ] {
+        let res = client
+            .get(login_for(&target))
+            .send()
+            .await
+            .expect("sign-in page");
+        assert_eq!(res.status(), 200, "{target}");
+        assert_eq!(form_action(&res), expected, "{target}");
+    }
 }

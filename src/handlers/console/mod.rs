@@ -28,9 +28,9 @@ use actix_web::http::{header, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
+use super::browser::{form_token_matches, html, login_for, redirect, session_of};
 use super::extract::RawBody;
 use super::paths::path_param;
-use super::sign_in::{form_token_matches, html, login_for, redirect, session_of};
 use crate::auth::scopes::ScopeSet;
 use crate::auth::{Authorized, Caller};
 use crate::db::changes::Touch;

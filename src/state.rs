@@ -55,12 +55,46 @@ impl Caches {
 
 /// Who asked for what: an answer is only ever served again to the same caller (user, and the
 /// OAuth client they act through) for the same path and query.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug)]
 pub struct AnswerKey {
     pub institution_id: i64,
     pub user_id: i64,
     pub client_id: Option<String>,
     pub target: String,
+    /// The request asked not to be answered from memory (`Cache-Control: no-cache`, RFC 9111
+    /// §5.2.1.4): it is read from the database, and nothing is remembered of it. Not part of
+    /// the key.
+    pub revalidate: bool,
+}
+
+impl PartialEq for AnswerKey {
+    fn eq(&self, other: &Self) -> bool {
+        (
+            self.institution_id,
+            self.user_id,
+            &self.client_id,
+            &self.target,
+        ) == (
+            other.institution_id,
+            other.user_id,
+            &other.client_id,
+            &other.target,
+        )
+    }
+}
+
+impl Eq for AnswerKey {}
+
+impl std::hash::Hash for AnswerKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (
+            self.institution_id,
+            self.user_id,
+            &self.client_id,
+            &self.target,
+        )
+            .hash(state);
+    }
 }
 
 /// A token's holder: (institution, user, OAuth client or `None` for the CLI's tokens, and the

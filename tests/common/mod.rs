@@ -45,8 +45,8 @@ pub struct TestApp {
     pub database_url: String,
     /// The bootstrap admin's token, all scopes.
     pub admin: String,
-    /// Dropped last: the schema or file goes when the test's app does.
-    _database: TestDatabase,
+    /// Dropped last: the schema or file goes when the test's last app on it does.
+    _database: Arc<TestDatabase>,
 }
 
 /// A database for one test: a new SQLite file, or a new schema on PostgreSQL. Dropping it
@@ -161,10 +161,27 @@ pub async fn spawn_app_with_rate_limit(credits: u32, cost: u32) -> TestApp {
 }
 
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    let database = fresh_database_url();
-    let database_url = database.url.clone();
-    let mut settings = test_settings(&database_url);
+    let database = Arc::new(fresh_database_url());
+    let mut settings = test_settings(&database.url);
     adjust(&mut settings);
+    serve(settings, database).await
+}
+
+impl TestApp {
+    /// Another server on this app's database, as a second process behind a load balancer
+    /// would be: its own pool, caches, change listener and rate limiter, sharing only the
+    /// database (and the ID-key secret, as processes of one deployment do).
+    pub async fn another_process(&self) -> TestApp {
+        let mut settings = test_settings(&self.database_url);
+        settings.secret_key_file = self.state.settings.secret_key_file.clone();
+        settings.rate_limit = self.state.settings.rate_limit;
+        serve(settings, self._database.clone()).await
+    }
+}
+
+/// Starts a server with `settings` on `database`.
+async fn serve(settings: Settings, database: Arc<TestDatabase>) -> TestApp {
+    let database_url = database.url.clone();
     let state = actix_web::rt::task::spawn_blocking(move || AppState::initialize(settings))
         .await
         .expect("initialize thread")

@@ -223,6 +223,7 @@ async fn a_signed_get_answers_what_a_bearer_token_does() {
         user_id: admin_id(),
         client_id: Some(format!("id-key:{}", keys.app_id)),
         target: path.clone(),
+        revalidate: false,
     });
     assert!(remembered.is_some(), "remembered under {path}");
 }

@@ -11,6 +11,7 @@ mod classlist;
 mod cli;
 mod client_assertion;
 mod console;
+mod freshness;
 mod groups;
 mod history;
 mod id_key;

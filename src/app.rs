@@ -63,13 +63,17 @@ pub fn server(state: Arc<AppState>, listener: TcpListener) -> std::io::Result<Se
         server = server.workers(workers);
     }
     let server = server.run();
-    // Idle rate-limit buckets would otherwise live forever.
-    let limits_state = state.clone();
+    // Idle rate-limit buckets would otherwise live forever. Weak, so that a server that has
+    // stopped lets its state (and its pool's connections) go.
+    let limits_state = Arc::downgrade(&state);
     actix_web::rt::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
-            limits_state.limits.evict_idle();
+            let Some(state) = limits_state.upgrade() else {
+                return;
+            };
+            state.limits.evict_idle().await;
         }
     });
     Ok(server)

@@ -161,6 +161,8 @@ pub async fn authenticate_and_limit(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Err(ApiError::internal("application state missing").into());
     };
+    // What other processes wrote, before any cache of this request is trusted.
+    state.db.catch_up().await;
     let (authentication, signed) = authenticate(&state, &req).await;
     if signed {
         strip_id_key_parameters(&mut req);
@@ -186,7 +188,7 @@ pub async fn authenticate_and_limit(
         _ => None,
     };
     req.extensions_mut().insert(authentication);
-    match state.limits.charge(&key) {
+    match state.limits.charge(&key).await {
         Decision::Limited { retry_after_secs } => {
             state.metrics.rate_limited(match key {
                 RateKey::Client { .. } => Bucket::Client,
@@ -396,10 +398,7 @@ async fn verify(state: &web::Data<AppState>, token: &str) -> Result<Arc<Caller>,
 /// their user is checked all the same; nor have ID-key calls (their app and user pair were
 /// checked with the signature, on every call).
 async fn require_standing(state: &web::Data<AppState>, caller: &Caller) -> Result<(), Refusal> {
-    let client_id = caller
-        .client_id
-        .clone()
-        .filter(|c| c != CLI_CLIENT_ID && !c.starts_with(id_key::CLIENT_PREFIX));
+    let client_id = crate::auth::standing_client(caller);
     let key = (
         caller.institution_id,
         caller.user_id,

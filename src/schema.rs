@@ -312,6 +312,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_codes,
     oauth_refresh_tokens,
     membership_changes,
+    change_log,
+    rate_buckets,
 );
 
 diesel::table! {
@@ -348,3 +350,18 @@ diesel::table! {
 diesel::joinable!(category_groups -> group_categories (category_id));
 diesel::joinable!(jobs -> group_categories (category_id));
 diesel::joinable!(category_groups -> org_units (group_id));
+
+diesel::table! {
+    change_log (seq) {
+        seq -> BigInt,
+        instance -> BigInt,
+        touched -> Text,
+    }
+}
+
+diesel::table! {
+    rate_buckets (bucket) {
+        bucket -> Text,
+        tat_us -> BigInt,
+    }
+}

@@ -135,11 +135,12 @@ impl AppState {
         } else {
             JobRunner::disabled()
         };
+        let limits = RateLimits::for_database(settings.rate_limit, &db);
         Ok(Arc::new(Self {
             caches: Caches::new(&db),
             db,
             tokens,
-            limits: RateLimits::new(settings.rate_limit),
+            limits,
             jobs,
             settings,
             clock,

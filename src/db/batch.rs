@@ -208,6 +208,7 @@ pub(super) fn run(
     changes: &Changes,
     mut batch: Vec<Box<dyn Queued>>,
 ) -> bool {
+    let _writing = super::memo::WriteScope::open();
     if begin(conn).is_err() {
         batch.into_iter().for_each(|unit| unit.finish(false));
         return false;
@@ -360,12 +361,19 @@ mod tests {
     use diesel::{Connection, RunQueryDsl, SqliteConnection};
 
     use super::*;
+    use crate::db::changes::Dep;
 
     fn database() -> DbConnection {
         let mut conn = SqliteConnection::establish(":memory:").expect("in-memory SQLite");
         diesel::sql_query("CREATE TABLE written (id BIGINT PRIMARY KEY)")
             .execute(&mut conn)
             .expect("table");
+        // Where a SQLite write announces what it touched (`Changes::announce`).
+        diesel::sql_query(include_str!(
+            "../../migrations/sqlite/2026-12-07-200000_change_log/up.sql"
+        ))
+        .execute(&mut conn)
+        .expect("change log");
         DbConnection::Sqlite(conn)
     }
 
@@ -404,7 +412,13 @@ mod tests {
         let unit: Unit = Box::new(move |conn| {
             insert(conn, id)?;
             match then {
-                Then::Succeed => Ok((id, Touch::Members(id))),
+                Then::Succeed => Ok((
+                    id,
+                    Touch::Members {
+                        course: id,
+                        list: id,
+                    },
+                )),
                 Then::Refuse => Err(ApiError::not_found(format!("no {id}"))),
                 Then::MeetTrouble => Err(ApiError::unavailable("the disk is full")),
                 Then::Panic => panic!("unit {id} panics"),
@@ -462,10 +476,13 @@ mod tests {
             assert!(answers.iter().all(|answer| heard(answer).is_none()));
             assert!(written(&mut conn).is_empty(), "the batch was rolled back");
             assert!(
-                !changes.is_current(before, &[1]),
+                !changes.is_current(before, &[Dep::MemberList(1)]),
                 "what later units may have read of an undone write is forgotten"
             );
-            assert!(changes.is_current(before, &[3]), "unit 3 never ran");
+            assert!(
+                changes.is_current(before, &[Dep::MemberList(3)]),
+                "unit 3 never ran"
+            );
             // The connection is fit for the next batch.
             let answer = queue(&waiting, 4, Then::Succeed);
             assert!(run(&mut conn, &changes, waiting.take()));
@@ -484,9 +501,9 @@ mod tests {
             queue(&waiting, 6, Then::Refuse),
         ];
         run(&mut conn, &changes, waiting.take());
-        assert!(!changes.is_current(before, &[5]));
+        assert!(!changes.is_current(before, &[Dep::MemberList(5)]));
         assert!(
-            changes.is_current(before, &[6]),
+            changes.is_current(before, &[Dep::MemberList(6)]),
             "a refused unit touched nothing"
         );
     }

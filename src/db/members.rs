@@ -245,14 +245,27 @@ pub fn remove_all(
     course_id: i64,
     actor: &Actor,
 ) -> ApiResult<usize> {
-    let users: Vec<i64> = per_backend!(conn, c => diesel::delete(
-        enrollments::table.filter(enrollments::org_unit_id.eq(org_unit_id)),
-    )
-    .returning(enrollments::user_id)
-    .get_results(c))?;
-    let removed: Vec<(i64, i64)> = users.iter().map(|user| (org_unit_id, *user)).collect();
-    history::record(conn, course_id, &removed, Change::Removed, actor)?;
-    Ok(removed.len())
+    remove_all_of(conn, &[org_unit_id], course_id, actor)
+}
+
+/// [`remove_all`] for several units of `course_id` at once (a category's groups), in batches.
+pub fn remove_all_of(
+    conn: &mut DbConnection,
+    units: &[i64],
+    course_id: i64,
+    actor: &Actor,
+) -> ApiResult<usize> {
+    let mut count = 0;
+    for chunk in units.chunks(BATCH_ROWS) {
+        let removed: Vec<(i64, i64)> = per_backend!(conn, c => diesel::delete(
+            enrollments::table.filter(enrollments::org_unit_id.eq_any(chunk)),
+        )
+        .returning((enrollments::org_unit_id, enrollments::user_id))
+        .get_results(c))?;
+        history::record(conn, course_id, &removed, Change::Removed, actor)?;
+        count += removed.len();
+    }
+    Ok(count)
 }
 
 /// Gives `user_id`'s memberships in the sections and groups of `course_id` the role they now

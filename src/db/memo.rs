@@ -1,16 +1,24 @@
 //! Remembered reads: values computed from the database, served again while no write they
 //! depend on has been recorded since they were read (see [`super::changes`]).
+//!
+//! Never inside a write: a unit of work decides from the database alone. While a thread runs
+//! a write transaction ([`WriteScope`], opened by `Db`'s write runners, batches included)
+//! every memo answers "not known" and keeps nothing, so a permission, a standing or anything
+//! else a write checks is read in the write's own transaction, however recently another
+//! process changed it.
+
+use std::cell::Cell;
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, RwLock};
 
-use super::changes::{Changes, Stamp};
+use super::changes::{Changes, Dep, Stamp};
 
 struct Entry<V> {
     value: V,
     stamp: Stamp,
-    units: Box<[i64]>,
+    units: Box<[Dep]>,
     weight: usize,
 }
 
@@ -44,6 +52,9 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
 
     /// The value remembered for `key`, if no write it depends on came after it was read.
     pub fn get(&self, key: &K) -> Option<V> {
+        if in_write() {
+            return None;
+        }
         let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
         let entry = entries.map.get(key)?;
         self.changes
@@ -57,10 +68,10 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
     }
 
     /// Remembers `value`, read from the database after `stamp` was taken, depending on what lies
-    /// outside courses and on `units`: the course whose rows it read, and the groups or sections
-    /// whose members it read ([`Changes::is_current`]). A value already stale is not kept.
-    pub fn put(&self, key: K, value: V, stamp: Stamp, units: Vec<i64>, weight: usize) {
-        if weight > self.capacity / 4 || !self.changes.is_current(stamp, &units) {
+    /// outside courses and on `units` ([`Changes::is_current`]). A value already stale, or read
+    /// inside a write (which may yet be rolled back), is not kept.
+    pub fn put(&self, key: K, value: V, stamp: Stamp, units: Vec<Dep>, weight: usize) {
+        if in_write() || weight > self.capacity / 4 || !self.changes.is_current(stamp, &units) {
             return;
         }
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
@@ -78,5 +89,52 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
             entries.weight -= old.weight;
         }
         entries.weight += weight;
+    }
+}
+
+thread_local! {
+    /// How many write transactions this thread is inside (a batch's units run in the batch's).
+    static WRITING: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Whether this thread is inside a write transaction.
+pub fn in_write() -> bool {
+    WRITING.with(|w| w.get() > 0)
+}
+
+/// Marks this thread as running a write transaction until dropped.
+pub(super) struct WriteScope(());
+
+impl WriteScope {
+    pub(super) fn open() -> Self {
+        WRITING.with(|w| w.set(w.get() + 1));
+        WriteScope(())
+    }
+}
+
+impl Drop for WriteScope {
+    fn drop(&mut self) {
+        WRITING.with(|w| w.set(w.get().saturating_sub(1)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inside_a_write_nothing_is_served_or_kept() {
+        let changes = Arc::new(Changes::default());
+        changes.assume_alone();
+        let memo: Memo<u8, u8> = Memo::new(changes.clone(), 10);
+        memo.put(1, 10, memo.stamp(), vec![], 1);
+        assert_eq!(memo.get(&1), Some(10));
+        {
+            let _write = WriteScope::open();
+            assert_eq!(memo.get(&1), None, "a write reads the database");
+            memo.put(2, 20, memo.stamp(), vec![], 1);
+        }
+        assert_eq!(memo.get(&1), Some(10));
+        assert_eq!(memo.get(&2), None, "nothing read inside a write was kept");
     }
 }

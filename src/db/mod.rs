@@ -54,6 +54,7 @@ pub mod oauth;
 pub mod org_structure;
 pub mod org_units;
 pub mod permissions;
+pub mod rate_buckets;
 pub mod reset;
 pub mod roles;
 pub mod rows;
@@ -76,6 +77,15 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migration
 pub enum DbConnection {
     Pg(diesel::PgConnection),
     Sqlite(diesel::SqliteConnection),
+}
+
+/// What a unit of work that writes answers: its value, what it touched, and whether it may
+/// share a batch ([`Db::write`]). `services::Wrote` is the one kind; units of work make it.
+pub trait Written: Send + 'static {
+    type Value: Send + 'static;
+    /// Whether it holds its course (or org unit) in shared mode at most.
+    const SHARES_BATCH: bool;
+    fn into_parts(self) -> (Self::Value, Touch);
 }
 
 /// How often a unit of work is run in all when it keeps losing races with other writers.
@@ -181,6 +191,24 @@ impl Db {
         changes::listen(self.url.clone(), &self.changes);
     }
 
+    /// Before a request trusts any cache: on a SQLite file, brings in what other processes (the
+    /// CLI beside the server) committed since the last request, so that a command that has
+    /// returned is seen by the next request. One read of the file's write counter, on the
+    /// worker (a `pread` of 48 bytes, as cheap as reading the clock); the change log is read
+    /// on the blocking pool only when the counter moved. Nothing to do on PostgreSQL, whose
+    /// listener each write's notification wakes.
+    pub async fn catch_up(&self) {
+        if let changes::CatchUp::ReadLog(header) = self.changes.catch_up() {
+            let db = self.clone();
+            let _ = actix_web::web::block(move || {
+                db.changes.read_log(header, |after| {
+                    db.read_sync(|conn| changes::log_after(conn, after))
+                })
+            })
+            .await;
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -239,40 +267,40 @@ impl Db {
         actix_web::web::block(move || db.read_sync(f)).await?
     }
 
-    /// Runs a unit of work that writes, in one transaction, on the blocking pool. The unit may
-    /// run more than once (see [`Db::write_sync`]), so it must not consume what it captures.
-    /// It may have changed anything, as far as the caches know. On SQLite it shares a batch
-    /// with the writes queued at the same time ([`batch`]); on PostgreSQL it runs alone, since
-    /// it may lock a course's structure, and batches of such writes could deadlock each other.
-    pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
+    /// Runs one statement that commits by itself and that no cache reads (a shared rate
+    /// budget's lease), on the blocking pool: no transaction of its own, no batch, nothing
+    /// announced.
+    pub async fn autocommit<T, F>(&self, f: F) -> ApiResult<T>
     where
-        F: FnMut(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let db = self.clone();
-        match self.backend {
-            Backend::Sqlite => {
-                let mut f = f;
-                let unit = move |conn: &mut DbConnection| Ok((f(conn)?, Touch::All));
-                actix_web::web::block(move || db.write_in_batch(0, unit)).await?
-            }
-            Backend::Postgres => actix_web::web::block(move || db.write_sync(f)).await?,
-        }
+        self.read(f).await
     }
 
-    /// [`Db::write`] for a change to who belongs to org unit `unit_id` (a course offering, or
-    /// for an enrollment elsewhere, that unit), holding the course with `CourseLock::Members`
-    /// at most. It says what it changed ([`Touch`]), so that caches of everything else stay
-    /// warm; saying less than it changed serves stale answers. It shares a batch on both
-    /// backends: a batch runs its units in order of `unit_id`, so that batches take their
-    /// courses' locks (all of them shared) in one order and cannot deadlock over them.
-    pub async fn write_in<T, F>(&self, unit_id: i64, f: F) -> ApiResult<T>
+    /// Runs a unit of work that writes, in one transaction, on the blocking pool. The unit may
+    /// run more than once (see [`Db::write_sync`]), so it must not consume what it captures.
+    /// What it answers ([`Written`]: `services::Wrote`) says what it touched, for the caches,
+    /// and how much of its course it holds, which decides how it runs: a unit that holds its
+    /// course in shared mode at most (a membership change) shares a batch with the writes
+    /// queued at the same time on both backends ([`batch`]); any other shares one on SQLite
+    /// (one writer) and runs alone on PostgreSQL, since it may lock a course's structure and
+    /// batches of such writes could deadlock each other. A batch runs its units in order of
+    /// `about`, the org unit each is about, so that batches take their courses' locks (all of
+    /// them shared) in one order.
+    pub async fn write<W, F>(&self, about: i64, f: F) -> ApiResult<W::Value>
     where
-        F: FnMut(&mut DbConnection) -> ApiResult<(T, Touch)> + Send + 'static,
-        T: Send + 'static,
+        W: Written,
+        F: FnMut(&mut DbConnection) -> ApiResult<W> + Send + 'static,
     {
         let db = self.clone();
-        actix_web::web::block(move || db.write_in_batch(unit_id, f)).await?
+        let mut f = f;
+        let unit = move |conn: &mut DbConnection| f(conn).map(Written::into_parts);
+        if W::SHARES_BATCH || self.backend == Backend::Sqlite {
+            actix_web::web::block(move || db.write_in_batch(about, unit)).await?
+        } else {
+            actix_web::web::block(move || db.write_sync_touching(unit)).await?
+        }
     }
 
     /// Queues the unit of work and runs it in the next batch ([`batch`]): either one that
@@ -342,6 +370,7 @@ impl Db {
         mut f: impl FnMut(&mut DbConnection) -> ApiResult<(T, Touch)>,
     ) -> ApiResult<T> {
         let (value, touch) = self.transact(|conn| {
+            let _writing = memo::WriteScope::open();
             let (value, touch) = f(conn)?;
             self.changes.announce(conn, &[touch])?;
             self.changes.record(touch);

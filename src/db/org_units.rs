@@ -356,6 +356,14 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> ApiResult<()> {
     Ok(())
 }
 
+/// Deletes org units `ids` (a category's groups), in batches.
+pub fn delete_all(conn: &mut DbConnection, ids: &[i64]) -> ApiResult<()> {
+    for chunk in ids.chunks(super::BATCH_ROWS) {
+        diesel::delete(org_units::table.filter(org_units::id.eq_any(chunk))).execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Org unit `id`, whatever its institution (for work that already knows it is theirs: jobs).
 pub fn find(conn: &mut DbConnection, id: i64) -> ApiResult<OrgUnit> {
     org_units::table

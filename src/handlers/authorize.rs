@@ -19,6 +19,7 @@ use crate::domain::oauth::{ErrorCode, OAuthError};
 use crate::error::{ApiError, ApiResult};
 use crate::pages::{self, oauth::AuthorizedApp, oauth::Consent};
 use crate::services::oauth::{self as service, AuthorizeRequest, ValidRequest, Verdict};
+use crate::services::Wrote;
 use crate::state::State;
 
 /// The query of `GET /oauth2/auth`, and the consent form's fields (which repeat it). `prompt`
@@ -148,7 +149,9 @@ async fn grant_code(
     let redirect_uri = valid.redirect_uri.clone();
     let code = state
         .db
-        .write(move |conn| service::issue_code(conn, &valid, &user, Utc::now().naive_utc()))
+        .write(0, move |conn| {
+            service::issue_code(conn, &valid, &user, Utc::now().naive_utc()).map(Wrote::anything)
+        })
         .await?;
     match code {
         Ok(code) => Ok(redirect(&back_to(
@@ -266,7 +269,10 @@ pub async fn revoke(state: State, req: HttpRequest, body: RawBody) -> ApiResult<
     let client_id = form.client_id.unwrap_or_default();
     state
         .db
-        .write(move |conn| service::revoke_app(conn, &user, &client_id, Utc::now().naive_utc()))
+        .write(0, move |conn| {
+            service::revoke_app(conn, &user, &client_id, Utc::now().naive_utc())
+                .map(Wrote::anything)
+        })
         .await?;
     Ok(redirect("/d2l/apps?revoked=1"))
 }

@@ -8,7 +8,7 @@ use super::reply::{ok, ok_empty};
 use crate::auth::Authorized;
 use crate::error::ApiResult;
 use crate::services::access::{self, Missing};
-use crate::services::courses;
+use crate::services::{courses, Wrote};
 use crate::state::State;
 use crate::wire::courses::{CourseOffering, CreateCourseOffering};
 
@@ -21,9 +21,9 @@ pub async fn create(
     let offering = body.0.validated()?;
     let view = state
         .db
-        .write(move |conn| {
+        .write(0, move |conn| {
             let root = access::at_root(conn, &auth)?;
-            courses::create(conn, &root, &offering)
+            Ok(Wrote::anything(courses::create(conn, &root, &offering)?))
         })
         .await?;
     ok(&CourseOffering::from(&view))
@@ -45,9 +45,9 @@ pub async fn get(state: State, auth: Authorized, path: OrgUnitPath) -> ApiResult
 pub async fn delete(state: State, auth: Authorized, path: OrgUnitPath) -> ApiResult<HttpResponse> {
     state
         .db
-        .write(move |conn| {
+        .write(path.org_unit, move |conn| {
             let course = access::course(conn, &auth, path.org_unit, Missing::NotFound)?;
-            courses::delete(conn, &course)
+            Ok(Wrote::anything(courses::delete(conn, &course)?))
         })
         .await?;
     Ok(ok_empty())

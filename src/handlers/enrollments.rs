@@ -26,13 +26,10 @@ pub async fn create(
     let input = body.0;
     let enrollment = state
         .db
-        .write_in(input.org_unit_id, move |conn| {
+        .write(input.org_unit_id, move |conn| {
             let unit = access::org_unit_for_members(conn, &auth, input.org_unit_id)?;
             let enrollment = enrollments::enroll(conn, &auth, &unit, input.user_id, input.role_id)?;
-            Ok((
-                enrollment,
-                access::touched_by_enrollment(&unit, input.user_id),
-            ))
+            Ok(unit.enrollment_changed(enrollment, input.user_id))
         })
         .await?;
     ok(&EnrollmentData::from(&enrollment))
@@ -47,10 +44,10 @@ pub async fn delete(
 ) -> ApiResult<HttpResponse> {
     let removed = state
         .db
-        .write_in(path.org_unit, move |conn| {
+        .write(path.org_unit, move |conn| {
             let unit = access::org_unit_for_members(conn, &auth, path.org_unit)?;
             let removed = enrollments::unenroll(conn, &auth, &unit, path.user)?;
-            Ok((removed, access::touched_by_enrollment(&unit, path.user)))
+            Ok(unit.enrollment_changed(removed, path.user))
         })
         .await?;
     ok(&EnrollmentData::from(&removed))
@@ -86,7 +83,7 @@ pub async fn list(
             _ if unit.type_id == org_unit_type::COURSE_OFFERING => ReadFrom::Course(unit.id),
             // A section's or group's members: its member list, and its course's roles.
             Some(course) if org_unit_type::is_course_part(unit.type_id) => {
-                ReadFrom::CourseAndMembers(course, vec![unit.id])
+                ReadFrom::CourseRowsAndMembers(course, vec![unit.id])
             }
             _ => ReadFrom::Elsewhere,
         };

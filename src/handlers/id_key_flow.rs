@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::browser::{login_for, redirect, session_of};
 use crate::db::rows::IdKeyApp;
 use crate::error::{ApiError, ApiResult, IdKeyRefusal};
-use crate::services::id_keys;
+use crate::services::{id_keys, Wrote};
 use crate::state::State;
 
 #[derive(Deserialize)]
@@ -87,8 +87,9 @@ pub async fn token(state: State, req: HttpRequest) -> ApiResult<HttpResponse> {
     let app_id = app.app_id.clone();
     let (user_id, user_key) = state
         .db
-        .write(move |conn| {
+        .write(0, move |conn| {
             id_keys::user_key(conn, &worker.settings.secret_key_file, &app_id, user.id)
+                .map(Wrote::anything)
         })
         .await?;
     Ok(redirect(&with_query(

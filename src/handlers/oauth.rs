@@ -11,10 +11,10 @@ use super::reply::{ok, reply};
 use crate::auth::assertion::{self, RedeemRefusal};
 use crate::auth::scopes::ScopeSet;
 use crate::auth::tokens::Refusal;
-use crate::db::changes::Touch;
 use crate::domain::oauth::ErrorCode;
 use crate::error::{ApiError, ApiResult};
 use crate::services::oauth::{self as oauth_service, Exchange};
+use crate::services::Wrote;
 use crate::state::State;
 use crate::wire::oauth::*;
 
@@ -353,7 +353,7 @@ async fn with_assertion(
     let ttl = state.settings.token_ttl_seconds;
     let outcome = state
         .db
-        .write_in(0, move |conn| {
+        .write(0, move |conn| {
             let outcome = assertion::redeem(
                 conn,
                 &worker.tokens,
@@ -362,7 +362,9 @@ async fn with_assertion(
                 ttl,
                 now.naive_utc(),
             )?;
-            Ok((outcome, Touch::Nothing))
+            // It records the assertion's `jti` and may revoke nothing; said as anything all
+            // the same, as every grant of the token endpoint is (tokens are asked for rarely).
+            Ok(Wrote::anything(outcome))
         })
         .await
         .map_err(unavailable)?;
@@ -449,9 +451,9 @@ async fn code_or_refresh(
     let ttl = state.settings.token_ttl_seconds;
     let outcome = state
         .db
-        .write(move |conn| {
+        .write(0, move |conn| {
             let now = chrono::Utc::now().naive_utc();
-            match (&exchange, &refresh_token) {
+            let issued = match (&exchange, &refresh_token) {
                 (Some(exchange), _) => oauth_service::exchange_code(
                     conn,
                     &worker.tokens,
@@ -470,7 +472,8 @@ async fn code_or_refresh(
                     now,
                 ),
                 (None, None) => Err(ApiError::internal("neither code nor refresh token")),
-            }
+            };
+            issued.map(Wrote::anything)
         })
         .await
         .map_err(unavailable)?;

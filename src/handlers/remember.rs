@@ -11,21 +11,41 @@ use serde::Serialize;
 
 use super::reply::JSON_CONTENT_TYPE;
 use crate::auth::Caller;
+use crate::db::changes::Dep;
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::state::{AnswerKey, State};
 
 /// What an answer was read from, so that it is forgotten when that changes.
 pub enum ReadFrom {
-    /// One course offering's rows (and what lies outside courses: users, roles, structure).
+    /// One course offering: anything of it (its rows and every member list of its sections
+    /// and groups), and what lies outside courses (users, roles, structure). The safe claim.
     Course(i64),
-    /// One course offering's rows, and the member lists of these groups of it (which a group
-    /// enrollment changes alone, `Touch::Members`).
-    CourseAndMembers(i64, Vec<i64>),
+    /// One course offering's rows but its member lists, and these member lists of it: a
+    /// narrower claim, for an answer that lists exactly these groups' members (or none), so
+    /// that a change to another group's members leaves it. `tests/it/freshness.rs` holds
+    /// every such claim to the writes of every route.
+    CourseRowsAndMembers(i64, Vec<i64>),
     /// Nothing inside any course.
     NoCourse,
     /// Rows of several courses, or of an org unit that is not a course: not remembered.
     Elsewhere,
+}
+
+impl ReadFrom {
+    /// What the answer depends on, or `None` when it is not to be remembered.
+    fn dependencies(self) -> Option<Vec<Dep>> {
+        match self {
+            ReadFrom::Course(id) => Some(vec![Dep::Course(id)]),
+            ReadFrom::CourseRowsAndMembers(id, lists) => Some(
+                std::iter::once(Dep::CourseRows(id))
+                    .chain(lists.into_iter().map(Dep::MemberList))
+                    .collect(),
+            ),
+            ReadFrom::NoCourse => Some(Vec::new()),
+            ReadFrom::Elsewhere => None,
+        }
+    }
 }
 
 impl FromRequest for AnswerKey {
@@ -81,19 +101,11 @@ where
             Ok((from, web::Bytes::from(body)))
         })
         .await?;
-    let units = match from {
-        ReadFrom::Course(id) => Some(vec![id]),
-        ReadFrom::CourseAndMembers(id, mut groups) => {
-            groups.push(id);
-            Some(groups)
-        }
-        ReadFrom::NoCourse => Some(Vec::new()),
-        ReadFrom::Elsewhere => None,
-    };
+    let units = from.dependencies();
     // A revalidation reads the database without leaving a trace: what is remembered stays as
     // the reads that were answered from memory left it.
     if let Some(units) = units.filter(|_| !key.revalidate) {
-        let weight = body.len() + key.target.len() + 8 * units.len() + 64;
+        let weight = body.len() + key.target.len() + 16 * units.len() + 64;
         memo.put(key, body.clone(), stamp, units, weight);
     }
     Ok(json(body))

@@ -10,10 +10,9 @@ use super::paths::{OrgUnitPath, SectionPath};
 use super::remember::{remembered, ReadFrom};
 use super::reply::{ok, ok_empty};
 use crate::auth::Authorized;
-use crate::db::org_units::CourseLock;
 use crate::domain::sections::{NewSettings, SectionChange, SettingsChange};
 use crate::error::{ApiError, ApiResult};
-use crate::services::access::{self, Missing};
+use crate::services::access::{self, MembersHeld, Missing, StructureHeld};
 use crate::services::sections;
 use crate::state::{AnswerKey, State};
 use crate::wire::sections::*;
@@ -45,15 +44,16 @@ pub async fn create_settings(
     let input = NewSettings::try_from(body.0)?;
     let settings = state
         .db
-        .write(move |conn| {
-            let course = access::course_for_write(
+        .write(path.org_unit, move |conn| {
+            let course = access::course_held::<StructureHeld>(
                 conn,
                 &auth,
                 path.org_unit,
                 Missing::NotFound,
-                CourseLock::Structure,
             )?;
-            sections::initialize(conn, &course, &input, &access::actor(&auth.caller))
+            let settings =
+                sections::initialize(conn, &course, &input, &access::actor(&auth.caller))?;
+            Ok(course.changed(settings))
         })
         .await?;
     ok(&SectionSettingsFetch::try_from(&settings)?)
@@ -69,15 +69,14 @@ pub async fn update_settings(
     let change = SettingsChange::try_from(body.0)?;
     let settings = state
         .db
-        .write(move |conn| {
-            let course = access::course_for_write(
+        .write(path.org_unit, move |conn| {
+            let course = access::course_held::<StructureHeld>(
                 conn,
                 &auth,
                 path.org_unit,
                 Missing::NotFound,
-                CourseLock::Structure,
             )?;
-            sections::update_settings(conn, &course, &change)
+            Ok(course.changed(sections::update_settings(conn, &course, &change)?))
         })
         .await?;
     ok(&SectionSettingsFetch::try_from(&settings)?)
@@ -109,15 +108,14 @@ pub async fn create(
     let input = SectionChange::try_from(body.0)?;
     let section = state
         .db
-        .write(move |conn| {
-            let course = access::course_for_write(
+        .write(path.org_unit, move |conn| {
+            let course = access::course_held::<StructureHeld>(
                 conn,
                 &auth,
                 path.org_unit,
                 Missing::NotFound,
-                CourseLock::Structure,
             )?;
-            sections::create(conn, &course, &input)
+            Ok(course.changed(sections::create(conn, &course, &input)?))
         })
         .await?;
     ok(&SectionFetch::from(&section))
@@ -148,15 +146,10 @@ pub async fn update(
     let input = SectionChange::try_from(body.0)?;
     let section = state
         .db
-        .write(move |conn| {
-            let course = access::course_for_write(
-                conn,
-                &auth,
-                path.course,
-                Missing::NotFound,
-                CourseLock::Structure,
-            )?;
-            sections::update(conn, &course, path.section, &input)
+        .write(path.course, move |conn| {
+            let course =
+                access::course_held::<StructureHeld>(conn, &auth, path.course, Missing::NotFound)?;
+            Ok(course.changed(sections::update(conn, &course, path.section, &input)?))
         })
         .await?;
     ok(&SectionFetch::from(&section))
@@ -166,15 +159,11 @@ pub async fn update(
 pub async fn delete(state: State, auth: Authorized, path: SectionPath) -> ApiResult<HttpResponse> {
     state
         .db
-        .write(move |conn| {
-            let course = access::course_for_write(
-                conn,
-                &auth,
-                path.course,
-                Missing::NotFound,
-                CourseLock::Structure,
-            )?;
-            sections::delete(conn, &course, path.section, &access::actor(&auth.caller))
+        .write(path.course, move |conn| {
+            let course =
+                access::course_held::<StructureHeld>(conn, &auth, path.course, Missing::NotFound)?;
+            let actor = access::actor(&auth.caller);
+            Ok(course.changed(sections::delete(conn, &course, path.section, &actor)?))
         })
         .await?;
     Ok(ok_empty())
@@ -190,16 +179,12 @@ pub async fn enroll(
     let user_id = UserEnrollment::from_body(&body.0)?;
     state
         .db
-        .write(move |conn| {
-            let course = access::course_for_write(
-                conn,
-                &auth,
-                path.course,
-                Missing::NotFound,
-                CourseLock::Members,
-            )?;
+        .write(path.course, move |conn| {
+            let course =
+                access::course_held::<MembersHeld>(conn, &auth, path.course, Missing::NotFound)?;
             let actor = access::actor(&auth.caller);
-            sections::enroll(conn, &course, path.section, user_id, &actor)
+            sections::enroll(conn, &course, path.section, user_id, &actor)?;
+            Ok(course.members_changed((), path.section))
         })
         .await?;
     Ok(ok_empty())

@@ -23,7 +23,6 @@ use super::onward;
 use crate::auth::sessions::{
     generate_secret, SESSION_ID_COOKIE, SESSION_SECRET_COOKIE, SIGN_IN_CSRF_COOKIE,
 };
-use crate::db::changes::Touch;
 use crate::domain::sign_in::{safe_target, FAILURE_WINDOW, HOME};
 use crate::error::{ApiError, ApiResult};
 use crate::pages::{self, sign_in::SignInForm};
@@ -195,9 +194,8 @@ pub async fn login(state: State, req: HttpRequest, body: RawBody) -> ApiResult<H
         Checked::Refused { user_id } => {
             state
                 .db
-                .write_in(0, move |conn| {
-                    service::record_refusal(conn, user_id, address, now)?;
-                    Ok(((), Touch::Nothing))
+                .write(0, move |conn| {
+                    service::record_refusal(conn, user_id, address, now)
                 })
                 .await?;
             Ok(again(StatusCode::OK, REFUSED, &form.user_name))
@@ -205,9 +203,7 @@ pub async fn login(state: State, req: HttpRequest, body: RawBody) -> ApiResult<H
         Checked::Accepted { user } => {
             let opened = state
                 .db
-                .write_in(0, move |conn| {
-                    Ok((service::open(conn, &user, now)?, Touch::Nothing))
-                })
+                .write(0, move |conn| service::open(conn, &user, now))
                 .await?;
             let mut res = redirect(&target);
             let mut id = cookie(&req, SESSION_ID_COOKIE, opened.session_id);
@@ -268,9 +264,7 @@ pub async fn logout(state: State, req: HttpRequest, body: RawBody) -> ApiResult<
     let id = session.id.clone();
     state
         .db
-        .write_in(0, move |conn| {
-            Ok((service::close(conn, &id)?, Touch::Nothing))
-        })
+        .write(0, move |conn| service::close(conn, &id))
         .await?;
     let mut res = redirect("/d2l/login?signedOut=1");
     for name in [SESSION_ID_COOKIE, SESSION_SECRET_COOKIE] {

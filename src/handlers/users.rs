@@ -8,8 +8,8 @@ use super::remember::{remembered, ReadFrom};
 use super::reply::ok;
 use crate::auth::Authorized;
 use crate::error::{ApiError, ApiResult};
-use crate::services::access;
 use crate::services::users::{self, Found, Lookup};
+use crate::services::{access, Wrote};
 use crate::state::{AnswerKey, State};
 use crate::wire::users::{CreateUserData, UserData, WhoAmIUser};
 use crate::wire::{page, parse_bookmark, PAGE_SIZE};
@@ -34,10 +34,10 @@ pub async fn create(
     let role_id = input.role_id;
     let (root, user) = state
         .db
-        .write(move |conn| {
+        .write(0, move |conn| {
             let root = access::at_root(conn, &auth)?;
             let user = users::create(conn, &auth, &root, &user, role_id)?;
-            Ok((root, user))
+            Ok(Wrote::anything((root, user)))
         })
         .await?;
     ok(&UserData::new(&user, root.id))

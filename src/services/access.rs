@@ -2,10 +2,12 @@
 //! here, and the proof it gives ([`Course`]) is what course-changing units of work take, so
 //! none of them can run unchecked.
 
+use std::marker::PhantomData;
 use std::ops::Deref;
 
+use super::wrote::{Alone, LockClass, Shared, Wrote};
 use crate::auth::{Authorized, Caller, PermissionsOf};
-use crate::db::changes::{enrollments_of, Touch};
+use crate::db::changes::{Dep, Touch};
 use crate::db::org_units::{self, CourseLock};
 use crate::db::rows::{org_unit_type, OrgUnit, Role};
 use crate::db::{permissions as held, DbConnection};
@@ -89,19 +91,124 @@ fn checked_course(
     Ok(Course(unit))
 }
 
-/// [`course`], with the course's lock in `mode` for the rest of the transaction: every unit
-/// of work that changes a course takes it first (the lock order, docs/architecture.md). The
-/// lock is taken as the course is read, before the permission is checked: a caller refused
-/// holds it only until its transaction, or its savepoint in a batch, is rolled back.
-pub fn course_for_write(
+/// A [`Course`] whose lock the transaction holds in the mode `L` names, until it ends: what
+/// every unit of work that changes a course takes (the lock order, docs/architecture.md), and
+/// what makes its [`Wrote`], so that the lock it holds and what it says it touched come from
+/// one proof.
+#[derive(Debug)]
+pub struct Held<L: Hold> {
+    course: Course,
+    mode: PhantomData<L>,
+}
+
+/// A course lock mode, as a type.
+pub trait Hold {
+    const MODE: CourseLock;
+    /// Whether a write holding it may share a batch.
+    type Class: LockClass;
+}
+
+/// The course held `FOR SHARE`: who belongs to it changes, any number of writers at once.
+#[derive(Debug)]
+pub enum MembersHeld {}
+
+/// The course held `FOR NO KEY UPDATE`: its structure changes, alone.
+#[derive(Debug)]
+pub enum StructureHeld {}
+
+impl Hold for MembersHeld {
+    const MODE: CourseLock = CourseLock::Members;
+    type Class = Shared;
+}
+
+impl Hold for StructureHeld {
+    const MODE: CourseLock = CourseLock::Structure;
+    type Class = Alone;
+}
+
+impl<L: Hold> Deref for Held<L> {
+    type Target = Course;
+
+    fn deref(&self) -> &Course {
+        &self.course
+    }
+}
+
+impl<L: Hold> Held<L> {
+    /// The course's structure changed (sections, groups, categories, settings), or something
+    /// beside it (a category's jobs). Said as anything, since a structure change also adds or
+    /// removes org units (whose ids the permission memo knows); run alone on PostgreSQL, as
+    /// its row locks are not taken in the batches' order.
+    pub fn changed<T>(&self, value: T) -> Wrote<T, Alone> {
+        Wrote::new(value, Touch::All)
+    }
+}
+
+impl Held<StructureHeld> {
+    /// A job's course: it acts for the institution that queued it, and holds the course as
+    /// the route that queued it would.
+    pub fn for_job(conn: &mut DbConnection, id: i64) -> ApiResult<Self> {
+        org_units::lock_course(conn, id, CourseLock::Structure)?;
+        Ok(Held {
+            course: Course::for_job(conn, id)?,
+            mode: PhantomData,
+        })
+    }
+}
+
+impl Held<MembersHeld> {
+    /// Only the member list of section or group `list` of this course changed.
+    pub fn members_changed<T>(&self, value: T, list: i64) -> Wrote<T, Shared> {
+        Wrote::new(
+            value,
+            Touch::Members {
+                course: self.id,
+                list,
+            },
+        )
+    }
+
+    /// Rows of this course changed and nothing outside it: the member lists of several of its
+    /// sections and groups (a bulk move, an import), a category's record.
+    pub fn course_changed<T>(&self, value: T) -> Wrote<T, Shared> {
+        Wrote::new(value, Touch::Course(self.id))
+    }
+}
+
+/// [`course`], with the course's lock held in `L`'s mode for the rest of the transaction.
+/// The lock is taken as the course is read, before the permission is checked: a caller
+/// refused holds it only until its transaction, or its savepoint in a batch, is rolled back.
+pub fn course_held<L: Hold>(
     conn: &mut DbConnection,
     auth: &Authorized,
     id: i64,
     missing: Missing,
-    mode: CourseLock,
-) -> ApiResult<Course> {
-    let unit = org_units::find_in_institution_locked(conn, auth.caller.institution_id, id, mode);
-    checked_course(conn, auth, unit, id, missing)
+) -> ApiResult<Held<L>> {
+    let unit = org_units::find_in_institution_locked(conn, auth.caller.institution_id, id, L::MODE);
+    Ok(Held {
+        course: checked_course(conn, auth, unit, id, missing)?,
+        mode: PhantomData,
+    })
+}
+
+/// An org unit whose members change, held `FOR SHARE` (its course too, for a section or
+/// group) until the transaction ends: the proof an enrollment's unit of work takes.
+#[derive(Debug)]
+pub struct HeldUnit(OrgUnit);
+
+impl Deref for HeldUnit {
+    type Target = OrgUnit;
+
+    fn deref(&self) -> &OrgUnit {
+        &self.0
+    }
+}
+
+impl HeldUnit {
+    /// `user`'s enrollment here changed ([`touched_by_enrollment`]).
+    pub fn enrollment_changed<T>(&self, value: T, user: i64) -> Wrote<T, Shared> {
+        Wrote::new(value, touched_by_enrollment(&self.0, user))
+    }
 }
 
 /// Org unit `id` of the caller's institution, with the route's permission checked there: 404
@@ -121,7 +228,7 @@ pub fn org_unit_for_members(
     conn: &mut DbConnection,
     auth: &Authorized,
     id: i64,
-) -> ApiResult<OrgUnit> {
+) -> ApiResult<HeldUnit> {
     let unit = org_units::find_in_institution_locked(
         conn,
         auth.caller.institution_id,
@@ -132,7 +239,7 @@ pub fn org_unit_for_members(
         org_units::lock_course(conn, course, CourseLock::Members)?;
     }
     require_in(conn, auth, &unit, auth.permission()?)?;
-    Ok(unit)
+    Ok(HeldUnit(unit))
 }
 
 /// Org unit `id` of the caller's institution, for routes about the caller's own data (no
@@ -175,7 +282,7 @@ pub fn permissions_in(
         key,
         held.clone(),
         stamp,
-        vec![enrollments_of(auth.caller.user_id)],
+        vec![Dep::EnrollmentsOf(auth.caller.user_id)],
         1,
     );
     Ok(held)
@@ -206,16 +313,17 @@ fn read_permissions(
 /// user's permissions, when it is a course offering; only the member list, when it is a
 /// section or group (whose permissions are its course's); anything else otherwise, since a
 /// cascading role there reaches every course below.
-pub fn touched_by_enrollment(unit: &OrgUnit, user_id: i64) -> Touch {
-    if unit.type_id == org_unit_type::COURSE_OFFERING {
-        Touch::Enrollment {
+fn touched_by_enrollment(unit: &OrgUnit, user_id: i64) -> Touch {
+    match unit.parent_id {
+        _ if unit.type_id == org_unit_type::COURSE_OFFERING => Touch::Enrollment {
             course: unit.id,
             user: user_id,
-        }
-    } else if org_unit_type::is_course_part(unit.type_id) {
-        Touch::Members(unit.id)
-    } else {
-        Touch::All
+        },
+        Some(course) if org_unit_type::is_course_part(unit.type_id) => Touch::Members {
+            course,
+            list: unit.id,
+        },
+        _ => Touch::All,
     }
 }
 
@@ -230,13 +338,19 @@ pub fn actor(caller: &Caller) -> Actor {
     }
 }
 
-/// 403 unless the caller holds `permission` in `unit`.
+/// 403 unless the caller holds `permission` in `unit`. Inside a write the caller's standing is
+/// read again too, in the write's own transaction (401 when the user was deactivated or
+/// removed, or the client or authorization revoked, since the request was let in): a write
+/// decides from the database, never from what a cache of this or another process holds.
 fn require_in(
     conn: &mut DbConnection,
     auth: &Authorized,
     unit: &OrgUnit,
     permission: Permission,
 ) -> ApiResult<()> {
+    if crate::db::memo::in_write() {
+        require_standing(conn, &auth.caller)?;
+    }
     if permissions_in(conn, auth, unit)?.contains(&permission) {
         Ok(())
     } else {
@@ -245,6 +359,22 @@ fn require_in(
             unit.id,
             permission.name()
         )))
+    }
+}
+
+/// 401 unless the caller's token holder still stands ([`crate::db::standing`]), read now.
+fn require_standing(conn: &mut DbConnection, caller: &Caller) -> ApiResult<()> {
+    let client_id = crate::auth::standing_client(caller);
+    let standing = crate::db::standing::of_token_holder(
+        conn,
+        caller.institution_id,
+        caller.user_id,
+        client_id.as_deref(),
+        caller.grant_id,
+    )?;
+    match standing.refusal() {
+        None => Ok(()),
+        Some(reason) => Err(ApiError::Unauthorized(reason.into())),
     }
 }
 

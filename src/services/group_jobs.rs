@@ -7,14 +7,14 @@ use std::collections::HashSet;
 
 use chrono::NaiveDateTime;
 
-use crate::db::org_units::{self, CourseLock, TakenCodes};
+use crate::db::org_units::{self, TakenCodes};
 use crate::db::rows::{org_unit_type, GroupCategory, Member, OrgUnit};
 use crate::db::{categories, enrollments, jobs, members, DbConnection};
 use crate::domain::allocation;
 use crate::domain::group_plan::{self, Quantities};
 use crate::domain::history::Actor;
 use crate::error::ApiResult;
-use crate::services::access::Course;
+use crate::services::access::{Held, StructureHeld};
 use crate::services::placement::groups::{place, prefix_of};
 
 /// The learners a category allocates: the course's learners, narrowed to the members of its
@@ -38,10 +38,11 @@ fn eligible_learners(
 }
 
 /// The category's course, locked for a change of its structure.
-fn locked_course(conn: &mut DbConnection, category: &GroupCategory) -> ApiResult<Course> {
-    let course = Course::for_job(conn, category.course_id)?;
-    org_units::lock_course(conn, course.id, CourseLock::Structure)?;
-    Ok(course)
+fn locked_course(
+    conn: &mut DbConnection,
+    category: &GroupCategory,
+) -> ApiResult<Held<StructureHeld>> {
+    Held::for_job(conn, category.course_id)
 }
 
 fn quantities_of(category: &GroupCategory) -> Quantities {

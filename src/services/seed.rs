@@ -20,14 +20,13 @@ use serde::Serialize;
 use crate::auth::scopes::ScopeSet;
 use crate::auth::{Authorized, Caller, PermissionMemo};
 use crate::bootstrap::{self, DEFAULT_ACRONYM};
-use crate::db::org_units::CourseLock;
 use crate::db::rows::{NewOrgUnit, NewUser, OAuthClient, SigningKeyRow};
 use crate::db::{clients, institutions, jobs, reset, roles, signing_keys, users, Db, DbConnection};
 use crate::domain::group_plan::{CategorySpec, GroupChange};
 use crate::domain::permissions::Permission;
 use crate::domain::sections::{NewSettings, SectionChange};
 use crate::error::{ApiError, ApiResult};
-use crate::services::access::{self, Course, Missing};
+use crate::services::access::{self, Course, Held, Hold, MembersHeld, Missing, StructureHeld};
 use crate::services::{courses, enrollments, group_jobs, groups, sections, sign_in};
 
 /// The OAuth client id a seed's changes are recorded under (membership history, `via` API).
@@ -182,20 +181,13 @@ impl Seeder {
         }
     }
 
-    fn course(
+    fn course<L: Hold>(
         &self,
         conn: &mut DbConnection,
         id: i64,
         permission: Permission,
-        lock: CourseLock,
-    ) -> ApiResult<Course> {
-        access::course_for_write(
-            conn,
-            &self.as_route(permission),
-            id,
-            Missing::NotFound,
-            lock,
-        )
+    ) -> ApiResult<Held<L>> {
+        access::course_held::<L>(conn, &self.as_route(permission), id, Missing::NotFound)
     }
 
     fn actor(&self) -> crate::domain::history::Actor {
@@ -350,12 +342,7 @@ fn seed_course(
         })
     });
     if let Some(settings) = &settings {
-        let course = seeder.course(
-            conn,
-            course_id,
-            Permission::SectionsManage,
-            CourseLock::Structure,
-        )?;
+        let course = seeder.course::<StructureHeld>(conn, course_id, Permission::SectionsManage)?;
         at(
             &format!("{}.SectionSettings", entry.at),
             sections::initialize(conn, &course, settings, &actor),
@@ -401,12 +388,7 @@ fn seed_course(
         ..CourseIds::default()
     };
     if settings.is_some() {
-        let course = seeder.course(
-            conn,
-            course_id,
-            Permission::SectionsEnroll,
-            CourseLock::Members,
-        )?;
+        let course = seeder.course::<MembersHeld>(conn, course_id, Permission::SectionsEnroll)?;
         let codes = section_codes(conn, &course)?;
         for unit in &entry.sections {
             let Some((_, section)) = codes.get(&unit.code.to_lowercase()) else {
@@ -476,12 +458,7 @@ fn seed_category(
             })?;
         spec.restricted_by_org_unit_id = Some(section);
     }
-    let course = seeder.course(
-        conn,
-        course_id,
-        Permission::GroupsManage,
-        CourseLock::Members,
-    )?;
+    let course = seeder.course::<MembersHeld>(conn, course_id, Permission::GroupsManage)?;
     let category = at(&entry.at, groups::create_category(conn, &course, &spec))?;
     group_jobs::create_groups(conn, category.id, seeder.now)?;
     jobs::cancel_pending(conn, jobs::CREATE_GROUPS, category.id)?;

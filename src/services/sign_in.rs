@@ -18,6 +18,7 @@ use crate::db::rows::{NewSession, Session, User};
 use crate::db::{sessions, users, DbConnection};
 use crate::domain::sign_in::{self, RecentFailures, FAILURE_WINDOW, SESSION_LIFETIME};
 use crate::error::{ApiError, ApiResult};
+use crate::services::wrote::{Shared, Wrote};
 
 /// What a sign-in form sent.
 pub struct Attempt {
@@ -101,15 +102,20 @@ pub fn record_refusal(
     user_id: Option<i64>,
     address: IpAddr,
     now: NaiveDateTime,
-) -> ApiResult<()> {
+) -> ApiResult<Wrote<(), Shared>> {
     let mut keys = vec![address_key(address)];
     keys.extend(user_id.map(account_key));
-    sessions::record_failure(conn, &keys, now, now - window())
+    sessions::record_failure(conn, &keys, now, now - window())?;
+    Ok(Wrote::uncached(()))
 }
 
 /// Opens a session for a user who just proved their password; their account's failures are
 /// forgotten. Sessions long expired are cleared on the way.
-pub fn open(conn: &mut DbConnection, user: &User, now: NaiveDateTime) -> ApiResult<Opened> {
+pub fn open(
+    conn: &mut DbConnection,
+    user: &User,
+    now: NaiveDateTime,
+) -> ApiResult<Wrote<Opened, Shared>> {
     sessions::clear_failures(conn, &account_key(user.id))?;
     sessions::delete_expired(conn, now)?;
     let lifetime = Duration::from_std(SESSION_LIFETIME).unwrap_or_else(|_| Duration::hours(8));
@@ -130,7 +136,7 @@ pub fn open(conn: &mut DbConnection, user: &User, now: NaiveDateTime) -> ApiResu
             expires_at: opened.expires_at,
         },
     )?;
-    Ok(opened)
+    Ok(Wrote::uncached(opened))
 }
 
 /// The live session named by the cookies, with its user, if the secret matches and the user
@@ -149,8 +155,9 @@ pub fn current(
 }
 
 /// Ends a session (sign-out).
-pub fn close(conn: &mut DbConnection, session_id: &str) -> ApiResult<()> {
-    sessions::delete(conn, session_id)
+pub fn close(conn: &mut DbConnection, session_id: &str) -> ApiResult<Wrote<(), Shared>> {
+    sessions::delete(conn, session_id)?;
+    Ok(Wrote::uncached(()))
 }
 
 /// Sets a user's password (the command line), checked by [`sign_in::check_password`]; their

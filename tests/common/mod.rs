@@ -45,8 +45,18 @@ pub struct TestApp {
     pub database_url: String,
     /// The bootstrap admin's token, all scopes.
     pub admin: String,
+    /// Stopped when the app is dropped, so that its state and its pool's connections go: a
+    /// test that starts many apps (tests/it/freshness.rs) would otherwise hold them all.
+    server: actix_web::dev::ServerHandle,
     /// Dropped last: the schema or file goes when the test's last app on it does.
     _database: Arc<TestDatabase>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Sends the stop at once; nothing needs to wait for it to finish.
+        drop(self.server.stop(false));
+    }
 }
 
 /// A database for one test: a new SQLite file, or a new schema on PostgreSQL. Dropping it
@@ -189,6 +199,7 @@ async fn serve(settings: Settings, database: Arc<TestDatabase>) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let address = format!("http://{}", listener.local_addr().expect("addr"));
     let srv = server(state.clone(), listener).expect("server");
+    let handle = srv.handle();
     actix_web::rt::spawn(srv);
     let admin = mint(&state, "admin", "*:*:*", 3600);
     TestApp {
@@ -203,6 +214,7 @@ async fn serve(settings: Settings, database: Arc<TestDatabase>) -> TestApp {
             .expect("client"),
         database_url,
         admin,
+        server: handle,
         _database: database,
     }
 }

@@ -1978,40 +1978,37 @@ async fn every_write_is_409_while_the_category_is_processing_and_reads_answer_20
 // ---------------------------------------------------------------------------------------------
 
 #[actix_web::test]
-async fn a_category_with_groups_cannot_be_deleted_until_its_groups_are() {
+async fn deleting_a_category_deletes_its_groups_and_their_memberships_with_their_history() {
     let app = spawn_app().await;
     let course = app.create_course("DELCAT").await;
-    let cat = make_category(&app, course, "Doomed", 0, json!({"NumberOfGroups": 2})).await;
-    let detail = problem(
-        app.delete(&cat_url(&app, course, cat, ""), &app.admin)
-            .await,
-        400,
-    )
-    .await;
-    assert!(detail.contains("group"), "{detail}");
+    let l = learners(&app, course, "delcat.l", 4).await;
+    let cat = make_category(&app, course, "Doomed", 1, json!({"MaxUsersPerGroup": 2})).await;
+    let other = make_category(&app, course, "Kept", 1, json!({"MaxUsersPerGroup": 4})).await;
     let g = group_ids(&groups(&app, course, cat).await);
-    ok_empty(
-        app.delete(&group_url(&app, course, cat, g[0], ""), &app.admin)
-            .await,
-    )
-    .await;
-    problem(
-        app.delete(&cat_url(&app, course, cat, ""), &app.admin)
-            .await,
-        400,
-    )
-    .await;
-    ok_empty(
-        app.delete(&group_url(&app, course, cat, g[1], "/"), &app.admin)
-            .await,
-    )
-    .await;
-    assert_eq!(category(&app, course, cat).await["Groups"], json!([]));
+    let kept = group_ids(&groups(&app, course, other).await);
+    assert_eq!((g.len(), member_rows(&app, g[0])), (2, 2));
+    // The learner history before: 4 placements in each category.
+    let history = app.lp(&format!("/{course}/memberships/history/"));
+    let before = json_ok(app.get(&history, &app.admin).await).await["Items"]
+        .as_array()
+        .expect("Items")
+        .len();
     ok_empty(
         app.delete(&cat_url(&app, course, cat, ""), &app.admin)
             .await,
     )
     .await;
+    // Its groups and their memberships are gone; the other category is untouched.
+    assert_eq!((member_rows(&app, g[0]), member_rows(&app, g[1])), (0, 0));
+    assert_eq!(member_rows(&app, kept[0]), 4);
+    for id in &g {
+        problem(
+            app.get(&group_url(&app, course, cat, *id, ""), &app.admin)
+                .await,
+            404,
+        )
+        .await;
+    }
     problem(
         app.get(&cat_url(&app, course, cat, ""), &app.admin).await,
         404,
@@ -2029,9 +2026,35 @@ async fn a_category_with_groups_cannot_be_deleted_until_its_groups_are() {
         404,
     )
     .await;
-    assert_eq!(
-        json_ok(app.get(&gc(&app, course, "/"), &app.admin).await).await,
-        json!([])
+    let left = json_ok(app.get(&gc(&app, course, "/"), &app.admin).await).await;
+    assert_eq!(left.as_array().map(Vec::len), Some(1), "{left}");
+    assert_eq!(left[0]["GroupCategoryId"], json!(other));
+    // The history says who left which group, and by whom.
+    let items = json_ok(app.get(&history, &app.admin).await).await["Items"]
+        .as_array()
+        .expect("Items")
+        .clone();
+    assert_eq!(items.len(), before + 4);
+    let mut removed: Vec<(i64, i64)> = items[..4]
+        .iter()
+        .map(|e| {
+            assert_eq!(e["Change"], "Removed", "{e}");
+            assert_eq!(e["Via"], "Api", "{e}");
+            (
+                e["OrgUnitId"].as_i64().expect("unit"),
+                e["UserId"].as_i64().expect("user"),
+            )
+        })
+        .collect();
+    removed.sort();
+    let mut members: Vec<i64> = removed.iter().map(|(_, user)| *user).collect();
+    members.sort();
+    let mut want = l.clone();
+    want.sort();
+    assert_eq!(members, want);
+    assert!(
+        removed.iter().all(|(unit, _)| g.contains(unit)),
+        "{removed:?}"
     );
 }
 

@@ -23,6 +23,7 @@ mod metrics;
 mod oauth_code;
 mod openapi;
 mod orgstructure;
+mod processes;
 mod protocol;
 mod readme;
 mod reliability;

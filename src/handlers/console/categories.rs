@@ -389,7 +389,7 @@ async fn delete_post(state: State, req: HttpRequest, body: RawBody) -> ApiResult
             &state,
             course_id,
             (Missing::BadRequest, Structure),
-            move |conn, course, _| groups::delete_category(conn, course, category_id),
+            move |conn, course, actor| groups::delete_category(conn, course, category_id, actor),
         )
         .await;
     match done_or(done, &categories_path(course_id), "deleted-category") {

@@ -33,7 +33,6 @@ use super::extract::RawBody;
 use super::paths::path_param;
 use crate::auth::scopes::ScopeSet;
 use crate::auth::{Authorized, Caller};
-use crate::db::changes::Touch;
 use crate::db::org_units::CourseLock;
 use crate::db::rows::{Role, Session, User};
 use crate::db::DbConnection;
@@ -42,7 +41,7 @@ use crate::domain::permissions::Permission;
 use crate::error::{ApiError, ApiResult};
 use crate::pages::console::sections::Person;
 use crate::pages::console::{self as view, done_text, Flash};
-use crate::services::access::{self, Course, Missing};
+use crate::services::access::{self, Course, MembersHeld, Missing, StructureHeld};
 use crate::state::State;
 
 /// The `client_id` of a console caller (`auth::tokens::CONSOLE_CLIENT_ID`): never a registered
@@ -152,12 +151,30 @@ impl Console {
         F: FnMut(&mut DbConnection, &Course, &Actor) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let unit = on_course(self.auth.clone(), course_id, lock, work);
-        state.db.write(unit).await
+        let (auth, mut work) = (self.auth.clone(), work);
+        let (missing, lock) = lock;
+        state
+            .db
+            .write(course_id, move |conn| {
+                let actor = access::actor(&auth.caller);
+                match lock {
+                    CourseLock::Members => {
+                        let course =
+                            access::course_held::<MembersHeld>(conn, &auth, course_id, missing)?;
+                        Ok(course.changed(work(conn, &course, &actor)?))
+                    }
+                    CourseLock::Structure => {
+                        let course =
+                            access::course_held::<StructureHeld>(conn, &auth, course_id, missing)?;
+                        Ok(course.changed(work(conn, &course, &actor)?))
+                    }
+                }
+            })
+            .await
     }
 
     /// [`Console::change`] of the members of one group only (`CourseLock::Members`), which
-    /// says so to the caches (`Touch::Members`), as the API's routes for the same change do.
+    /// says so to the caches (a change of that member list alone), as the API's routes for the same change do.
     pub async fn change_members<T, F>(
         &self,
         state: &State,
@@ -169,12 +186,13 @@ impl Console {
         F: FnMut(&mut DbConnection, &Course, &Actor) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let lock = (missing, CourseLock::Members);
-        let mut unit = on_course(self.auth.clone(), course_id, lock, work);
+        let (auth, mut work) = (self.auth.clone(), work);
         state
             .db
-            .write_in(course_id, move |conn| {
-                Ok((unit(conn)?, Touch::Members(unit_id)))
+            .write(course_id, move |conn| {
+                let course = access::course_held::<MembersHeld>(conn, &auth, course_id, missing)?;
+                let value = work(conn, &course, &access::actor(&auth.caller))?;
+                Ok(course.members_changed(value, unit_id))
             })
             .await
     }
@@ -185,23 +203,6 @@ impl Console {
             user_name: self.user.user_name.clone(),
             csrf: self.session.csrf_token.clone(),
         }
-    }
-}
-
-/// `work` as a unit of work on course `course_id`: the course locked with `lock` and proven
-/// with `auth`'s permission, then `work` with who the change is recorded as made by.
-fn on_course<T, F>(
-    auth: Authorized,
-    course_id: i64,
-    (missing, lock): (Missing, CourseLock),
-    mut work: F,
-) -> impl FnMut(&mut DbConnection) -> ApiResult<T>
-where
-    F: FnMut(&mut DbConnection, &Course, &Actor) -> ApiResult<T>,
-{
-    move |conn| {
-        let course = access::course_for_write(conn, &auth, course_id, missing, lock)?;
-        work(conn, &course, &access::actor(&auth.caller))
     }
 }
 

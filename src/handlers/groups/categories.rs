@@ -8,10 +8,11 @@ use super::super::paths::{CategoryPath, OrgUnitPath};
 use super::super::remember::{remembered, ReadFrom};
 use super::super::reply::{ok, ok_empty, reply};
 use crate::auth::Authorized;
-use crate::db::org_units::CourseLock::{Members, Structure};
 use crate::error::ApiResult;
 use crate::middleware::ServedVersion;
-use crate::services::access::{self, Missing::BadRequest, Missing::NotFound};
+use crate::services::access::{
+    self, MembersHeld, Missing::BadRequest, Missing::NotFound, StructureHeld,
+};
 use crate::services::groups;
 use crate::state::{AnswerKey, State};
 use crate::wire::groups::{
@@ -34,7 +35,11 @@ pub async fn list_categories(
             .iter()
             .map(|c| GroupCategoryFetch::at(c, version.0))
             .collect();
-        Ok((ReadFrom::Course(course.id), answer))
+        // Categories list their groups, not their members.
+        Ok((
+            ReadFrom::CourseRowsAndMembers(course.id, Vec::new()),
+            answer,
+        ))
     })
     .await
 }
@@ -49,9 +54,10 @@ pub async fn create_category(
     let spec = body.0.validated()?;
     let category = state
         .db
-        .write(move |conn| {
-            let course = access::course_for_write(conn, &auth, path.org_unit, BadRequest, Members)?;
-            groups::create_category(conn, &course, &spec)
+        .write(path.org_unit, move |conn| {
+            let course =
+                access::course_held::<MembersHeld>(conn, &auth, path.org_unit, BadRequest)?;
+            Ok(course.changed(groups::create_category(conn, &course, &spec)?))
         })
         .await?;
     state.jobs.wake();
@@ -70,7 +76,7 @@ pub async fn get_category(
         let course = access::course(conn, &auth, path.course, BadRequest)?;
         let category = groups::get_category(conn, &course, path.category)?;
         Ok((
-            ReadFrom::Course(course.id),
+            ReadFrom::CourseRowsAndMembers(course.id, Vec::new()),
             GroupCategoryFetch::at(&category, version.0),
         ))
     })
@@ -105,9 +111,14 @@ pub async fn update_category(
     let changes = body.0.validated(version.0)?;
     let category = state
         .db
-        .write(move |conn| {
-            let course = access::course_for_write(conn, &auth, path.course, NotFound, Members)?;
-            groups::update_category(conn, &course, path.category, &changes)
+        .write(path.course, move |conn| {
+            let course = access::course_held::<MembersHeld>(conn, &auth, path.course, NotFound)?;
+            Ok(course.changed(groups::update_category(
+                conn,
+                &course,
+                path.category,
+                &changes,
+            )?))
         })
         .await?;
     // The allocation after expiry may have moved to a time already past.
@@ -115,8 +126,8 @@ pub async fn update_category(
     ok(&GroupCategoryFetch::at(&category, version.0))
 }
 
-/// `DELETE .../groupcategories/(groupCategoryId)`: only once it has no groups (400 otherwise);
-/// also how a failed creation is cleared away.
+/// `DELETE .../groupcategories/(groupCategoryId)`: the category with its groups and their
+/// memberships; also how a failed creation is cleared away.
 pub async fn delete_category(
     state: State,
     auth: Authorized,
@@ -124,9 +135,12 @@ pub async fn delete_category(
 ) -> ApiResult<HttpResponse> {
     state
         .db
-        .write(move |conn| {
-            let course = access::course_for_write(conn, &auth, path.course, BadRequest, Structure)?;
-            groups::delete_category(conn, &course, path.category)
+        .write(path.course, move |conn| {
+            let course =
+                access::course_held::<StructureHeld>(conn, &auth, path.course, BadRequest)?;
+            let actor = access::actor(&auth.caller);
+            groups::delete_category(conn, &course, path.category, &actor)?;
+            Ok(course.changed(()))
         })
         .await?;
     Ok(ok_empty())

@@ -7,11 +7,11 @@ use super::super::paths::{CategoryPath, GroupMemberPath, GroupPath};
 use super::super::remember::{remembered, ReadFrom};
 use super::super::reply::{ok, ok_empty};
 use crate::auth::Authorized;
-use crate::db::changes::Touch;
-use crate::db::org_units::CourseLock::{Members, Structure};
 use crate::domain::group_plan::GroupChange;
 use crate::error::ApiResult;
-use crate::services::access::{self, Missing::BadRequest, Missing::NotFound};
+use crate::services::access::{
+    self, MembersHeld, Missing::BadRequest, Missing::NotFound, StructureHeld,
+};
 use crate::services::groups;
 use crate::state::{AnswerKey, State};
 use crate::wire::groups::{GroupFetch, GroupInput};
@@ -29,7 +29,7 @@ pub async fn list_groups(
         let all = groups::list_groups(conn, &course, path.category)?;
         let answer: Vec<_> = all.iter().map(GroupFetch::from).collect();
         let groups = all.iter().map(|g| g.unit.id).collect();
-        Ok((ReadFrom::CourseAndMembers(course.id, groups), answer))
+        Ok((ReadFrom::CourseRowsAndMembers(course.id, groups), answer))
     })
     .await
 }
@@ -44,9 +44,9 @@ pub async fn create_group(
     let change = GroupChange::try_from(body.0)?;
     let group = state
         .db
-        .write(move |conn| {
-            let course = access::course_for_write(conn, &auth, path.course, NotFound, Structure)?;
-            groups::create_group(conn, &course, path.category, &change)
+        .write(path.course, move |conn| {
+            let course = access::course_held::<StructureHeld>(conn, &auth, path.course, NotFound)?;
+            Ok(course.changed(groups::create_group(conn, &course, path.category, &change)?))
         })
         .await?;
     ok(&GroupFetch::from(&group))
@@ -62,7 +62,7 @@ pub async fn get_group(
     remembered(&state, key, move |conn| {
         let course = access::course(conn, &auth, path.course, BadRequest)?;
         let group = groups::get_group(conn, &course, path.category, path.group)?;
-        let from = ReadFrom::CourseAndMembers(course.id, vec![group.unit.id]);
+        let from = ReadFrom::CourseRowsAndMembers(course.id, vec![group.unit.id]);
         Ok((from, GroupFetch::from(&group)))
     })
     .await
@@ -78,9 +78,10 @@ pub async fn update_group(
     let change = GroupChange::try_from(body.0)?;
     let group = state
         .db
-        .write(move |conn| {
-            let course = access::course_for_write(conn, &auth, path.course, NotFound, Structure)?;
-            groups::update_group(conn, &course, path.category, path.group, &change)
+        .write(path.course, move |conn| {
+            let course = access::course_held::<StructureHeld>(conn, &auth, path.course, NotFound)?;
+            let group = groups::update_group(conn, &course, path.category, path.group, &change)?;
+            Ok(course.changed(group))
         })
         .await?;
     ok(&GroupFetch::from(&group))
@@ -94,10 +95,12 @@ pub async fn delete_group(
 ) -> ApiResult<HttpResponse> {
     state
         .db
-        .write(move |conn| {
-            let course = access::course_for_write(conn, &auth, path.course, BadRequest, Structure)?;
+        .write(path.course, move |conn| {
+            let course =
+                access::course_held::<StructureHeld>(conn, &auth, path.course, BadRequest)?;
             let actor = access::actor(&auth.caller);
-            groups::delete_group(conn, &course, path.category, path.group, &actor)
+            groups::delete_group(conn, &course, path.category, path.group, &actor)?;
+            Ok(course.changed(()))
         })
         .await?;
     Ok(ok_empty())
@@ -114,8 +117,8 @@ pub async fn enroll(
     let user_id = UserEnrollment::from_body(&body.0)?;
     state
         .db
-        .write_in(path.course, move |conn| {
-            let course = access::course_for_write(conn, &auth, path.course, NotFound, Members)?;
+        .write(path.course, move |conn| {
+            let course = access::course_held::<MembersHeld>(conn, &auth, path.course, NotFound)?;
             groups::enroll(
                 conn,
                 &course,
@@ -124,7 +127,7 @@ pub async fn enroll(
                 user_id,
                 &access::actor(&auth.caller),
             )?;
-            Ok(((), Touch::Members(path.group)))
+            Ok(course.members_changed((), path.group))
         })
         .await?;
     Ok(ok_empty())
@@ -138,11 +141,11 @@ pub async fn unenroll(
 ) -> ApiResult<HttpResponse> {
     state
         .db
-        .write_in(path.course, move |conn| {
-            let course = access::course_for_write(conn, &auth, path.course, BadRequest, Members)?;
+        .write(path.course, move |conn| {
+            let course = access::course_held::<MembersHeld>(conn, &auth, path.course, BadRequest)?;
             let actor = access::actor(&auth.caller);
             groups::unenroll(conn, &course, path.category, path.group, path.user, &actor)?;
-            Ok(((), Touch::Members(path.group)))
+            Ok(course.members_changed((), path.group))
         })
         .await?;
     Ok(ok_empty())

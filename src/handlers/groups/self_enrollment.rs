@@ -8,10 +8,8 @@ use actix_web::HttpResponse;
 use super::super::paths::{CategoryPath, GroupPath, OrgUnitPath};
 use super::super::reply::ok;
 use crate::auth::Authorized;
-use crate::db::changes::Touch;
-use crate::db::org_units::CourseLock::Members;
 use crate::error::ApiResult;
-use crate::services::access::{self, Missing::NotFound};
+use crate::services::access::{self, MembersHeld, Missing::NotFound};
 use crate::services::groups::self_enrollment;
 use crate::state::State;
 use crate::wire::self_enrollment::SelfEnrollmentCategory;
@@ -49,12 +47,12 @@ pub async fn join(state: State, auth: Authorized, path: GroupPath) -> ApiResult<
     let now = state.clock.naive_now();
     let joined = state
         .db
-        .write_in(path.course, move |conn| {
-            let course = access::course_for_write(conn, &auth, path.course, NotFound, Members)?;
+        .write(path.course, move |conn| {
+            let course = access::course_held::<MembersHeld>(conn, &auth, path.course, NotFound)?;
             let actor = access::actor(&auth.caller);
             let choice =
                 self_enrollment::join(conn, &course, &actor, path.category, path.group, now)?;
-            Ok((choice, Touch::Members(path.group)))
+            Ok(course.members_changed(choice, path.group))
         })
         .await?;
     ok(&SelfEnrollmentCategory::from(&joined))
@@ -65,12 +63,12 @@ pub async fn leave(state: State, auth: Authorized, path: GroupPath) -> ApiResult
     let now = state.clock.naive_now();
     let left = state
         .db
-        .write_in(path.course, move |conn| {
-            let course = access::course_for_write(conn, &auth, path.course, NotFound, Members)?;
+        .write(path.course, move |conn| {
+            let course = access::course_held::<MembersHeld>(conn, &auth, path.course, NotFound)?;
             let actor = access::actor(&auth.caller);
             let choice =
                 self_enrollment::leave(conn, &course, &actor, path.category, path.group, now)?;
-            Ok((choice, Touch::Members(path.group)))
+            Ok(course.members_changed(choice, path.group))
         })
         .await?;
     ok(&SelfEnrollmentCategory::from(&left))

@@ -13,6 +13,7 @@ use crate::auth::Authorized;
 use crate::domain::validate;
 use crate::error::{ApiError, ApiResult};
 use crate::services::institutions::{self, InstitutionChanges};
+use crate::services::Wrote;
 use crate::state::State;
 use crate::wire::institutions::{self as shapes, Fields, InstitutionOut};
 
@@ -70,7 +71,9 @@ pub async fn update(
     let changes = institution_changes(&body.0)?;
     let updated = state
         .db
-        .write(move |conn| institutions::update(conn, &auth, &path.institution, &changes))
+        .write(0, move |conn| {
+            institutions::update(conn, &auth, &path.institution, &changes).map(Wrote::anything)
+        })
         .await?;
     ok(&InstitutionOut::from(&updated))
 }

@@ -13,6 +13,7 @@ use crate::auth::Authorized;
 use crate::domain::validate;
 use crate::error::{ApiError, ApiResult};
 use crate::services::vles::{self, Registration, VleChanges};
+use crate::services::Wrote;
 use crate::state::State;
 use crate::wire::institutions::{self as shapes, Fields, VleOut};
 
@@ -61,7 +62,9 @@ pub async fn create_vle(
     };
     let vle = state
         .db
-        .write(move |conn| vles::register(conn, &auth, &path.institution, &registration))
+        .write(0, move |conn| {
+            vles::register(conn, &auth, &path.institution, &registration).map(Wrote::anything)
+        })
         .await?;
     reply(StatusCode::CREATED, &VleOut::new(&vle, Some(secret.secret)))
 }
@@ -85,7 +88,9 @@ pub async fn update_vle(
     let changes = vle_changes(&body.0)?;
     let vle = state
         .db
-        .write(move |conn| vles::update(conn, &auth, &path.institution, &path.vle, &changes))
+        .write(0, move |conn| {
+            vles::update(conn, &auth, &path.institution, &path.vle, &changes).map(Wrote::anything)
+        })
         .await?;
     ok(&VleOut::new(&vle, None))
 }
@@ -95,7 +100,9 @@ pub async fn update_vle(
 pub async fn delete_vle(state: State, auth: Authorized, path: VlePath) -> ApiResult<HttpResponse> {
     let client_id = state
         .db
-        .write(move |conn| vles::revoke(conn, &auth, &path.institution, &path.vle))
+        .write(0, move |conn| {
+            vles::revoke(conn, &auth, &path.institution, &path.vle).map(Wrote::anything)
+        })
         .await?;
     state.tokens.forget_client(&client_id);
     Ok(HttpResponse::NoContent().finish())

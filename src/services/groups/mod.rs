@@ -177,23 +177,27 @@ pub fn update_category(
     get_category(conn, course, id)
 }
 
-/// Deletes the category once it has no groups (400 otherwise). A category whose creation
-/// failed for good can be deleted (it has no groups, creation being all or nothing), with its
-/// dead job: that is how an administrator starts again.
-pub fn delete_category(conn: &mut DbConnection, course: &Course, id: i64) -> ApiResult<()> {
+/// Deletes the category with its groups and their memberships (as Brightspace's own "delete
+/// category" does), the history recording who left each group. A category whose creation
+/// failed for good can be deleted too, with its dead job: that is how an administrator starts
+/// again.
+pub fn delete_category(
+    conn: &mut DbConnection,
+    course: &Course,
+    id: i64,
+    actor: &Actor,
+) -> ApiResult<()> {
     let (category, failed) = lookup_category(conn, course, id)?;
     let category = if failed {
         category
     } else {
         writable(category)?
     };
-    let groups = categories::group_ids_of(conn, category.id)?.len();
-    if groups > 0 {
-        return Err(ApiError::bad_request(format!(
-            "Group category {id} still has {groups} groups; delete them first."
-        )));
-    }
-    categories::delete(conn, category.id)
+    let groups = categories::group_ids_of(conn, category.id)?;
+    members::remove_all_of(conn, &groups, course.id, actor)?;
+    jobs::cancel_pending(conn, jobs::ALLOCATE_AFTER_EXPIRY, category.id)?;
+    categories::delete(conn, category.id)?;
+    org_units::delete_all(conn, &groups)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -28,13 +28,15 @@ pub struct Caller {
     pub expires_at: i64,
 }
 
-/// The OAuth client whose row must still stand behind `caller`'s token: none for the CLI's
-/// tokens and ID-key calls (their app and user pair are checked with every signature).
+/// The OAuth client whose row must still stand behind `caller`'s token: none for the server's
+/// own callers (`tokens::is_own_client`: the CLI, the console, whose browser session is read
+/// with every request, and the seeder) and ID-key calls (their app and user pair are checked
+/// with every signature).
 pub fn standing_client(caller: &Caller) -> Option<String> {
     caller
         .client_id
         .clone()
-        .filter(|c| c != tokens::CLI_CLIENT_ID && !c.starts_with(id_key::CLIENT_PREFIX))
+        .filter(|c| !tokens::is_own_client(c) && !c.starts_with(id_key::CLIENT_PREFIX))
 }
 
 /// The outcome of looking at a request's `Authorization` header (or its ID-key signature),

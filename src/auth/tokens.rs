@@ -27,6 +27,15 @@ pub const CLI_CLIENT_ID: &str = "d2l-groups-cli";
 /// of membership changes tells the console's changes from the API's by it.
 pub const CONSOLE_CLIENT_ID: &str = "d2l-groups-console";
 
+/// The `client_id` a seed's changes are made and recorded under (`services::seed`).
+pub const SEED_CLIENT_ID: &str = "d2l-groups-seed";
+
+/// The server's own callers, which no row of `oauth_clients` stands behind: the CLI's tokens,
+/// the console's browser sessions and the seeder.
+pub fn is_own_client(client_id: &str) -> bool {
+    [CLI_CLIENT_ID, CONSOLE_CLIENT_ID, SEED_CLIENT_ID].contains(&client_id)
+}
+
 /// Most verified tokens kept; past this, expired ones are dropped, then all.
 const CACHE_CAPACITY: usize = 100_000;
 

@@ -30,7 +30,7 @@ use crate::services::access::{self, Course, Held, Hold, MembersHeld, Missing, St
 use crate::services::{courses, enrollments, group_jobs, groups, sections, sign_in};
 
 /// The OAuth client id a seed's changes are recorded under (membership history, `via` API).
-pub const SEED_CLIENT_ID: &str = "d2l-groups-seed";
+pub use crate::auth::tokens::SEED_CLIENT_ID;
 
 /// A world to seed, checked and prepared. Each entry keeps `at`, where the file gave it
 /// (`users[3]`, `courses[0].Enrollments[2]`), to name it in a refusal.

@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
@@ -78,6 +78,10 @@ pub struct RateLimits {
 struct SharedBudgets {
     db: Db,
     leases: Mutex<HashMap<RateKey, Lease>>,
+    /// One lease of a key asked for at a time in this process: calls that arrive together
+    /// wait for it and spend from it, rather than each leasing a block (a burst of 200 would
+    /// otherwise lease the whole budget into this process and be refused the rest).
+    leasing: Mutex<HashMap<RateKey, Arc<tokio::sync::Mutex<()>>>>,
     /// Credits one lease asks for.
     block: u32,
 }
@@ -115,6 +119,7 @@ impl RateLimits {
             limits.shared = Some(SharedBudgets {
                 db: db.clone(),
                 leases: Mutex::new(HashMap::new()),
+                leasing: Mutex::new(HashMap::new()),
                 block,
             });
         }
@@ -126,6 +131,12 @@ impl RateLimits {
         match (&self.shared, key) {
             (Some(shared), RateKey::Client { .. } | RateKey::CliUser { .. }) => {
                 let cost = self.settings.request_cost.get();
+                if let Some(decision) = shared.spend(key, cost) {
+                    return decision;
+                }
+                let turn = shared.turn_of(key);
+                let _leasing = turn.lock().await;
+                // The call before us in line may have leased enough for us too.
                 if let Some(decision) = shared.spend(key, cost) {
                     return decision;
                 }
@@ -184,6 +195,12 @@ impl RateLimits {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .retain(|_, lease| lease.until + LEASE_FOR > now);
+            // A turn nobody waits for (only the map holds it) is forgotten.
+            shared
+                .leasing
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .retain(|_, turn| Arc::strong_count(turn) > 1);
             if let Err(e) = shared.db.autocommit(rate_buckets::prune).await {
                 tracing::debug!(error = %e, "rate buckets not pruned this time");
             }
@@ -196,6 +213,16 @@ impl RateLimits {
 }
 
 impl SharedBudgets {
+    /// The lock whose holder may lease for `key` ([`SharedBudgets::leasing`]).
+    fn turn_of(&self, key: &RateKey) -> Arc<tokio::sync::Mutex<()>> {
+        self.leasing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key.clone())
+            .or_default()
+            .clone()
+    }
+
     /// The call's cost taken from a live lease of `key`, if it holds enough.
     fn spend(&self, key: &RateKey, cost: u32) -> Option<Decision> {
         let mut leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());

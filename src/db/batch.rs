@@ -294,17 +294,23 @@ fn run_units(conn: &mut DbConnection, batch: &mut [Box<dyn Queued>], savepoints:
         }
         match unit.run(conn) {
             Step::Wrote(touch) => {
+                super::memo::forget_in_write(Some(touch));
                 touched.push(touch);
                 savepoint = savepoints.then_some(RENEW);
             }
             Step::Refused if alone => return Ran::LoneRefusal,
             Step::Refused if !savepoints => return Ran::Refused(touched),
             Step::Refused => {
+                // What the undone unit read may have seen its own writes.
+                super::memo::forget_in_write(None);
                 if conn.batch_execute(UNDO).is_err() {
                     return Ran::Trouble(touched);
                 }
             }
-            Step::Trouble => return Ran::Trouble(touched),
+            Step::Trouble => {
+                super::memo::forget_in_write(None);
+                return Ran::Trouble(touched);
+            }
         }
     }
     Ran::Wrote(touched)

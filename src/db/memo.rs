@@ -7,13 +7,15 @@
 //! else a write checks is read in the write's own transaction, however recently another
 //! process changed it.
 
-use std::cell::Cell;
+use std::any::Any;
+use std::cell::{Cell, RefCell};
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, RwLock};
 
-use super::changes::{Changes, Dep, Stamp};
+use super::changes::{Changes, Dep, Stamp, Touch};
+use crate::error::ApiResult;
 
 struct Entry<V> {
     value: V,
@@ -108,6 +110,7 @@ pub(super) struct WriteScope(());
 impl WriteScope {
     pub(super) fn open() -> Self {
         WRITING.with(|w| w.set(w.get() + 1));
+        WRITE_READS.with(|r| r.borrow_mut().clear());
         WriteScope(())
     }
 }
@@ -115,7 +118,74 @@ impl WriteScope {
 impl Drop for WriteScope {
     fn drop(&mut self) {
         WRITING.with(|w| w.set(w.get().saturating_sub(1)));
+        WRITE_READS.with(|r| r.borrow_mut().clear());
     }
+}
+
+/// A check read inside the write transaction this thread runs: its key and value (of the
+/// types [`read_in_write`] was called with), and the user whose enrollments it depends on.
+struct WriteRead {
+    key: Box<dyn Any>,
+    value: Box<dyn Any>,
+    user: Option<i64>,
+}
+
+thread_local! {
+    /// The checks the units of this thread's write transaction read so far, for the next units
+    /// of the same transaction: a batch of 64 writes by one caller reads its standing and
+    /// permissions once, from the database, in the transaction. Cleared when the transaction
+    /// ends and by any unit's write that could change them ([`forget_in_write`]).
+    static WRITE_READS: RefCell<Vec<WriteRead>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Inside a write transaction: `read()`'s value for `key` (about `user`'s standing or
+/// permissions, or no user's: a role's grants), read once per transaction while no unit of it
+/// changed what it depends on. Outside one: `read()`.
+pub fn read_in_write<K, V>(
+    key: K,
+    user: Option<i64>,
+    read: impl FnOnce() -> ApiResult<V>,
+) -> ApiResult<V>
+where
+    K: PartialEq + 'static,
+    V: Clone + 'static,
+{
+    if !in_write() {
+        return read();
+    }
+    let known = WRITE_READS.with(|r| {
+        r.borrow().iter().find_map(|entry| {
+            let same = entry.user == user && entry.key.downcast_ref::<K>() == Some(&key);
+            same.then(|| entry.value.downcast_ref::<V>().cloned())
+                .flatten()
+        })
+    });
+    if let Some(value) = known {
+        return Ok(value);
+    }
+    let value = read()?;
+    WRITE_READS.with(|r| {
+        r.borrow_mut().push(WriteRead {
+            key: Box::new(key),
+            value: Box::new(value.clone()),
+            user,
+        })
+    });
+    Ok(value)
+}
+
+/// After a unit of a write transaction wrote `touch` (or was undone, `None`): forgets the
+/// checks it may have changed. A change of `user`'s enrollment changes their permissions only;
+/// a change of anything (roles, users, clients, the org structure) or an undone unit, all.
+pub(super) fn forget_in_write(touch: Option<Touch>) {
+    WRITE_READS.with(|r| {
+        let mut reads = r.borrow_mut();
+        match touch {
+            Some(Touch::Nothing | Touch::Course(_) | Touch::Members { .. }) => {}
+            Some(Touch::Enrollment { user, .. }) => reads.retain(|entry| entry.user != Some(user)),
+            Some(Touch::All) | None => reads.clear(),
+        }
+    });
 }
 
 #[cfg(test)]
@@ -136,5 +206,41 @@ mod tests {
         }
         assert_eq!(memo.get(&1), Some(10));
         assert_eq!(memo.get(&2), None, "nothing read inside a write was kept");
+    }
+
+    #[test]
+    fn a_write_transaction_reads_a_check_once_until_a_unit_changes_it() {
+        let reads = Cell::new(0);
+        let check = |key: &'static str, user: i64| {
+            read_in_write(key, Some(user), || {
+                reads.set(reads.get() + 1);
+                Ok(reads.get())
+            })
+            .expect("read")
+        };
+        assert_eq!(
+            (check("p", 1), check("p", 1)),
+            (1, 2),
+            "outside a write: always read"
+        );
+        let _write = WriteScope::open();
+        assert_eq!((check("p", 1), check("p", 1)), (3, 3));
+        assert_eq!(check("p", 2), 4, "another user's");
+        assert_eq!(check("q", 1), 5, "another check");
+        forget_in_write(Some(Touch::Members {
+            course: 9,
+            list: 10,
+        }));
+        assert_eq!(check("p", 1), 3, "a member list decides no permission");
+        forget_in_write(Some(Touch::Enrollment { course: 9, user: 2 }));
+        assert_eq!(
+            (check("p", 1), check("p", 2)),
+            (3, 6),
+            "user 2's enrollment changed"
+        );
+        forget_in_write(None);
+        assert_eq!(check("p", 1), 7, "an undone unit forgets everything");
+        forget_in_write(Some(Touch::All));
+        assert_eq!(check("p", 1), 8);
     }
 }

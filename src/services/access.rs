@@ -271,6 +271,12 @@ pub fn permissions_in(
         user_id: auth.caller.user_id,
         org_unit_id: unit.id,
     };
+    if crate::db::memo::in_write() {
+        // Read in the write's own transaction, once for the units of one batch.
+        return crate::db::memo::read_in_write(key, Some(auth.caller.user_id), || {
+            read_permissions(conn, auth.caller.user_id, unit)
+        });
+    }
     if let Some(known) = memo.get(&key) {
         return Ok(known);
     }
@@ -365,13 +371,17 @@ fn require_in(
 /// 401 unless the caller's token holder still stands ([`crate::db::standing`]), read now.
 fn require_standing(conn: &mut DbConnection, caller: &Caller) -> ApiResult<()> {
     let client_id = crate::auth::standing_client(caller);
-    let standing = crate::db::standing::of_token_holder(
-        conn,
-        caller.institution_id,
-        caller.user_id,
-        client_id.as_deref(),
-        caller.grant_id,
-    )?;
+    // Read in the write's own transaction, once for the units of one batch.
+    let key = (caller.institution_id, client_id.clone(), caller.grant_id);
+    let standing = crate::db::memo::read_in_write(key, Some(caller.user_id), || {
+        crate::db::standing::of_token_holder(
+            conn,
+            caller.institution_id,
+            caller.user_id,
+            client_id.as_deref(),
+            caller.grant_id,
+        )
+    })?;
     match standing.refusal() {
         None => Ok(()),
         Some(reason) => Err(ApiError::Unauthorized(reason.into())),
@@ -406,6 +416,9 @@ fn role_grants(
 ) -> ApiResult<PermissionSet> {
     let memo = &auth.known_permissions;
     let key = PermissionsOf::Role(role.id);
+    if crate::db::memo::in_write() {
+        return crate::db::memo::read_in_write(key, None, || held::of_roles(conn, &[role.id]));
+    }
     if let Some(known) = memo.get(&key) {
         return Ok(known);
     }

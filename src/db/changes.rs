@@ -489,69 +489,103 @@ fn follow_pg(target: &str, watched: &Weak<Changes>) -> Option<String> {
     if let Err(e) = client.batch_execute(&format!("LISTEN {CHANNEL}")) {
         return Some(e.to_string());
     }
-    let instance = watched.upgrade()?.instance;
-    let ping = |client: &mut postgres::Client, n: u64| {
+    let mut hearing = Hearing::new(watched.upgrade()?.instance);
+    let ping = |client: &mut postgres::Client, payload: String| {
         client
-            .execute(
-                "SELECT pg_notify($1, $2)",
-                &[&CHANNEL, &format!("{instance} ping{n}")],
-            )
+            .execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &payload])
             .map(|_| ())
             .map_err(|e| e.to_string())
     };
     // The first ping must come back before the caches are trusted.
-    let (mut sent, mut answered, mut pinged) = (0u64, None, Instant::now());
-    if let Err(e) = ping(&mut client, sent) {
+    if let Err(e) = ping(&mut client, hearing.first_ping()) {
         return Some(e);
     }
     loop {
         let changes = watched.upgrade()?;
-        let received = {
+        {
             let mut notifications = client.notifications();
             // Wait for one (waking at once when it comes), then take whatever else is buffered.
-            let first = notifications.timeout_iter(WAKE_AT_LEAST_EVERY).next();
-            let mut received = match first {
-                Ok(Some(n)) => vec![n],
-                Ok(None) => Vec::new(),
+            match notifications.timeout_iter(WAKE_AT_LEAST_EVERY).next() {
+                Ok(Some(n)) => hearing.hear(&changes, n.payload()),
+                Ok(None) => {}
                 Err(e) => return Some(e.to_string()),
-            };
+            }
             let mut more = notifications.iter();
             loop {
                 match more.next() {
-                    Ok(Some(n)) => received.push(n),
+                    Ok(Some(n)) => hearing.hear(&changes, n.payload()),
                     Ok(None) => break,
                     Err(e) => return Some(e.to_string()),
                 }
             }
-            received
-        };
-        for notification in received {
-            match Message::parse(notification.payload()) {
-                Some(Message::Ping(from, n)) if from == instance => {
-                    if answered.is_none() {
-                        changes.set_watching(true);
-                    }
-                    answered = Some(n);
-                }
-                Some(Message::Ping(..)) => {}
-                Some(Message::Wrote(from, _)) if from == instance => {}
-                Some(Message::Wrote(_, touched)) => {
-                    touched.into_iter().for_each(|touch| changes.record(touch))
-                }
-                None => changes.record(Touch::All),
-            }
         }
         drop(changes);
-        if pinged.elapsed() >= PING_EVERY {
-            if answered != Some(sent) {
-                return Some(NO_PING.into());
+        match hearing.ping_due() {
+            Err(e) => return Some(e),
+            Ok(Some(payload)) => {
+                if let Err(e) = ping(&mut client, payload) {
+                    return Some(e);
+                }
             }
-            sent += 1;
-            if let Err(e) = ping(&mut client, sent) {
-                return Some(e);
-            }
-            pinged = Instant::now();
+            Ok(None) => {}
         }
+    }
+}
+
+/// A listener's bookkeeping, whichever connection it listens on: what each notification
+/// means for the caches, and its own pings, which prove that notifications still arrive.
+struct Hearing {
+    instance: u64,
+    sent: u64,
+    answered: Option<u64>,
+    pinged: Instant,
+}
+
+impl Hearing {
+    fn new(instance: u64) -> Self {
+        Self {
+            instance,
+            sent: 0,
+            answered: None,
+            pinged: Instant::now(),
+        }
+    }
+
+    /// The payload of the first ping, whose return makes the caches trusted.
+    fn first_ping(&self) -> String {
+        format!("{} ping{}", self.instance, self.sent)
+    }
+
+    /// Records one notification: other processes' writes, or our own ping come back.
+    fn hear(&mut self, changes: &Changes, payload: &str) {
+        match Message::parse(payload) {
+            Some(Message::Ping(from, n)) if from == self.instance => {
+                if self.answered.is_none() {
+                    changes.set_watching(true);
+                }
+                self.answered = Some(n);
+            }
+            Some(Message::Ping(..)) => {}
+            Some(Message::Wrote(from, _)) if from == self.instance => {}
+            Some(Message::Wrote(_, touched)) => {
+                touched.into_iter().for_each(|touch| changes.record(touch))
+            }
+            None => changes.record(Touch::All),
+        }
+    }
+
+    /// Every [`PING_EVERY`]: the next ping's payload, or why to give up (the last one did not
+    /// come back); `None` between pings.
+    fn ping_due(&mut self) -> Result<Option<String>, String> {
+        if self.pinged.elapsed() < PING_EVERY {
+            return Ok(None);
+        }
+        if self.answered != Some(self.sent) {
+            return Err(NO_PING.into());
+        }
+        self.sent += 1;
+        self.pinged = Instant::now();
+        Ok(Some(format!("{} ping{}", self.instance, self.sent)))
     }
 }
 
@@ -570,56 +604,36 @@ fn poll_pg(target: &str, watched: &Weak<Changes>) -> Option<String> {
     if let Err(e) = diesel::sql_query(format!("LISTEN {CHANNEL}")).execute(&mut pg) {
         return Some(e.to_string());
     }
-    let instance = watched.upgrade()?.instance;
+    let mut hearing = Hearing::new(watched.upgrade()?.instance);
     // The first ping must come back before the caches are trusted.
-    let mut sent = 0u64;
-    let mut answered = None;
-    let mut pinged = Instant::now();
-    if let Err(e) = ping(&mut pg, instance, sent) {
+    if let Err(e) = ping(&mut pg, hearing.first_ping()) {
         return Some(e);
     }
     loop {
         let changes = watched.upgrade()?;
         for notification in pg.notifications_iter() {
-            let payload = match notification {
-                Ok(n) => n.payload,
+            match notification {
+                Ok(n) => hearing.hear(&changes, &n.payload),
                 Err(e) => return Some(e.to_string()),
-            };
-            match Message::parse(&payload) {
-                Some(Message::Ping(from, n)) if from == instance => {
-                    if answered.is_none() {
-                        changes.set_watching(true);
-                    }
-                    answered = Some(n);
-                }
-                Some(Message::Ping(..)) => {}
-                Some(Message::Wrote(from, _)) if from == instance => {}
-                Some(Message::Wrote(_, touched)) => {
-                    touched.into_iter().for_each(|touch| changes.record(touch))
-                }
-                None => changes.record(Touch::All),
             }
         }
         drop(changes);
-        if pinged.elapsed() >= PING_EVERY {
-            if answered != Some(sent) {
-                return Some(NO_PING.into());
+        match hearing.ping_due() {
+            Err(e) => return Some(e),
+            Ok(Some(payload)) => {
+                if let Err(e) = ping(&mut pg, payload) {
+                    return Some(e);
+                }
             }
-            sent += 1;
-            if let Err(e) = ping(&mut pg, instance, sent) {
-                return Some(e);
-            }
-            pinged = Instant::now();
-        } else {
-            std::thread::sleep(PG_POLL);
+            Ok(None) => std::thread::sleep(PG_POLL),
         }
     }
 }
 
-fn ping(pg: &mut diesel::PgConnection, instance: u64, n: u64) -> Result<(), String> {
+fn ping(pg: &mut diesel::PgConnection, payload: String) -> Result<(), String> {
     diesel::sql_query("SELECT pg_notify($1, $2)")
         .bind::<Text, _>(CHANNEL)
-        .bind::<Text, _>(format!("{instance} ping{n}"))
+        .bind::<Text, _>(payload)
         .execute(pg)
         .map(|_| ())
         .map_err(|e| e.to_string())
